@@ -1,0 +1,128 @@
+/**
+ * One model call and one tool call of a team agent: each is its own activity,
+ * so a crash never repeats a finished call. Content goes to the blob store;
+ * what returns to history is references plus the little the workflow decides on.
+ */
+import * as path from 'node:path';
+import { promises as fs } from 'node:fs';
+import { ApplicationFailure } from '@temporalio/common';
+import type { CallModelInput, CallModelOutput, RunToolInput, RunToolOutput } from '../mas/contract';
+import { FAILURE_TYPES } from '../mas/contract';
+import type { ChatMessage, ToolResult } from '../mas/messages';
+import { backboneById } from '../mas/pool';
+import { priceOf } from '../mas/cost';
+import { agentSystemPrompt, agentUserPrompt } from './prompts';
+import { getJson } from './blobStore';
+import { activityInfo, appendLedger, clientFor, toFailure, withHeartbeat, type Runtime } from './runtime';
+import { runDir } from './home';
+import { executeTool, toolDefinitions } from './tools/registry';
+import { isToolCrashError } from './tools/errors';
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(signal.reason ?? new Error('cancelled'));
+    });
+  });
+}
+
+export async function callModel(rt: Runtime, input: CallModelInput): Promise<CallModelOutput> {
+  const started = Date.now();
+  const info = activityInfo();
+  const backbone = backboneById(input.pool, input.backboneId);
+  if (!backbone) {
+    throw ApplicationFailure.create({ message: `agent ${input.agent.id}: backbone "${input.backboneId}" is not in the pool`, type: FAILURE_TYPES.config, nonRetryable: true });
+  }
+  if (input.injectError) {
+    throw ApplicationFailure.create({ message: `injected fault: model call ${input.callKey} on ${backbone.id} failed`, type: FAILURE_TYPES.injected, nonRetryable: true });
+  }
+  const upstream = await Promise.all(input.upstream.map(async (u) => ({ agent: u.agent, role: u.role, text: await rt.blobs.get(u.ref) })));
+  const feedback = input.feedbackRef ? await rt.blobs.get(input.feedbackRef) : undefined;
+  const history = await Promise.all(input.conversation.map((ref) => getJson<ChatMessage>(rt.blobs, ref)));
+  const messages: ChatMessage[] = [
+    { role: 'system', content: agentSystemPrompt(input.agent) },
+    { role: 'user', content: agentUserPrompt(input.task, upstream, feedback) },
+    ...history,
+  ];
+  const promptChars = messages.reduce((n, m) => n + (m.content?.length ?? 0), 0);
+  if (input.extraLatencyMs) await withHeartbeat(sleep(input.extraLatencyMs, info.signal), info.heartbeat);
+  let response;
+  try {
+    response = await withHeartbeat(
+      clientFor(rt, backbone).complete({
+        backbone,
+        messages,
+        tools: input.agent.tools.length ? toolDefinitions(input.agent.tools) : undefined,
+        signal: info.signal,
+        sim: {
+          purpose: 'agent',
+          task: input.task,
+          seed: input.seed,
+          callKey: `${input.callKey}#${info.attempt}`,
+          agentId: input.agent.id,
+          agentRole: input.agent.role,
+        },
+      }),
+      info.heartbeat,
+    );
+  } catch (e) {
+    throw toFailure(e, `agent ${input.agent.id} on ${backbone.id}`);
+  }
+  const assistant: ChatMessage = { role: 'assistant', content: response.content, toolCalls: response.toolCalls.length ? response.toolCalls : undefined };
+  const messageRef = await rt.blobs.put(JSON.stringify(assistant));
+  const final = response.toolCalls.length === 0;
+  const text = response.content ?? '';
+  const contentRef = final ? await rt.blobs.put(text) : null;
+  await appendLedger(rt, { kind: 'llm', workflowId: input.workflowId, agent: input.agent.id, callKey: input.callKey, attempt: info.attempt });
+  return {
+    messageRef,
+    content: final ? text : null,
+    contentRef,
+    toolCalls: response.toolCalls,
+    usage: response.usage,
+    costUsd: priceOf(response.usage, backbone),
+    durationMs: Date.now() - started,
+    promptChars,
+    attempts: info.attempt,
+  };
+}
+
+export async function runTool(rt: Runtime, input: RunToolInput): Promise<RunToolOutput> {
+  const started = Date.now();
+  const info = activityInfo();
+  const name = input.call.name;
+  if (input.injectCrash) {
+    throw ApplicationFailure.create({ message: `injected fault: tool ${name} crashed (${input.callKey})`, type: FAILURE_TYPES.toolCrash, nonRetryable: true, details: [{ tool: name }] });
+  }
+  let result: ToolResult;
+  if (!input.allowedTools.includes(name)) {
+    result = { ok: false, output: `tool "${name}" is not available to agent ${input.agent}; available: ${input.allowedTools.join(', ') || 'none'}` };
+  } else {
+    const workspaceDir = path.join(runDir(rt.home, input.workflowId), 'workspace');
+    await fs.mkdir(workspaceDir, { recursive: true });
+    try {
+      result = await withHeartbeat(
+        executeTool(name, input.call.arguments, { workspaceDir, signal: info.signal, heartbeat: () => info.heartbeat() }),
+        info.heartbeat,
+      );
+    } catch (e) {
+      if (isToolCrashError(e)) {
+        throw ApplicationFailure.create({ message: `tool ${name} crashed: ${(e as Error).message}`, type: FAILURE_TYPES.toolCrash, nonRetryable: true, details: [{ tool: name }] });
+      }
+      throw e;
+    }
+  }
+  const message: ChatMessage = { role: 'tool', toolCallId: input.call.id, content: JSON.stringify(result) };
+  const messageRef = await rt.blobs.put(JSON.stringify(message));
+  await appendLedger(rt, { kind: 'tool', workflowId: input.workflowId, agent: input.agent, callKey: input.callKey, attempt: info.attempt });
+  return {
+    messageRef,
+    ok: result.ok,
+    preview: (result.ok ? result.output : (result.error ?? result.output)).slice(0, 200),
+    limit: 'limit' in result ? result.limit : undefined,
+    durationMs: Date.now() - started,
+    attempts: info.attempt,
+  };
+}

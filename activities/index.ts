@@ -1,0 +1,27 @@
+/** The activities a worker hosts, bound to that worker's runtime (blob store, model clients). */
+import * as path from 'node:path';
+import type { Mas2Activities } from '../mas/contract';
+import { LocalBlobStore } from './blobStore';
+import { callModel, runTool } from './agentCalls';
+import { generateTemplate, implementAssignment, rectify } from './meta';
+import { defaultClients, type Runtime } from './runtime';
+
+export function createRuntime(home: string, overrides: Partial<Runtime> = {}): Runtime {
+  return {
+    home,
+    blobs: new LocalBlobStore(path.join(home, 'blobs')),
+    clients: defaultClients(),
+    ledgerFile: process.env.MAS2_CALL_LEDGER || undefined,
+    ...overrides,
+  };
+}
+
+export function createActivities(rt: Runtime): Mas2Activities {
+  return {
+    generateTemplate: (input) => generateTemplate(rt, input),
+    implementAssignment: (input) => implementAssignment(rt, input),
+    rectify: (input) => rectify(rt, input),
+    callModel: (input) => callModel(rt, input),
+    runTool: (input) => runTool(rt, input),
+  };
+}

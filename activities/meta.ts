@@ -1,0 +1,196 @@
+/**
+ * The three meta-agents as activities. Each makes one structured model call
+ * (with the structured layer's one repair round), checks the answer against
+ * the model's own rules, and falls back to rules when the model cannot help.
+ */
+import { z } from 'zod';
+import { ApplicationFailure } from '@temporalio/common';
+import type { GenerateInput, ImplementInput, MetaResult, RectifyInput, RectifyValue } from '../mas/contract';
+import { FAILURE_TYPES } from '../mas/contract';
+import {
+  ImplementerOutputSchema,
+  PatchSchema,
+  TemplateSchema,
+  type Assignment,
+  type Backbone,
+  type ImplementerOutput,
+  type MetaDecision,
+  type MetaRole,
+  type Patch,
+  type Template,
+  type Usage,
+} from '../mas/schemas';
+import type { ChatMessage } from '../mas/messages';
+import { templateProblems } from '../mas/graph';
+import { applyPatch, samePatch } from '../mas/patch';
+import { fallbackPatch } from '../mas/fallback';
+import { metaBackbone } from '../mas/pool';
+import { priceOf } from '../mas/cost';
+import { TEMPLATES_BY_KIND, classifyTask } from '../mas/templates';
+import { completeStructured } from './models/structured';
+import { isModelError } from './models/types';
+import { generatorMessages, implementerMessages, rectifierMessages } from './prompts';
+import { activityInfo, clientFor, toFailure, withHeartbeat, type Runtime } from './runtime';
+
+interface Asked<T> {
+  value: T | null;
+  usage: Usage;
+  repaired: boolean;
+  error?: string;
+}
+
+const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0 };
+
+/**
+ * One structured call. A schema violation that survives the repair round is
+ * not thrown: the caller falls back to rules and records why. Transient
+ * errors are thrown so Temporal retries them.
+ */
+async function ask<T>(
+  rt: Runtime,
+  role: MetaRole,
+  backbone: Backbone,
+  messages: ChatMessage[],
+  schema: z.ZodType<T>,
+  input: { task: string; seed: number; callKey: string },
+  extra: Record<string, unknown>,
+): Promise<Asked<T>> {
+  const info = activityInfo();
+  try {
+    const r = await withHeartbeat(
+      completeStructured(
+        clientFor(rt, backbone),
+        {
+          backbone,
+          messages,
+          signal: info.signal,
+          sim: { purpose: role, task: input.task, seed: input.seed, callKey: `${input.callKey}#${info.attempt}`, extra },
+        },
+        schema,
+        role,
+      ),
+      info.heartbeat,
+    );
+    return { value: r.value, usage: r.usage, repaired: r.repaired };
+  } catch (e) {
+    // A schema failure still consumed tokens on both calls; they are billed.
+    if (isModelError(e) && !e.retryable) return { value: null, usage: (e as { usage?: Usage }).usage ?? NO_USAGE, repaired: true, error: e.message };
+    throw toFailure(e, `${role} on ${backbone.id}`);
+  }
+}
+
+function result<T>(
+  role: MetaRole,
+  backbone: Backbone,
+  value: T,
+  asked: Asked<unknown> | null,
+  source: MetaDecision['source'],
+  output: unknown,
+  rationale: string,
+  promptRef: string | undefined,
+  started: number,
+): MetaResult<T> {
+  const usage = asked?.usage ?? NO_USAGE;
+  const costUsd = priceOf(usage, backbone);
+  return {
+    value,
+    usage,
+    backbone: backbone.id,
+    attempts: activityInfo().attempt,
+    durationMs: Date.now() - started,
+    decision: { role, backbone: backbone.id, source, promptRef, output, rationale, costUsd },
+  };
+}
+
+/** The template schema plus the graph rules, so the repair round also fixes cycles and unknown tools. */
+const CheckedTemplateSchema = TemplateSchema.superRefine((t, ctx) => {
+  for (const p of templateProblems(t)) ctx.addIssue({ code: 'custom', message: p });
+});
+
+export async function generateTemplate(rt: Runtime, input: GenerateInput): Promise<MetaResult<Template>> {
+  const started = Date.now();
+  const backbone = metaBackbone(input.pool, 'generator');
+  const fallback = structuredClone(TEMPLATES_BY_KIND[classifyTask(input.task)]);
+  if (!input.allowModel) {
+    return result('generator', backbone, fallback, null, 'fallback', fallback, 'No budget left for a model call: built-in template for the task kind.', undefined, started);
+  }
+  const messages = generatorMessages(input.task);
+  const promptRef = await rt.blobs.put(JSON.stringify(messages));
+  const asked = await ask(rt, 'generator', backbone, messages, CheckedTemplateSchema, input, {});
+  if (asked.value) {
+    return result('generator', backbone, asked.value, asked, asked.repaired ? 'repair' : 'model', asked.value, `Template "${asked.value.name}" with ${asked.value.agents.length} agents.`, promptRef, started);
+  }
+  return result('generator', backbone, fallback, asked, 'fallback', fallback, `Generator output unusable (${asked.error}); built-in template for the task kind.`, promptRef, started);
+}
+
+export async function implementAssignment(
+  rt: Runtime,
+  input: ImplementInput,
+): Promise<MetaResult<{ assignment: Assignment; output: ImplementerOutput | null }>> {
+  const started = Date.now();
+  const backbone = metaBackbone(input.pool, 'implementer');
+  const ids = input.pool.backbones.map((b) => b.id);
+  const defaultAssignment = Object.fromEntries(input.template.agents.map((a) => [a.id, input.pool.default]));
+  if (!input.allowModel) {
+    return result('implementer', backbone, { assignment: defaultAssignment, output: null }, null, 'fallback', defaultAssignment, 'No budget left for a model call: every agent on the default backbone.', undefined, started);
+  }
+  const Checked = ImplementerOutputSchema.superRefine((o, ctx) => {
+    for (const a of o.assignment) {
+      if (!ids.includes(a.backbone)) ctx.addIssue({ code: 'custom', message: `agent "${a.agent}": backbone "${a.backbone}" is not in the pool (${ids.join(', ')})` });
+    }
+    for (const agent of input.template.agents) {
+      if (!o.assignment.some((a) => a.agent === agent.id)) ctx.addIssue({ code: 'custom', message: `agent "${agent.id}" has no backbone` });
+    }
+  });
+  const messages = implementerMessages(input.task, input.template, input.pool);
+  const promptRef = await rt.blobs.put(JSON.stringify(messages));
+  const asked = await ask(rt, 'implementer', backbone, messages, Checked, input, { template: input.template, pool: input.pool });
+  if (asked.value) {
+    const assignment: Assignment = { ...defaultAssignment };
+    for (const a of asked.value.assignment) if (a.agent in assignment) assignment[a.agent] = a.backbone;
+    return result('implementer', backbone, { assignment, output: asked.value }, asked, asked.repaired ? 'repair' : 'model', asked.value, asked.value.rationale, promptRef, started);
+  }
+  return result('implementer', backbone, { assignment: defaultAssignment, output: null }, asked, 'fallback', defaultAssignment, `Implementer output unusable (${asked.error}); every agent on the default backbone.`, promptRef, started);
+}
+
+export async function rectify(rt: Runtime, input: RectifyInput): Promise<MetaResult<RectifyValue>> {
+  const started = Date.now();
+  const backbone = metaBackbone(input.pool, 'rectifier');
+  const finished = new Set(input.finished);
+  const fallback = (why: string, asked: Asked<unknown> | null, promptRef?: string): MetaResult<RectifyValue> => {
+    const patch = fallbackPatch(input.config, input.pool, input.trigger, finished, input.previousPatches);
+    const usable = patch && tryApply(patch);
+    if (usable) return result('rectifier', backbone, { patch, source: 'fallback' }, asked, 'fallback', patch, `${why}; rule-based fallback: ${patch.rationale}`, promptRef, started);
+    return result('rectifier', backbone, { patch: null, source: 'fallback', reason: `${why}; no rule-based fallback applies` }, asked, 'fallback', null, why, promptRef, started);
+  };
+  const tryApply = (p: Patch): string | true => {
+    try {
+      applyPatch(input.config, p, input.pool);
+      return true;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  if (!input.allowModel) return fallback('no budget left for a Rectifier model call', null);
+
+  // The dry run belongs to the schema, so an inapplicable patch gets the repair round like a malformed one.
+  const Checked = PatchSchema.superRefine((p, ctx) => {
+    const applied = tryApply(p);
+    if (applied !== true) ctx.addIssue({ code: 'custom', message: applied });
+  });
+  const messages = rectifierMessages(input.task, input.config, input.state, input.trigger, input.pool);
+  const promptRef = await rt.blobs.put(JSON.stringify(messages));
+  const asked = await ask(rt, 'rectifier', backbone, messages, Checked, input, {
+    config: input.config,
+    pool: input.pool,
+    trigger: input.trigger,
+    finished: input.finished,
+  });
+  if (!asked.value) return fallback(`Rectifier output unusable (${asked.error})`, asked, promptRef);
+  if (input.previousPatches.some((p) => samePatch(p, asked.value!.ops))) return fallback('the Rectifier proposed a patch that was already applied', asked, promptRef);
+  return result('rectifier', backbone, { patch: asked.value, source: asked.repaired ? 'repair' : 'rectifier' }, asked, asked.repaired ? 'repair' : 'model', asked.value, asked.value.rationale, promptRef, started);
+}
+
+export function configFailure(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ message, type: FAILURE_TYPES.config, nonRetryable: true });
+}

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import type { ToolResult } from '../../mas/messages';
+import { runSandboxed, type SandboxOptions } from './sandbox';
+import type { Tool, ToolContext } from './types';
+
+export const MAX_CODE_CHARS = 100_000;
+
+export const PythonInput = z
+  .object({
+    code: z
+      .string()
+      .min(1, 'code must not be empty')
+      .max(MAX_CODE_CHARS, `code must be at most ${MAX_CODE_CHARS} characters`)
+      .describe('A complete Python 3 program. Print what you want to see; only stdout/stderr come back.'),
+  })
+  .strict();
+export type PythonInput = z.infer<typeof PythonInput>;
+
+/** The interpreter used inside the sandbox (must be runnable by uid 65534 when the worker is root). */
+export function pythonInterpreter(): string {
+  return process.env.MAS2_SANDBOX_PYTHON || '/usr/bin/python3';
+}
+
+export function runPython(code: string, ctx: ToolContext, options: SandboxOptions = {}): Promise<ToolResult> {
+  return runSandboxed(
+    { tool: 'python', fileName: 'main.py', interpreter: [pythonInterpreter(), '-I', '-B', '-u'], code, extraEnv: { PYTHONDONTWRITEBYTECODE: '1' } },
+    { signal: ctx.signal, heartbeat: ctx.heartbeat, hidePaths: [ctx.workspaceDir, ctx.docsDir ?? ''].filter(Boolean) },
+    options,
+  );
+}
+
+/** Builds a python tool with non-default sandbox options (limits, uid...). */
+export function createPythonTool(options: SandboxOptions = {}): Tool<PythonInput> {
+  return {
+    name: 'python',
+    description:
+      'Run a Python 3 program in an isolated sandbox and return its stdout. No network, no access to the host files, ' +
+      'a fresh empty working folder (the current directory, also $HOME and $TMPDIR) that is deleted afterwards; ' +
+      'limits: 10 s CPU, 15 s wall clock, 512 MiB memory, 16 MiB per file, 64 processes, 64 KiB of output per stream. ' +
+      'Standard library only unless the host has extra packages installed.',
+    input: PythonInput,
+    run: (input, ctx) => runPython(input.code, ctx, options),
+  };
+}
+
+export const pythonTool: Tool<PythonInput> = createPythonTool();

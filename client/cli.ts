@@ -1,0 +1,289 @@
+/**
+ * The `mas2` command line (DESIGN §5). User mistakes end as one line and exit
+ * code 2; run outcomes map to exit codes (completed 0, failed 1,
+ * budget_exhausted 3, cancelled 4).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { Command, Option, InvalidArgumentError } from 'commander';
+import type { Client } from '@temporalio/client';
+import type { Result, TaskInput } from '../mas/schemas';
+import { TaskOptionsSchema } from '../mas/schemas';
+import { mas2Home } from '../activities/home';
+import { createWorker, TASK_QUEUE } from '../workers/worker';
+import { runDevServerForeground } from './devServer';
+import { connectClient, hasSearchAttributes, resolveTarget, type Target } from './connect';
+import { UserError, isUserError } from './errors';
+import { checkTask, checkWorkflowId, choosePool, newWorkflowId, parseBudget, parseFaults } from './inputs';
+import { cancelRun, getResult, listRuns, raiseBudget, sendRectify, startRun } from './runs';
+import { ProgressPrinter, summary } from './format';
+
+const EXIT: Record<Result['status'], number> = { completed: 0, failed: 1, budget_exhausted: 3, cancelled: 4, running: 0 };
+
+const say = (line: string) => process.stderr.write(`mas2: ${line}\n`);
+
+function collect(value: string, prev: string[]): string[] {
+  return [...prev, value];
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
+  return n;
+}
+
+async function clientFor(opts: { startServer?: boolean } = {}): Promise<{ client: Client; target: Target }> {
+  const target = await resolveTarget({ log: say, startServer: opts.startServer });
+  return { client: await connectClient(target), target };
+}
+
+function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Keeps a detached run going after this process exits: one background worker per $MAS2_HOME. */
+function ensureBackgroundWorker(home: string): void {
+  const pidFile = path.join(home, 'worker.pid');
+  try {
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    process.kill(pid, 0);
+    return;
+  } catch {
+    /* not running */
+  }
+  const log = fs.openSync(path.join(home, 'worker.log'), 'a');
+  const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'mas2.js'), 'worker'], { detached: true, stdio: ['ignore', log, log], env: process.env });
+  child.unref();
+  fs.writeFileSync(pidFile, String(child.pid));
+  say(`started a background worker (pid ${child.pid}, log ${path.join(home, 'worker.log')})`);
+}
+
+async function follow(client: Client, workflowId: string, quiet: boolean): Promise<Result> {
+  const handle = client.workflow.getHandle(workflowId);
+  const printer = new ProgressPrinter(say);
+  let done = false;
+  const poll = (async () => {
+    while (!done) {
+      try {
+        if (!quiet) printer.update(await getResult(client, workflowId, { queryTimeoutMs: 5000 }));
+      } catch {
+        /* a query can miss while the run closes or continues as new */
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  })();
+  try {
+    await handle.result();
+  } catch {
+    /* the result document below says what happened */
+  }
+  done = true;
+  await poll;
+  const result = await getResult(client, workflowId);
+  if (!quiet) printer.update(result);
+  return result;
+}
+
+async function runCommand(taskArg: string, o: Record<string, unknown>): Promise<number> {
+  const task = checkTask(taskArg);
+  const budgetUsd = parseBudget(String(o.budget));
+  const faults = parseFaults((o.fault as string[]) ?? []);
+  const workflowId = o.id ? checkWorkflowId(String(o.id)) : newWorkflowId();
+  const { pool, note } = choosePool(o.pool as string | undefined, process.env);
+  if (note) say(note);
+  const home = mas2Home();
+  const { client, target } = await clientFor();
+  const input: TaskInput = {
+    task,
+    budgetUsd,
+    pool,
+    faults,
+    options: TaskOptionsSchema.parse({
+      generator: o.generator !== false,
+      implementer: o.implementer !== false,
+      rectifier: o.rectifier !== false,
+      seed: o.seed ?? 1,
+      maxRectifications: o.maxRectifications ?? 3,
+      thetaFraction: o.theta ?? 0.8,
+      searchAttributes: await hasSearchAttributes(client, target.namespace),
+    }),
+  };
+  const { attached } = await startRun(client, input, workflowId);
+  say(`${attached ? 're-attached to' : 'started'} run ${workflowId}${target.embedded ? '' : ` on ${target.address}`}`);
+  if (o.detach) {
+    if (target.embedded) ensureBackgroundWorker(home);
+    if (o.json) printJson({ workflowId, attached });
+    else process.stdout.write(`${workflowId}\n`);
+    return 0;
+  }
+  let result: Result;
+  if (target.embedded || o.localWorker) {
+    const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, home });
+    try {
+      result = await worker.runUntil(follow(client, workflowId, Boolean(o.quiet)));
+    } finally {
+      await connection.close();
+    }
+  } else {
+    result = await follow(client, workflowId, Boolean(o.quiet));
+  }
+  if (o.json) printJson(result);
+  else {
+    process.stdout.write(`\n${result.answer ?? '(no answer)'}\n\n`);
+    process.stderr.write(summary(result) + '\n');
+  }
+  await client.connection.close();
+  return EXIT[result.status];
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('mas2')
+    .description('MAS² on Temporal: a Generator designs a team of agents for a task, an Implementer assigns models, a Rectifier repairs the team while it runs.')
+    .showHelpAfterError('(run `mas2 --help` for usage)')
+    .exitOverride();
+
+  program
+    .command('run')
+    .description('start (or re-attach to) a task; progress on stderr, the answer and a cost summary at the end')
+    .argument('<task>', 'what the team should do, in quotes')
+    .option('--pool <file>', 'backbone pool (JSON or YAML); default: simulator, or OpenAI when OPENAI_API_KEY is set')
+    .option('--budget <usd>', 'hard budget in USD (meta-agents included)', '1')
+    .option('--id <id>', 'workflow id; re-attaches when a run with this id exists')
+    .option('--detach', 'start and return the id; the run goes on in a worker')
+    .option('--json', 'print the result document as JSON on stdout')
+    .option('--quiet', 'no progress lines')
+    .option('--no-generator', 'ablation: a fixed default template instead of the Generator')
+    .option('--no-implementer', "ablation: every agent on the pool's default backbone")
+    .option('--no-rectifier', 'ablation: a trigger fails the run instead of rectifying it')
+    .option('--fault <spec>', 'chaos injection (repeatable): tool:NAME:crash@K, model:BACKBONE|*:error@K, model:BACKBONE|*:latency=MS', collect, [])
+    .option('--max-rectifications <n>', 'cap on rectifications per run', positiveInt)
+    .addOption(new Option('--theta <fraction>', 'budget trigger θ_C as a fraction of the budget').argParser(Number))
+    .addOption(new Option('--seed <n>', 'simulator seed').argParser(Number))
+    .option('--local-worker', 'with TEMPORAL_ADDRESS: also run a worker in this process')
+    .action(async (task: string, o: Record<string, unknown>) => {
+      process.exitCode = await runCommand(task, o);
+    });
+
+  program
+    .command('server')
+    .description('the embedded Temporal dev server in the foreground (SQLite under $MAS2_HOME, Web UI on)')
+    .option('--port <n>', 'gRPC port', positiveInt, 7233)
+    .option('--ui-port <n>', 'Web UI port (default port + 1000)', positiveInt)
+    .action(async (o: { port: number; uiPort?: number }) => {
+      say(`Temporal dev server on 127.0.0.1:${o.port}, Web UI on http://127.0.0.1:${o.uiPort ?? o.port + 1000}, data in ${mas2Home()}`);
+      process.exitCode = await runDevServerForeground({ home: mas2Home(), port: o.port, uiPort: o.uiPort, log: say });
+    });
+
+  program
+    .command('worker')
+    .description('a worker for the mas2 task queue (TEMPORAL_ADDRESS, or the embedded dev server)')
+    .option('--task-queue <name>', 'task queue', TASK_QUEUE)
+    .action(async (o: { taskQueue: string }) => {
+      const target = await resolveTarget({ log: say });
+      const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, home: mas2Home(), taskQueue: o.taskQueue });
+      say(`worker polling "${o.taskQueue}" on ${target.address} (Ctrl-C stops it gracefully)`);
+      await worker.run();
+      await connection.close();
+      say('worker stopped');
+    });
+
+  program
+    .command('status')
+    .description("a run's result document so far (the live state while it runs)")
+    .argument('<id>')
+    .option('--json', 'the result document as JSON')
+    .action(async (id: string, o: { json?: boolean }) => {
+      const { client } = await clientFor();
+      const r = await getResult(client, id);
+      if (o.json) printJson(r);
+      else process.stdout.write(`${id}\n${summary(r)}\n${r.answer ? `\n${r.answer}\n` : ''}`);
+      await client.connection.close();
+    });
+
+  program
+    .command('list')
+    .description('past and running tasks')
+    .option('--json', 'as JSON')
+    .addOption(new Option('--status <status>', 'only runs with this status').choices(['running', 'completed', 'failed', 'budget_exhausted', 'cancelled']))
+    .option('--limit <n>', 'at most this many', positiveInt, 50)
+    .action(async (o: { json?: boolean; status?: string; limit: number }) => {
+      const { client, target } = await clientFor();
+      const runs = await listRuns(client, { status: o.status, limit: o.limit, searchAttributes: await hasSearchAttributes(client, target.namespace) });
+      if (o.json) printJson(runs);
+      else if (!runs.length) process.stdout.write('no runs\n');
+      else for (const r of runs) process.stdout.write(`${r.workflowId}  ${r.status.padEnd(16)} ${r.startTime}  ${r.costUsd !== null ? `$${r.costUsd.toFixed(6)}` : '-'}  ${r.task.slice(0, 60)}\n`);
+      await client.connection.close();
+    });
+
+  program
+    .command('rectify')
+    .description('external trigger: ask the Rectifier to revise a running task')
+    .argument('<id>')
+    .requiredOption('--reason <text>', 'what should change')
+    .action(async (id: string, o: { reason: string }) => {
+      const { client } = await clientFor();
+      await sendRectify(client, id, o.reason);
+      say(`rectify signal sent to ${id}`);
+      await client.connection.close();
+    });
+
+  program
+    .command('budget')
+    .description("raise a running task's budget (rejected at or below what is already spent)")
+    .argument('<id>')
+    .argument('<usd>')
+    .action(async (id: string, usd: string) => {
+      const { client } = await clientFor();
+      const b = await raiseBudget(client, id, parseBudget(usd));
+      say(`budget of ${id} is now $${b}`);
+      await client.connection.close();
+    });
+
+  program
+    .command('cancel')
+    .description('cancel a running task; it ends as cancelled with its partial results')
+    .argument('<id>')
+    .action(async (id: string) => {
+      const { client } = await clientFor();
+      await cancelRun(client, id);
+      say(`cancellation requested for ${id}`);
+      await client.connection.close();
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') {
+      process.exitCode = 0;
+      return;
+    }
+    if (code?.startsWith('commander.')) {
+      process.exitCode = 2;
+      return;
+    }
+    if (isUserError(e)) {
+      say(`error: ${e.message}`);
+      process.exitCode = 2;
+      return;
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv).catch((e) => {
+    process.stderr.write(`mas2: internal error: ${(e as Error).stack ?? e}\n`);
+    process.exitCode = 1;
+  });
+}
+
+export { UserError };

@@ -1,0 +1,60 @@
+/** Human-readable renderings of the result document for the terminal. */
+import type { Rectification, Result, Step } from '../mas/schemas';
+import { formatUsd } from '../mas/cost';
+
+export function stepLine(s: Step): string {
+  const who = `[${s.agent}]`;
+  const retry = s.attempts > 1 ? ` after ${s.attempts} attempts` : '';
+  if (s.status === 'failed') return `${who} ${s.kind}${s.name ? ` ${s.name}` : ''} FAILED${retry}: ${s.error ?? ''}`;
+  if (s.kind === 'tool') return `${who} tool ${s.name} ${s.error ? `returned an error: ${s.error.split('\n')[0].slice(0, 100)}` : 'ok'} (${(s.durationMs / 1000).toFixed(1)}s)`;
+  const tokens = s.usage ? ` · ${s.usage.inputTokens} in / ${s.usage.outputTokens} out tokens` : '';
+  return `${who} ${s.kind === 'meta' ? 'meta-agent' : 'model call'} on ${s.backbone}${tokens} · ${formatUsd(s.costUsd)}${retry}`;
+}
+
+export function rectificationLine(r: Rectification): string {
+  const ops = r.patch.map((op) => ('agent' in op && typeof op.agent === 'string' ? `${op.op}(${op.agent})` : op.op)).join(', ');
+  return `⟳ rectified v${r.fromVersion} → v${r.version} on ${r.trigger.kind} trigger (${r.trigger.detail.split('\n')[0].slice(0, 120)}): ${r.scope} patch [${ops}] by ${r.source}; rerun ${r.rerun.join(', ') || 'nothing'}, kept ${r.kept.join(', ') || 'nothing'}`;
+}
+
+export function summary(r: Result): string {
+  const lines: string[] = [];
+  lines.push(`status: ${r.status}${r.reason ? ` — ${r.reason}` : ''}`);
+  if (r.config) {
+    lines.push(`team (v${r.config.version}): ${r.config.template.agents.map((a) => `${a.id}@${r.config!.assignment[a.id]}`).join(' → ')}`);
+  }
+  lines.push(
+    `cost: ${formatUsd(r.cost.usd)} of ${formatUsd(r.budgetUsd)} budget (${r.cost.inputTokens} in / ${r.cost.outputTokens} out tokens; meta-agents ${formatUsd(r.cost.meta)}, agents ${formatUsd(r.cost.agents)})`,
+  );
+  const per = Object.entries(r.cost.perBackbone).map(([id, c]) => `${id} ${formatUsd(c.usd)} (${c.calls} calls)`);
+  if (per.length) lines.push(`per backbone: ${per.join(', ')}`);
+  lines.push(`steps: ${r.steps.length}, rectifications: ${r.rectifications.length}${r.simulated ? ' · simulated backbone (not a real model)' : ''}`);
+  return lines.join('\n');
+}
+
+/** Prints what is new in the result document since the last call. */
+export class ProgressPrinter {
+  private steps = 0;
+  private rects = 0;
+  private finished = new Set<string>();
+  private configShown = 0;
+
+  constructor(private readonly write: (line: string) => void) {}
+
+  update(r: Result): void {
+    if (r.config && r.config.version !== this.configShown && r.rectifications.length === 0) {
+      this.configShown = r.config.version;
+      this.write(`team "${r.config.template.name}": ${r.config.template.agents.map((a) => `${a.id} (${a.role}) on ${r.config!.assignment[a.id]}`).join(', ')}`);
+    }
+    for (const s of r.steps.slice(this.steps)) this.write(stepLine(s));
+    this.steps = r.steps.length;
+    for (const x of r.rectifications.slice(this.rects)) this.write(rectificationLine(x));
+    this.rects = r.rectifications.length;
+    for (const [id, o] of Object.entries(r.outputs)) {
+      const key = `${id}@${o.inputsKey}`;
+      if (!this.finished.has(key)) {
+        this.finished.add(key);
+        this.write(`[${id}] finished (${o.text.length} chars of output)`);
+      }
+    }
+  }
+}

@@ -1,0 +1,137 @@
+/** Starting, following and steering runs through the Temporal client. */
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { TaskInputSchema, type Result, type TaskInput } from '../mas/schemas';
+import { mas2Task, stateQuery, rectifySignal, raiseBudgetUpdate } from '../workflows';
+import { TASK_QUEUE } from '../workers/worker';
+import { UserError } from './errors';
+
+export const WORKFLOW_TYPE = 'mas2Task';
+
+export async function startRun(client: Client, input: TaskInput, workflowId: string, taskQueue = TASK_QUEUE): Promise<{ handle: WorkflowHandle<typeof mas2Task>; attached: boolean }> {
+  const parsed = TaskInputSchema.parse(input);
+  const existing = client.workflow.getHandle<typeof mas2Task>(workflowId);
+  // `--id` is idempotent: a run with that id, running or finished, is re-attached instead of started again.
+  const known = await existing.describe().then(
+    () => true,
+    () => false,
+  );
+  if (known) return { handle: existing, attached: true };
+  try {
+    const handle = await client.workflow.start(mas2Task, {
+      taskQueue,
+      workflowId,
+      args: [parsed],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      memo: { task: parsed.task.slice(0, 500), budgetUsd: parsed.budgetUsd },
+    });
+    return { handle, attached: false };
+  } catch (e) {
+    if ((e as Error).name === 'WorkflowExecutionAlreadyStartedError') return { handle: existing, attached: true };
+    throw e;
+  }
+}
+
+/** The result document: the stored result of a closed run, or the live state of a running one. */
+export async function getResult(client: Client, workflowId: string, opts: { queryTimeoutMs?: number } = {}): Promise<Result> {
+  const handle = client.workflow.getHandle<typeof mas2Task>(workflowId);
+  let desc;
+  try {
+    desc = await handle.describe();
+  } catch (e) {
+    if ((e as Error).name === 'WorkflowNotFoundError') throw new UserError(`no run with id "${workflowId}"; see \`mas2 list\``);
+    throw e;
+  }
+  if (desc.status.name === 'COMPLETED') return handle.result();
+  if (desc.status.name === 'RUNNING') {
+    const timeout = opts.queryTimeoutMs ?? 10_000;
+    const result = await Promise.race([
+      handle.query(stateQuery),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new UserError(`run ${workflowId} is running but no worker answered within ${timeout / 1000}s; start one with \`mas2 worker\``)), timeout).unref()),
+    ]);
+    return result;
+  }
+  throw new UserError(`run ${workflowId} ended as ${desc.status.name.toLowerCase()} without a result document (${desc.status.name === 'TERMINATED' ? 'it was terminated' : 'see `mas2 audit`'})`);
+}
+
+export async function sendRectify(client: Client, workflowId: string, reason: string): Promise<void> {
+  if (!reason.trim()) throw new UserError('--reason is empty: say what the Rectifier should fix');
+  const handle = client.workflow.getHandle(workflowId);
+  const desc = await handle.describe().catch(() => {
+    throw new UserError(`no run with id "${workflowId}"`);
+  });
+  if (desc.status.name !== 'RUNNING') throw new UserError(`run ${workflowId} is ${desc.status.name.toLowerCase()}; only a running task can be rectified`);
+  await handle.signal(rectifySignal, { reason });
+}
+
+export async function raiseBudget(client: Client, workflowId: string, budgetUsd: number): Promise<number> {
+  const handle = client.workflow.getHandle(workflowId);
+  try {
+    const r = await handle.executeUpdate(raiseBudgetUpdate, { args: [{ budgetUsd }] });
+    return r.budgetUsd;
+  } catch (e) {
+    const cause = (e as { cause?: { message?: string } }).cause;
+    throw new UserError(`budget not raised: ${cause?.message ?? (e as Error).message}`);
+  }
+}
+
+export async function cancelRun(client: Client, workflowId: string): Promise<void> {
+  const handle = client.workflow.getHandle(workflowId);
+  const desc = await handle.describe().catch(() => {
+    throw new UserError(`no run with id "${workflowId}"`);
+  });
+  if (desc.status.name !== 'RUNNING') throw new UserError(`run ${workflowId} is already ${desc.status.name.toLowerCase()}`);
+  await handle.cancel();
+}
+
+export interface RunListing {
+  workflowId: string;
+  runId: string;
+  status: string;
+  temporalStatus: string;
+  task: string;
+  costUsd: number | null;
+  startTime: string;
+  closeTime: string | null;
+}
+
+export async function listRuns(client: Client, opts: { status?: string; limit?: number; searchAttributes: boolean }): Promise<RunListing[]> {
+  const clauses = [`WorkflowType = '${WORKFLOW_TYPE}'`];
+  if (opts.status && opts.searchAttributes) clauses.push(`Mas2Status = '${opts.status.replace(/'/g, '')}'`);
+  const out: RunListing[] = [];
+  const seen = new Set<string>();
+  for await (const w of client.workflow.list({ query: clauses.join(' AND ') })) {
+    // Continue-as-new leaves one closed execution per run; list each task once, newest run first.
+    if (seen.has(w.workflowId)) continue;
+    seen.add(w.workflowId);
+    const sa = w.searchAttributes as Record<string, unknown[] | undefined>;
+    const mas2Status = (sa?.Mas2Status?.[0] as string | undefined) ?? mapStatus(w.status.name);
+    if (opts.status && !opts.searchAttributes && mas2Status !== opts.status) continue;
+    out.push({
+      workflowId: w.workflowId,
+      runId: w.runId,
+      status: mas2Status,
+      temporalStatus: w.status.name,
+      task: String((w.memo as { task?: string } | undefined)?.task ?? ''),
+      costUsd: (sa?.Mas2CostUsd?.[0] as number | undefined) ?? null,
+      startTime: w.startTime.toISOString(),
+      closeTime: w.closeTime?.toISOString() ?? null,
+    });
+    if (out.length >= (opts.limit ?? 50)) break;
+  }
+  return out;
+}
+
+function mapStatus(temporal: string): string {
+  switch (temporal) {
+    case 'RUNNING':
+      return 'running';
+    case 'CANCELLED':
+      return 'cancelled';
+    case 'COMPLETED':
+      return 'completed';
+    default:
+      return 'failed';
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * The contract between the workflow and its activities. The workflow proxies
+ * this interface; `activities/` implements it. Kept in mas/ so workflow code
+ * never imports activity code, not even for types.
+ */
+import type { AgentSpec, Assignment, Config, ImplementerOutput, MetaDecision, Patch, PatchOp, Pool, Template, Trigger, Usage } from './schemas';
+import type { ToolCall } from './messages';
+import type { StateSummaryInput } from './summary';
+
+export interface MetaCallBase {
+  workflowId: string;
+  task: string;
+  pool: Pool;
+  seed: number;
+  /** Unique per decision in the run, so the simulator and the ledger can tell calls apart. */
+  callKey: string;
+  /** false when the budget leaves no room for a model call: rules only. */
+  allowModel: boolean;
+}
+
+export interface MetaResult<T> {
+  value: T;
+  decision: MetaDecision;
+  usage: Usage;
+  backbone: string;
+  attempts: number;
+  durationMs: number;
+}
+
+export interface GenerateInput extends MetaCallBase {}
+export interface ImplementInput extends MetaCallBase {
+  template: Template;
+}
+export interface RectifyInput extends MetaCallBase {
+  config: Config;
+  trigger: Trigger;
+  state: StateSummaryInput;
+  finished: string[];
+  previousPatches: PatchOp[][];
+}
+export interface RectifyValue {
+  patch: Patch | null;
+  source: 'rectifier' | 'repair' | 'fallback';
+  /** Why no patch could be found (patch === null). */
+  reason?: string;
+}
+
+export interface CallModelInput {
+  workflowId: string;
+  task: string;
+  agent: AgentSpec;
+  backboneId: string;
+  pool: Pool;
+  seed: number;
+  callKey: string;
+  /** Outputs of upstream agents, by blob reference. */
+  upstream: { agent: string; role: string; ref: string }[];
+  feedbackRef?: string;
+  /** Earlier messages of this agent's turn loop (assistant and tool), by blob reference. */
+  conversation: string[];
+  /** Chaos injection decided by the workflow (deterministic): fail this call / add latency. */
+  injectError?: boolean;
+  extraLatencyMs?: number;
+}
+
+export interface CallModelOutput {
+  /** The assistant message, stored in the blob store. */
+  messageRef: string;
+  /** The assistant's text, inline only when it is the agent's final answer (no tool calls). */
+  content: string | null;
+  /** Blob reference of the final answer text. */
+  contentRef: string | null;
+  toolCalls: ToolCall[];
+  usage: Usage;
+  costUsd: number;
+  durationMs: number;
+  /** Characters of the prompt as sent: the workflow's estimate for the next call's worst case. */
+  promptChars: number;
+  attempts: number;
+}
+
+export interface RunToolInput {
+  workflowId: string;
+  agent: string;
+  callKey: string;
+  call: ToolCall;
+  allowedTools: string[];
+  injectCrash?: boolean;
+}
+
+export interface RunToolOutput {
+  messageRef: string;
+  ok: boolean;
+  preview: string;
+  limit?: string;
+  durationMs: number;
+  attempts: number;
+}
+
+export interface Mas2Activities {
+  generateTemplate(input: GenerateInput): Promise<MetaResult<Template>>;
+  implementAssignment(input: ImplementInput): Promise<MetaResult<{ assignment: Assignment; output: ImplementerOutput | null }>>;
+  rectify(input: RectifyInput): Promise<MetaResult<RectifyValue>>;
+  callModel(input: CallModelInput): Promise<CallModelOutput>;
+  runTool(input: RunToolInput): Promise<RunToolOutput>;
+}
+
+/** ApplicationFailure types that mean "retrying will not fix this" and fire the failure trigger. */
+export const FAILURE_TYPES = {
+  modelCall: 'ModelCallFailed',
+  schema: 'SchemaViolation',
+  toolCrash: 'ToolCrashed',
+  injected: 'InjectedFault',
+  config: 'ConfigError',
+} as const;
+export const NON_RETRYABLE_TYPES = Object.values(FAILURE_TYPES);

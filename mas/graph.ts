@@ -1,0 +1,139 @@
+/**
+ * The protocol P as a graph: validation, topological order, the ready set, and
+ * the fingerprints that decide which finished outputs survive a patch.
+ */
+import type { AgentSpec, Assignment, Template } from './schemas';
+import { fnv1a, stableStringify } from './hash';
+import { KNOWN_TOOLS } from './tools';
+
+export function predecessors(t: Template, agent: string): string[] {
+  return t.edges.filter((e) => e.to === agent).map((e) => e.from);
+}
+
+export function successors(t: Template, agent: string): string[] {
+  return t.edges.filter((e) => e.from === agent).map((e) => e.to);
+}
+
+/** Kahn's algorithm; returns null when the edges have a cycle. Ties keep the agents' listed order. */
+export function topologicalOrder(t: Template): string[] | null {
+  const indegree = new Map(t.agents.map((a) => [a.id, 0]));
+  for (const e of t.edges) indegree.set(e.to, (indegree.get(e.to) ?? 0) + 1);
+  const order: string[] = [];
+  const queue = t.agents.filter((a) => indegree.get(a.id) === 0).map((a) => a.id);
+  while (queue.length) {
+    const id = queue.shift()!;
+    order.push(id);
+    for (const next of successors(t, id)) {
+      const d = indegree.get(next)! - 1;
+      indegree.set(next, d);
+      if (d === 0) queue.push(next);
+    }
+  }
+  return order.length === t.agents.length ? order : null;
+}
+
+function closure(start: string, step: (id: string) => string[]): Set<string> {
+  const seen = new Set<string>();
+  const stack = [start];
+  while (stack.length) {
+    for (const n of step(stack.pop()!)) {
+      if (!seen.has(n)) {
+        seen.add(n);
+        stack.push(n);
+      }
+    }
+  }
+  return seen;
+}
+
+export function ancestors(t: Template, agent: string): Set<string> {
+  return closure(agent, (id) => predecessors(t, id));
+}
+
+export function descendants(t: Template, agent: string): Set<string> {
+  return closure(agent, (id) => successors(t, id));
+}
+
+/** Agents whose output can reach the final agent; the others would be wasted calls. */
+export function neededAgents(t: Template): Set<string> {
+  const needed = ancestors(t, t.finalAgent);
+  needed.add(t.finalAgent);
+  return needed;
+}
+
+/**
+ * Everything that is wrong with a template, as sentences a model (or a person)
+ * can act on. Empty means valid.
+ */
+export function templateProblems(t: Template, knownTools: readonly string[] = KNOWN_TOOLS): string[] {
+  const problems: string[] = [];
+  const ids = new Set<string>();
+  for (const a of t.agents) {
+    if (ids.has(a.id)) problems.push(`agent id "${a.id}" is used twice`);
+    ids.add(a.id);
+    for (const tool of a.tools) {
+      if (!knownTools.includes(tool)) problems.push(`agent "${a.id}" uses unknown tool "${tool}" (known tools: ${knownTools.join(', ')})`);
+    }
+  }
+  if (!ids.has(t.finalAgent)) problems.push(`the final agent "${t.finalAgent}" is not one of the agents`);
+  const seenEdges = new Set<string>();
+  for (const e of t.edges) {
+    if (!ids.has(e.from)) problems.push(`edge ${e.from} → ${e.to} starts at unknown agent "${e.from}"`);
+    if (!ids.has(e.to)) problems.push(`edge ${e.from} → ${e.to} ends at unknown agent "${e.to}"`);
+    if (e.from === e.to) problems.push(`edge ${e.from} → ${e.to} is a self-loop; use a bounded feedback loop instead`);
+    const key = `${e.from}>${e.to}`;
+    if (seenEdges.has(key)) problems.push(`edge ${e.from} → ${e.to} is listed twice`);
+    seenEdges.add(key);
+  }
+  if (problems.length === 0 && topologicalOrder(t) === null) {
+    problems.push('the edges form a cycle; edges must form a DAG (put repetition in a bounded feedback loop with maxRounds)');
+  }
+  for (const l of t.loops) {
+    if (!ids.has(l.from) || !ids.has(l.to)) {
+      problems.push(`feedback loop ${l.from} ⟲ ${l.to} names an unknown agent`);
+    } else if (problems.length === 0 && !ancestors(t, l.from).has(l.to)) {
+      problems.push(`feedback loop ${l.from} ⟲ ${l.to}: "${l.to}" must be upstream of "${l.from}"`);
+    }
+  }
+  return problems;
+}
+
+export function assignmentProblems(t: Template, assignment: Assignment, backboneIds: readonly string[]): string[] {
+  const problems: string[] = [];
+  for (const a of t.agents) {
+    const b = assignment[a.id];
+    if (!b) problems.push(`agent "${a.id}" has no backbone`);
+    else if (!backboneIds.includes(b)) problems.push(`agent "${a.id}" is assigned unknown backbone "${b}" (pool: ${backboneIds.join(', ')})`);
+  }
+  return problems;
+}
+
+/**
+ * Agents that can start now: needed, not finished, not running, and every
+ * predecessor finished. Listed in topological order so runs are reproducible.
+ */
+export function readyAgents(t: Template, finished: ReadonlySet<string>, running: ReadonlySet<string>): string[] {
+  const order = topologicalOrder(t) ?? [];
+  const needed = neededAgents(t);
+  return order.filter(
+    (id) => needed.has(id) && !finished.has(id) && !running.has(id) && predecessors(t, id).every((p) => finished.has(p)),
+  );
+}
+
+/**
+ * A fingerprint of everything an agent's output depends on: its own spec, its
+ * backbone, the loop round it runs in, and (recursively) its upstream agents.
+ * An output computed under an equal fingerprint is still valid after a patch.
+ */
+export function fingerprints(t: Template, assignment: Assignment, rounds: Record<string, number> = {}): Record<string, string> {
+  const order = topologicalOrder(t) ?? t.agents.map((a) => a.id);
+  const byId = new Map<string, AgentSpec>(t.agents.map((a) => [a.id, a]));
+  const fp: Record<string, string> = {};
+  for (const id of order) {
+    const upstream = predecessors(t, id)
+      .sort()
+      .map((p) => `${p}=${fp[p] ?? '?'}`);
+    fp[id] = fnv1a(stableStringify({ spec: byId.get(id), backbone: assignment[id] ?? null, round: rounds[id] ?? 0, upstream }));
+  }
+  return fp;
+}

@@ -1,0 +1,25 @@
+/** Bounded feedback loops: a reviewer answering "REVISE ..." sends work back upstream, at most maxRounds times. */
+import type { AgentOutput, Template } from './schemas';
+import { descendants } from './graph';
+
+export const REVISE = /^\s*REVISE\b/i;
+
+export interface LoopOutcome {
+  /** The agent that runs again with the feedback, or null when no loop fires. */
+  target: string | null;
+  invalidated: string[];
+  rounds: Record<string, number>;
+}
+
+export function feedbackLoop(t: Template, agent: string, text: string, rounds: Record<string, number>): LoopOutcome {
+  const loop = t.loops.find((l) => l.from === agent);
+  if (!loop || !REVISE.test(text)) return { target: null, invalidated: [], rounds };
+  const done = rounds[loop.to] ?? 0;
+  if (done >= loop.maxRounds) return { target: null, invalidated: [], rounds };
+  const invalidated = [loop.to, ...descendants(t, loop.to)];
+  return { target: loop.to, invalidated, rounds: { ...rounds, [loop.to]: done + 1 } };
+}
+
+export function withoutAgents(outputs: Record<string, AgentOutput>, ids: string[]): Record<string, AgentOutput> {
+  return Object.fromEntries(Object.entries(outputs).filter(([id]) => !ids.includes(id)));
+}

@@ -1,0 +1,57 @@
+/** The simulator pool used when no pool file and no key are given, and pool helpers. */
+import { PoolSchema, type Backbone, type Pool } from './schemas';
+
+export const SIMULATOR_POOL: Pool = PoolSchema.parse({
+  default: 'sim-medium',
+  backbones: [
+    {
+      id: 'sim-small',
+      provider: 'sim',
+      model: 'simulator-small',
+      pricing: { inputPerM: 0.15, outputPerM: 0.6 },
+      hints: { strengths: ['summaries', 'planning', 'review'], contextWindow: 32000 },
+      sim: { latencyMs: 0, failureRate: 0, quality: 0.8 },
+    },
+    {
+      id: 'sim-medium',
+      provider: 'sim',
+      model: 'simulator-medium',
+      pricing: { inputPerM: 0.5, outputPerM: 1.5 },
+      hints: { strengths: ['general', 'math', 'qa'], contextWindow: 128000 },
+      sim: { latencyMs: 0, failureRate: 0, quality: 0.9 },
+    },
+    {
+      id: 'sim-large',
+      provider: 'sim',
+      model: 'simulator-large',
+      pricing: { inputPerM: 3, outputPerM: 15 },
+      hints: { strengths: ['code', 'math', 'reasoning'], contextWindow: 200000 },
+      sim: { latencyMs: 0, failureRate: 0, quality: 0.98 },
+    },
+  ],
+});
+
+export function backboneById(pool: Pool, id: string): Backbone | undefined {
+  return pool.backbones.find((b) => b.id === id);
+}
+
+/** Price of a typical call (3:1 input:output tokens), to rank backbones by cost. */
+export function typicalPrice(b: Backbone): number {
+  return 3 * b.pricing.inputPerM + b.pricing.outputPerM;
+}
+
+export function cheapestBackbone(pool: Pool): Backbone {
+  return [...pool.backbones].sort((a, b) => typicalPrice(a) - typicalPrice(b))[0];
+}
+
+export function strongestBackbone(pool: Pool): Backbone {
+  return [...pool.backbones].sort((a, b) => typicalPrice(b) - typicalPrice(a))[0];
+}
+
+export function metaBackbone(pool: Pool, role: 'generator' | 'implementer' | 'rectifier'): Backbone {
+  return backboneById(pool, pool.meta[role] ?? pool.default) ?? backboneById(pool, pool.default)!;
+}
+
+export function usesSimulator(pool: Pool): boolean {
+  return pool.backbones.some((b) => b.provider === 'sim');
+}

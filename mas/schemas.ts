@@ -1,0 +1,293 @@
+/**
+ * The MAS² model M = ⟨R, P, T, B⟩ and everything that travels between the
+ * client, the workflow and the activities. Every type in mas2 is inferred from
+ * a schema here, so validation and typing cannot drift apart.
+ */
+import { z } from 'zod';
+
+const id = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'ids start with a letter and use letters, digits, "_" or "-"');
+
+// ---------------------------------------------------------------- R, P, T
+export const AgentSpecSchema = z.object({
+  id,
+  role: z.string().min(1),
+  instructions: z.string().min(1),
+  tools: z.array(z.string().min(1)).default([]),
+  /** What the agent's output should look like; shown to the agent and to the Rectifier. */
+  expects: z.string().optional(),
+  /** A checking agent: an output starting with "FAIL" is a silent-error (verifier) trigger. */
+  verifier: z.boolean().optional(),
+  /** Upper bound on model calls in this agent's turn loop (model → tools → model). */
+  maxTurns: z.number().int().min(1).max(20).default(4),
+});
+export type AgentSpec = z.infer<typeof AgentSpecSchema>;
+
+export const EdgeSchema = z.object({ from: id, to: id });
+export type Edge = z.infer<typeof EdgeSchema>;
+
+/**
+ * A bounded feedback loop: when `from` (a reviewer, usually downstream of `to`)
+ * answers with a line starting "REVISE", `to` and everything between runs again,
+ * at most `maxRounds` times.
+ */
+export const FeedbackLoopSchema = z.object({ from: id, to: id, maxRounds: z.number().int().min(1).max(5) });
+export type FeedbackLoop = z.infer<typeof FeedbackLoopSchema>;
+
+export const TemplateSchema = z.object({
+  name: z.string().min(1).default('team'),
+  agents: z.array(AgentSpecSchema).min(1).max(12),
+  edges: z.array(EdgeSchema).default([]),
+  loops: z.array(FeedbackLoopSchema).default([]),
+  finalAgent: id,
+});
+export type Template = z.infer<typeof TemplateSchema>;
+
+// ---------------------------------------------------------------- B and the pool L
+export const PricingSchema = z.object({
+  inputPerM: z.number().min(0),
+  outputPerM: z.number().min(0),
+});
+
+export const SimKnobsSchema = z.object({
+  /** Simulated latency of one call, in milliseconds. */
+  latencyMs: z.number().int().min(0).default(0),
+  /** Probability that a call fails with a retryable (HTTP 503-like) error. */
+  failureRate: z.number().min(0).max(1).default(0),
+  /** 0..1: chance that an agent's answer is right; lower means more silent errors. */
+  quality: z.number().min(0).max(1).default(0.9),
+});
+export type SimKnobs = z.infer<typeof SimKnobsSchema>;
+
+export const BackboneSchema = z.object({
+  id,
+  provider: z.enum(['openai', 'sim']),
+  model: z.string().min(1),
+  baseURL: z.string().url().optional(),
+  /** Name of the environment variable that holds the key (never the key itself). */
+  apiKeyEnv: z.string().optional(),
+  pricing: PricingSchema,
+  hints: z
+    .object({
+      strengths: z.array(z.string()).default([]),
+      contextWindow: z.number().int().positive().optional(),
+      /** Whether the endpoint honours response_format json_schema. */
+      structuredOutputs: z.boolean().default(true),
+    })
+    .default({ strengths: [], structuredOutputs: true }),
+  sim: SimKnobsSchema.optional(),
+  maxOutputTokens: z.number().int().positive().default(1024),
+});
+export type Backbone = z.infer<typeof BackboneSchema>;
+
+export const MetaRoleSchema = z.enum(['generator', 'implementer', 'rectifier']);
+export type MetaRole = z.infer<typeof MetaRoleSchema>;
+
+export const PoolSchema = z
+  .object({
+    backbones: z.array(BackboneSchema).min(1),
+    /** The backbone used when there is no Implementer (ablation) and as a last resort. */
+    default: id,
+    /** Each meta-agent may run on its own backbone (the paper fine-tunes one per role). */
+    meta: z.partialRecord(MetaRoleSchema, id).default({}),
+  })
+  .superRefine((pool, ctx) => {
+    const ids = new Set<string>();
+    for (const b of pool.backbones) {
+      if (ids.has(b.id)) ctx.addIssue({ code: 'custom', message: `backbone id "${b.id}" is listed twice` });
+      ids.add(b.id);
+    }
+    if (!ids.has(pool.default)) {
+      ctx.addIssue({ code: 'custom', path: ['default'], message: `default backbone "${pool.default}" is not in backbones` });
+    }
+    for (const [role, b] of Object.entries(pool.meta)) {
+      if (b && !ids.has(b)) ctx.addIssue({ code: 'custom', path: ['meta', role], message: `backbone "${b}" is not in backbones` });
+    }
+  });
+export type Pool = z.infer<typeof PoolSchema>;
+
+export const AssignmentSchema = z.record(z.string(), z.string());
+export type Assignment = z.infer<typeof AssignmentSchema>;
+
+/** The executable system M: template ⟨R, P, T⟩ plus backbone map B, versioned. */
+export const ConfigSchema = z.object({
+  template: TemplateSchema,
+  assignment: AssignmentSchema,
+  version: z.number().int().min(1),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+
+// ---------------------------------------------------------------- meta-agent outputs
+export const ImplementerOutputSchema = z.object({
+  assignment: z.array(z.object({ agent: z.string(), backbone: z.string(), reason: z.string().default('') })),
+  rationale: z.string().default(''),
+});
+export type ImplementerOutput = z.infer<typeof ImplementerOutputSchema>;
+
+export const PatchOpSchema = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('set_backbone'), agent: z.string(), backbone: z.string() }),
+  z.object({ op: z.literal('set_instructions'), agent: z.string(), instructions: z.string().min(1) }),
+  z.object({ op: z.literal('set_tools'), agent: z.string(), tools: z.array(z.string()) }),
+  z.object({ op: z.literal('add_agent'), agent: AgentSpecSchema, backbone: z.string() }),
+  z.object({ op: z.literal('remove_agent'), agent: z.string() }),
+  z.object({ op: z.literal('add_edge'), from: z.string(), to: z.string() }),
+  z.object({ op: z.literal('remove_edge'), from: z.string(), to: z.string() }),
+  z.object({ op: z.literal('set_final'), agent: z.string() }),
+  z.object({ op: z.literal('replace_topology'), template: TemplateSchema, assignment: AssignmentSchema }),
+]);
+export type PatchOp = z.infer<typeof PatchOpSchema>;
+
+export const PatchSchema = z.object({
+  scope: z.enum(['local', 'global']),
+  ops: z.array(PatchOpSchema).min(1),
+  rationale: z.string().default(''),
+});
+export type Patch = z.infer<typeof PatchSchema>;
+
+// ---------------------------------------------------------------- run input
+export const FaultSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('tool_crash'), tool: z.string(), at: z.number().int().min(1) }),
+  z.object({ kind: z.literal('model_error'), backbone: z.string(), at: z.number().int().min(1) }),
+  z.object({ kind: z.literal('model_latency'), backbone: z.string(), ms: z.number().int().min(0) }),
+]);
+export type Fault = z.infer<typeof FaultSchema>;
+
+export const TaskOptionsSchema = z.object({
+  generator: z.boolean().default(true),
+  implementer: z.boolean().default(true),
+  rectifier: z.boolean().default(true),
+  /** θ_C as a fraction of the budget: the budget trigger fires above it. */
+  thetaFraction: z.number().gt(0).max(1).default(0.8),
+  maxRectifications: z.number().int().min(0).max(20).default(3),
+  /** Seed for the simulator backbone; the same seed gives the same run. */
+  seed: z.number().int().default(1),
+  /** Force a given template instead of asking the Generator (CTO branches, tests). */
+  template: TemplateSchema.optional(),
+  /** Force a given assignment instead of asking the Implementer (CTO branches, tests). */
+  assignment: AssignmentSchema.optional(),
+  /** Continue-as-new after this many steps in one run, besides Temporal's own suggestion (tests, long runs). */
+  continueAsNewAfterSteps: z.number().int().positive().optional(),
+  /** Upsert Mas2Status / Mas2CostUsd; only when the server has them registered (the client checks). */
+  searchAttributes: z.boolean().default(false),
+});
+export type TaskOptions = z.infer<typeof TaskOptionsSchema>;
+
+export const TaskInputSchema = z.object({
+  task: z.string().trim().min(1, 'the task is empty'),
+  budgetUsd: z.number().gt(0, 'the budget must be above 0 USD'),
+  pool: PoolSchema,
+  options: TaskOptionsSchema.default(TaskOptionsSchema.parse({})),
+  faults: z.array(FaultSchema).default([]),
+  /** Set when this run branches from a recorded state (CTO, what-if runs) or continues as new. */
+  parentWorkflowId: z.string().optional(),
+});
+export type TaskInput = z.infer<typeof TaskInputSchema>;
+
+// ---------------------------------------------------------------- state s_t
+export const UsageSchema = z.object({ inputTokens: z.number().int().min(0), outputTokens: z.number().int().min(0) });
+export type Usage = z.infer<typeof UsageSchema>;
+
+export const StepSchema = z.object({
+  agent: z.string(),
+  backbone: z.string().optional(),
+  kind: z.enum(['llm', 'tool', 'meta']),
+  /** Unique per agent and kind across the whole run, including re-runs after a patch. */
+  callIndex: z.number().int().min(0),
+  name: z.string().optional(),
+  status: z.enum(['completed', 'failed']),
+  attempts: z.number().int().min(1),
+  usage: UsageSchema.optional(),
+  costUsd: z.number().min(0),
+  durationMs: z.number().min(0),
+  configVersion: z.number().int(),
+  error: z.string().optional(),
+});
+export type Step = z.infer<typeof StepSchema>;
+
+export const TriggerKindSchema = z.enum(['failure', 'budget', 'projected_budget', 'verifier', 'external']);
+export type TriggerKind = z.infer<typeof TriggerKindSchema>;
+
+export const TriggerSchema = z.object({
+  kind: TriggerKindSchema,
+  detail: z.string(),
+  agent: z.string().optional(),
+  /** Index into steps[] of the step that fired it, when a step did. */
+  step: z.number().int().optional(),
+  tool: z.string().optional(),
+  backbone: z.string().optional(),
+});
+export type Trigger = z.infer<typeof TriggerSchema>;
+
+export const RectificationSchema = z.object({
+  version: z.number().int(),
+  fromVersion: z.number().int(),
+  trigger: TriggerSchema,
+  scope: z.enum(['local', 'global']),
+  patch: z.array(PatchOpSchema),
+  rationale: z.string(),
+  source: z.enum(['rectifier', 'repair', 'fallback']),
+  rerun: z.array(z.string()),
+  kept: z.array(z.string()),
+  costUsd: z.number().min(0),
+});
+export type Rectification = z.infer<typeof RectificationSchema>;
+
+export const AgentOutputSchema = z.object({
+  text: z.string(),
+  /** Blob-store reference of the same text: downstream model calls carry this, not the text. */
+  ref: z.string(),
+  configVersion: z.number().int(),
+  backbone: z.string(),
+  /** Fingerprint of the agent spec, backbone and upstream outputs it was computed from. */
+  inputsKey: z.string(),
+});
+export type AgentOutput = z.infer<typeof AgentOutputSchema>;
+
+export const CostSchema = z.object({
+  usd: z.number().min(0),
+  inputTokens: z.number().int().min(0),
+  outputTokens: z.number().int().min(0),
+  perBackbone: z.record(z.string(), z.object({ usd: z.number(), inputTokens: z.number(), outputTokens: z.number(), calls: z.number() })),
+  meta: z.number().min(0),
+  agents: z.number().min(0),
+  perMetaRole: z.partialRecord(MetaRoleSchema, z.number()).default({}),
+});
+export type Cost = z.infer<typeof CostSchema>;
+
+export const RunStatusSchema = z.enum(['running', 'completed', 'failed', 'budget_exhausted', 'cancelled']);
+export type RunStatus = z.infer<typeof RunStatusSchema>;
+
+export const MetaDecisionSchema = z.object({
+  role: MetaRoleSchema,
+  backbone: z.string().optional(),
+  source: z.enum(['model', 'repair', 'fallback', 'ablation', 'forced']),
+  /** Reference to the prompt the meta-agent saw (blob store), for CTO export. */
+  promptRef: z.string().optional(),
+  output: z.unknown(),
+  rationale: z.string().default(''),
+  costUsd: z.number().min(0),
+});
+export type MetaDecision = z.infer<typeof MetaDecisionSchema>;
+
+export const ResultSchema = z.object({
+  workflowId: z.string(),
+  status: RunStatusSchema,
+  task: z.string(),
+  answer: z.string().nullable(),
+  reason: z.string().optional(),
+  budgetUsd: z.number(),
+  cost: CostSchema,
+  config: ConfigSchema.nullable(),
+  decisions: z.array(MetaDecisionSchema),
+  rectifications: z.array(RectificationSchema),
+  steps: z.array(StepSchema),
+  outputs: z.record(z.string(), AgentOutputSchema),
+  simulated: z.boolean(),
+  continuedAsNew: z.number().int().min(0),
+  startedAt: z.string(),
+  finishedAt: z.string().optional(),
+});
+export type Result = z.infer<typeof ResultSchema>;

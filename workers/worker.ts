@@ -1,0 +1,64 @@
+/**
+ * A worker for the mas2 task queue: hosts the workflows and the activities.
+ * Stateless apart from the blob store folder, so any number can run against
+ * one Temporal cluster (docker-compose.yml).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, createRuntime } from '../activities';
+import type { Runtime } from '../activities/runtime';
+
+export const TASK_QUEUE = process.env.MAS2_TASK_QUEUE || 'mas2';
+
+/**
+ * `npm run build` pre-bundles the workflow code (webpack takes seconds); a
+ * worker started from a source checkout bundles on start instead.
+ */
+export function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  const prebuilt = path.join(__dirname, '..', 'workflow-bundle.js');
+  if (fs.existsSync(prebuilt)) return { workflowBundle: { codePath: prebuilt } };
+  return { workflowsPath: require.resolve('../workflows') };
+}
+
+export interface WorkerSetup {
+  address: string;
+  namespace?: string;
+  home: string;
+  taskQueue?: string;
+  runtime?: Partial<Runtime>;
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  maxConcurrentActivityTaskExecutions?: number;
+  maxConcurrentWorkflowTaskExecutions?: number;
+}
+
+let runtimeInstalled = false;
+
+/** The SDK logs every worker state change at INFO; mas2 prints its own progress, so default to WARN. */
+function installRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const level = (process.env.MAS2_LOG_LEVEL || 'WARN').toUpperCase() as LogLevel;
+  try {
+    TemporalRuntime.install({ logger: new DefaultLogger(level) });
+  } catch {
+    /* already installed by the host process */
+  }
+}
+
+export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker; connection: NativeConnection }> {
+  installRuntime();
+  const connection = await NativeConnection.connect({ address: setup.address });
+  const source = setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : workflowSource();
+  const worker = await Worker.create({
+    connection,
+    namespace: setup.namespace ?? 'default',
+    taskQueue: setup.taskQueue ?? TASK_QUEUE,
+    ...source,
+    activities: createActivities(createRuntime(setup.home, setup.runtime)),
+    maxConcurrentActivityTaskExecutions: setup.maxConcurrentActivityTaskExecutions ?? 100,
+    maxConcurrentWorkflowTaskExecutions: setup.maxConcurrentWorkflowTaskExecutions ?? 40,
+    shutdownGraceTime: '10 seconds',
+  });
+  return { worker, connection };
+}

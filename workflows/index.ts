@@ -1,0 +1,1 @@
+export { mas2Task, stateQuery, rectifySignal, raiseBudgetUpdate } from './task';
