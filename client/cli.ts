@@ -19,7 +19,7 @@ import { checkTask, checkWorkflowId, choosePool, newWorkflowId, parseBudget, par
 import { cancelRun, getResult, listRuns, raiseBudget, sendRectify, startRun } from './runs';
 import { ProgressPrinter, summary } from './format';
 
-const EXIT: Record<Result['status'], number> = { completed: 0, failed: 1, budget_exhausted: 3, cancelled: 4, running: 0 };
+const EXIT: Record<Result['status'], number> = { completed: 0, failed: 1, budget_exhausted: 3, cancelled: 4, running: 0, branched: 0 };
 
 const say = (line: string) => process.stderr.write(`mas2: ${line}\n`);
 

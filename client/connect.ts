@@ -19,7 +19,6 @@ export async function resolveTarget(opts: { log?: (line: string) => void; startS
   const port = Number(process.env.MAS2_SERVER_PORT || 7233);
   if (opts.startServer === false) return { address: `127.0.0.1:${port}`, namespace, embedded: true };
   const r = await ensureDevServer({ home: mas2Home(), port, log: opts.log });
-  if (r.started) opts.log?.(`started the embedded Temporal dev server on ${r.address} (Web UI http://127.0.0.1:${port + 1000}, data in ${mas2Home()})`);
   return { address: r.address, namespace, embedded: true };
 }
 

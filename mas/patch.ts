@@ -69,7 +69,8 @@ function applyOp(t: Template, assignment: Record<string, string>, op: PatchOp): 
  * Rectifier can act on in its repair round.
  */
 export function applyPatch(config: Config, patch: Patch, pool: Pool, knownTools?: readonly string[]): Config {
-  let template: Template = structuredClone(config.template);
+  // structuredClone does not exist in the workflow sandbox; templates are plain JSON.
+  let template: Template = JSON.parse(JSON.stringify(config.template)) as Template;
   const assignment: Record<string, string> = { ...config.assignment };
   for (const op of patch.ops) template = applyOp(template, assignment, op);
   const parsed = TemplateSchema.safeParse(template);

@@ -44,6 +44,7 @@ export interface RunState {
   continuedAsNew: number;
   /** Steps recorded before this run of the chain; continue-as-new checks count from here. */
   stepsAtRunStart: number;
+  branch?: { trigger: Trigger; state: RunState };
 }
 
 export function initialState(input: TaskInput, startedAt: string): RunState {
@@ -97,6 +98,8 @@ export function toResult(s: RunState, input: TaskInput, workflowId: string): Res
     outputs: s.outputs,
     simulated: usesSimulator(input.pool),
     continuedAsNew: s.continuedAsNew,
+    branch: s.branch,
+    parentWorkflowId: input.parentWorkflowId,
     startedAt: s.startedAt,
     finishedAt: s.finishedAt,
   };

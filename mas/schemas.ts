@@ -172,6 +172,12 @@ export const TaskOptionsSchema = z.object({
   continueAsNewAfterSteps: z.number().int().positive().optional(),
   /** Upsert Mas2Status / Mas2CostUsd; only when the server has them registered (the client checks). */
   searchAttributes: z.boolean().default(false),
+  /**
+   * CTO: stop at the first trigger that would call the Rectifier and return
+   * the saved state (status "branched"), so several Rectifier samples can each
+   * continue from the same s_t as their own workflow.
+   */
+  branchOnTrigger: z.boolean().default(false),
 });
 export type TaskOptions = z.infer<typeof TaskOptionsSchema>;
 
@@ -181,8 +187,20 @@ export const TaskInputSchema = z.object({
   pool: PoolSchema,
   options: TaskOptionsSchema.default(TaskOptionsSchema.parse({})),
   faults: z.array(FaultSchema).default([]),
-  /** Set when this run branches from a recorded state (CTO, what-if runs) or continues as new. */
+  /** Set when this run branches from a recorded state (CTO, what-if runs). */
   parentWorkflowId: z.string().optional(),
+  /**
+   * Start from a saved state s_t (a "branched" result's branch.state) and
+   * apply this patch as the rectification of that trigger before resuming.
+   */
+  resume: z
+    .object({
+      state: z.unknown(),
+      trigger: z.lazy(() => TriggerSchema),
+      patch: z.lazy(() => PatchSchema),
+      rationale: z.string().default(''),
+    })
+    .optional(),
 });
 export type TaskInput = z.infer<typeof TaskInputSchema>;
 
@@ -257,7 +275,7 @@ export const CostSchema = z.object({
 });
 export type Cost = z.infer<typeof CostSchema>;
 
-export const RunStatusSchema = z.enum(['running', 'completed', 'failed', 'budget_exhausted', 'cancelled']);
+export const RunStatusSchema = z.enum(['running', 'completed', 'failed', 'budget_exhausted', 'cancelled', 'branched']);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
 export const MetaDecisionSchema = z.object({
@@ -287,6 +305,9 @@ export const ResultSchema = z.object({
   outputs: z.record(z.string(), AgentOutputSchema),
   simulated: z.boolean(),
   continuedAsNew: z.number().int().min(0),
+  /** With branchOnTrigger: the trigger that stopped the run and the state to resume from. */
+  branch: z.object({ trigger: z.lazy(() => TriggerSchema), state: z.unknown() }).optional(),
+  parentWorkflowId: z.string().optional(),
   startedAt: z.string(),
   finishedAt: z.string().optional(),
 });

@@ -34,11 +34,11 @@ export interface WorkerSetup {
 
 let runtimeInstalled = false;
 
-/** The SDK logs every worker state change at INFO; mas2 prints its own progress, so default to WARN. */
+/** The SDK logs every worker state change at INFO; mas2 prints its own progress, and activity failures are in the result document, so default to ERROR. */
 function installRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  const level = (process.env.MAS2_LOG_LEVEL || 'WARN').toUpperCase() as LogLevel;
+  const level = (process.env.MAS2_LOG_LEVEL || 'ERROR').toUpperCase() as LogLevel;
   try {
     TemporalRuntime.install({ logger: new DefaultLogger(level) });
   } catch {

@@ -20,7 +20,7 @@ import {
 } from '@temporalio/workflow';
 import type { Mas2Activities } from '../mas/contract';
 import { NON_RETRYABLE_TYPES, FAILURE_TYPES } from '../mas/contract';
-import type { MetaDecision, MetaRole, Result, Step, TaskInput, Template, Trigger, Usage } from '../mas/schemas';
+import type { MetaDecision, MetaRole, Patch, Rectification, Result, Step, TaskInput, Template, Trigger, Usage } from '../mas/schemas';
 import { addCall, formatUsd, worstCaseCallCost } from '../mas/cost';
 import { fingerprints, predecessors, readyAgents } from '../mas/graph';
 import { applyPatch, survivingOutputs } from '../mas/patch';
@@ -77,7 +77,16 @@ function failureInfo(e: unknown, maxAttempts: number): FailureInfo {
 
 export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Result> {
   const info = workflowInfo();
-  const s: RunState = carried ?? initialState(input, new Date(info.runStartTime).toISOString());
+  const resumed = !carried && input.resume ? (JSON.parse(JSON.stringify(input.resume.state)) as RunState) : undefined;
+  const s: RunState = carried ?? resumed ?? initialState(input, new Date(info.runStartTime).toISOString());
+  if (resumed) {
+    // A branch is a new run that starts at s_t: same history of decisions, its own future.
+    s.status = 'running';
+    s.reason = undefined;
+    s.branch = undefined;
+    s.pendingTrigger = null;
+    s.pendingExternal = [];
+  }
   s.stepsAtRunStart = s.steps.length;
   const opts = input.options;
   const pool = input.pool;
@@ -344,8 +353,13 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
       finish('failed', `${named} (rectification cap of ${opts.maxRectifications} reached)`);
       return;
     }
+    if (opts.branchOnTrigger) {
+      s.branch = { trigger, state: JSON.parse(JSON.stringify({ ...s, status: 'running', branch: undefined })) as RunState };
+      finish('branched', `stopped at the ${trigger.kind} trigger so Rectifier samples can branch from here`);
+      return;
+    }
     const finished = Object.keys(s.outputs);
-    let value;
+    let value: { patch: Patch | null; source: Rectification['source']; reason?: string };
     try {
       const r = await models.rectify({
         ...metaBase('rectifier'),
@@ -361,7 +375,7 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
       if (isCancellation(e)) throw e;
       const f = failureInfo(e, MODEL_ATTEMPTS);
       const patch = fallbackPatch(config, pool, trigger, new Set(finished), s.appliedPatches);
-      value = patch ? { patch, source: 'fallback' as const } : { patch: null, source: 'fallback' as const, reason: `Rectifier failed (${f.message}) and no rule applies` };
+      value = patch ? { patch, source: 'fallback' } : { patch: null, source: 'fallback', reason: `Rectifier failed (${f.message}) and no rule applies` };
       s.decisions.push({ role: 'rectifier', source: 'fallback', output: patch, rationale: `Rectifier failed (${f.message}); rule-based fallback`, costUsd: 0 });
     }
     if (!value.patch) {
@@ -369,12 +383,19 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
       finish('failed', `${named}; no patch: ${value.reason ?? 'the Rectifier proposed nothing'}`);
       return;
     }
+    commitPatch(trigger, value.patch, value.source, s.decisions[s.decisions.length - 1]?.costUsd ?? 0);
+  }
+
+  /** M_{t+1} = apply(M_t, patch); keep what the patch does not invalidate and resume from s_t. */
+  function commitPatch(trigger: Trigger, patch: Patch, source: Rectification['source'], costUsd: number): void {
+    const config = s.config!;
+    const budgetKind = trigger.kind === 'budget' || trigger.kind === 'projected_budget';
     let next;
     try {
-      next = applyPatch(config, value.patch, pool);
+      next = applyPatch(config, patch, pool);
     } catch (e) {
       if (budgetKind) return;
-      finish('failed', `${named}; the patch could not be applied: ${(e as Error).message}`);
+      finish('failed', `${trigger.kind} trigger: ${trigger.detail}; the patch could not be applied: ${(e as Error).message}`);
       return;
     }
     const { kept, rerun } = survivingOutputs(s.outputs, next, s.rounds);
@@ -384,15 +405,15 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
       version: next.version,
       fromVersion: config.version,
       trigger,
-      scope: value.patch.scope,
-      patch: value.patch.ops,
-      rationale: value.patch.rationale,
-      source: value.source,
+      scope: patch.scope,
+      patch: patch.ops,
+      rationale: patch.rationale,
+      source,
       rerun: trigger.kind === 'verifier' && trigger.agent && !rerun.includes(trigger.agent) ? [...rerun, trigger.agent] : rerun,
       kept: Object.keys(kept),
-      costUsd: s.decisions[s.decisions.length - 1]?.costUsd ?? 0,
+      costUsd,
     });
-    s.appliedPatches.push(value.patch.ops);
+    s.appliedPatches.push(patch.ops);
     s.config = next;
     s.outputs = kept;
   }
@@ -451,6 +472,10 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
   }
 
   try {
+    if (resumed && input.resume) {
+      s.decisions.push({ role: 'rectifier', source: 'forced', output: input.resume.patch, rationale: input.resume.rationale || input.resume.patch.rationale, costUsd: 0 });
+      commitPatch(input.resume.trigger, input.resume.patch, 'rectifier', 0);
+    }
     if (!s.config) await design();
     if (s.status === 'running') await execute();
   } catch (e) {

@@ -204,8 +204,7 @@ function simAgent(ctx: SimContext, req: ModelRequest, rng: () => number, quality
   if (toolResults.length) {
     const body = summariseToolResult(lastResult);
     if (tools.includes('python')) {
-      const code = /"code":\s*"((?:[^"\\]|\\.)*)"/.exec(JSON.stringify(req.messages.filter((m) => m.role === 'assistant').pop()?.toolCalls ?? []));
-      const source = code ? safeJsonString(code[1]) : '';
+      const source = lastCode(req.messages);
       return { content: `${role}: here is the code and what running it printed.\n\n\`\`\`python\n${source}\n\`\`\`\n\nOutput:\n${body}`, toolCalls: [] };
     }
     return { content: `${role}: ${tools.includes('search') ? 'relevant facts found' : 'result'}: ${body}`, toolCalls: [] };
@@ -223,11 +222,17 @@ function simAgent(ctx: SimContext, req: ModelRequest, rng: () => number, quality
   return { content: `${role}: ${lastUpstream(upstream) || `my answer to "${ctx.task.slice(0, 120)}"`}`, toolCalls: [] };
 }
 
-function safeJsonString(escaped: string): string {
+/** The code of the agent's latest python tool call. */
+function lastCode(messages: ChatMessage[]): string {
+  const call = messages
+    .filter((m) => m.role === 'assistant')
+    .flatMap((m) => m.toolCalls ?? [])
+    .filter((c) => c.name === 'python')
+    .pop();
   try {
-    return JSON.parse(`"${escaped}"`) as string;
+    return String((JSON.parse(call?.arguments ?? '{}') as { code?: string }).code ?? '');
   } catch {
-    return escaped;
+    return '';
   }
 }
 

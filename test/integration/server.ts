@@ -88,7 +88,6 @@ export async function startTestServer(): Promise<TestServerInfo> {
   if (info.external || !info.dbFile || !info.port || !info.uiPort || !info.bin || !info.logFile) {
     throw new Error('cannot restart a user-supplied TEMPORAL_TEST_ADDRESS server');
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const setup = require('./globalSetup') as {
     startServer(o: { bin: string; port: number; uiPort: number; dbFile: string; logFile: string }): Promise<{
       child: ChildProcess;

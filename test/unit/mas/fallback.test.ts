@@ -1,0 +1,132 @@
+import { fallbackPatch } from '../../../mas/fallback';
+import { applyPatch } from '../../../mas/patch';
+import { PoolSchema, type Config, type Trigger } from '../../../mas/schemas';
+import { cfg, POOL, tmpl } from './fixtures';
+
+// Planner → Coder(python, search) → Verifier(V) → Final; Side is not needed.
+function team(backbone: string | Record<string, string> = 'mid'): Config {
+  return cfg(
+    tmpl(['Plan', { id: 'Code', tools: ['python', 'search'] }, { id: 'V', verifier: true }, 'Final', 'Side'], ['Plan>Code', 'Code>V', 'V>Final', 'Plan>Side'], 'Final'),
+    backbone,
+  );
+}
+const none = new Set<string>();
+
+describe('fallbackPatch: budget triggers', () => {
+  test.each(['budget', 'projected_budget'] as const)('%s moves unfinished, needed agents to the cheapest backbone', (kind) => {
+    const p = fallbackPatch(team(), POOL, { kind, detail: 'over' }, new Set(['Plan']));
+    expect(p?.scope).toBe('local');
+    expect(p?.ops).toEqual([
+      { op: 'set_backbone', agent: 'Code', backbone: 'cheap' },
+      { op: 'set_backbone', agent: 'V', backbone: 'cheap' },
+      { op: 'set_backbone', agent: 'Final', backbone: 'cheap' },
+    ]);
+  });
+
+  test('agents already on the cheapest backbone are left out', () => {
+    const p = fallbackPatch(team({ Plan: 'big', Code: 'cheap', V: 'mid', Final: 'cheap', Side: 'big' }), POOL, { kind: 'budget', detail: '' }, none);
+    expect(p?.ops).toEqual([
+      { op: 'set_backbone', agent: 'Plan', backbone: 'cheap' },
+      { op: 'set_backbone', agent: 'V', backbone: 'cheap' },
+    ]);
+  });
+
+  test('null when everything unfinished is already cheapest', () => {
+    const p = fallbackPatch(team({ Plan: 'big', Code: 'cheap', V: 'cheap', Final: 'cheap', Side: 'big' }), POOL, { kind: 'budget', detail: '' }, new Set(['Plan']));
+    expect(p).toBeNull();
+  });
+});
+
+describe('fallbackPatch: failure triggers', () => {
+  const crash: Trigger = { kind: 'failure', detail: 'python crashed', agent: 'Code', tool: 'python' };
+
+  test('a crashed tool is dropped from the agent, with a note in its instructions', () => {
+    const p = fallbackPatch(team(), POOL, crash, none)!;
+    expect(p.ops).toEqual([
+      { op: 'set_tools', agent: 'Code', tools: ['search'] },
+      { op: 'set_instructions', agent: 'Code', instructions: 'do Code\nThe python tool is unavailable; work without it.' },
+    ]);
+    expect(p.rationale).toContain('python');
+  });
+
+  test('without a tool (or one the agent does not have), the agent moves to another backbone', () => {
+    const noTool: Trigger = { kind: 'failure', detail: '503', agent: 'Code' };
+    expect(fallbackPatch(team(), POOL, noTool, none)?.ops).toEqual([{ op: 'set_backbone', agent: 'Code', backbone: 'big' }]);
+    expect(fallbackPatch(team(), POOL, { ...noTool, tool: 'calculator' }, none)?.ops).toEqual([{ op: 'set_backbone', agent: 'Code', backbone: 'big' }]);
+  });
+
+  test('the next more expensive backbone, else the next cheaper', () => {
+    const noTool: Trigger = { kind: 'failure', detail: '503', agent: 'Code' };
+    expect(fallbackPatch(team('cheap'), POOL, noTool, none)?.ops).toEqual([{ op: 'set_backbone', agent: 'Code', backbone: 'mid' }]);
+    expect(fallbackPatch(team('big'), POOL, noTool, none)?.ops).toEqual([{ op: 'set_backbone', agent: 'Code', backbone: 'mid' }]);
+  });
+
+  test('avoid skips a patch that was already applied', () => {
+    const first = fallbackPatch(team(), POOL, crash, none)!;
+    const second = fallbackPatch(team(), POOL, crash, none, [first.ops]);
+    expect(second?.ops).toEqual([{ op: 'set_backbone', agent: 'Code', backbone: 'big' }]);
+    expect(fallbackPatch(team(), POOL, crash, none, [first.ops, second!.ops])).toBeNull();
+  });
+
+  test('null without an agent, or with a one-backbone pool and no tool to drop', () => {
+    expect(fallbackPatch(team(), POOL, { kind: 'failure', detail: 'x' }, none)).toBeNull();
+    expect(fallbackPatch(team(), POOL, { kind: 'failure', detail: 'x', agent: 'Nobody' }, none)).toBeNull();
+    const solo = PoolSchema.parse({ default: 'mid', backbones: [POOL.backbones[1]] });
+    expect(fallbackPatch(team(), solo, { kind: 'failure', detail: 'x', agent: 'Code' }, none)).toBeNull();
+  });
+});
+
+describe('fallbackPatch: verifier and external triggers', () => {
+  test('a verifier verdict goes into the producer’s instructions', () => {
+    const p = fallbackPatch(team(), POOL, { kind: 'verifier', detail: 'FAIL: 2+2 is not 5', agent: 'V' }, new Set(['Plan', 'Code', 'V']))!;
+    expect(p.ops).toEqual([
+      { op: 'set_instructions', agent: 'Code', instructions: 'do Code\nA reviewer rejected the previous attempt: FAIL: 2+2 is not 5. Fix it.' },
+    ]);
+    expect(p.rationale).toContain('V');
+  });
+
+  test('the verdict is clipped to 300 characters', () => {
+    const p = fallbackPatch(team(), POOL, { kind: 'verifier', detail: 'F'.repeat(1000), agent: 'V' }, none)!;
+    const ins = (p.ops[0] as { instructions: string }).instructions;
+    expect(ins).toContain('F'.repeat(300) + '. Fix it.');
+    expect(ins).not.toContain('F'.repeat(301));
+  });
+
+  test('a verifier with no producer yields null', () => {
+    expect(fallbackPatch(team(), POOL, { kind: 'verifier', detail: 'FAIL', agent: 'Plan' }, none)).toBeNull();
+    expect(fallbackPatch(team(), POOL, { kind: 'verifier', detail: 'FAIL' }, none)).toBeNull();
+  });
+
+  test('an external request notes itself on unfinished agents and the final agent', () => {
+    const p = fallbackPatch(team(), POOL, { kind: 'external', detail: 'be terse' }, new Set(['Plan', 'Code', 'Final']))!;
+    expect(p.ops).toEqual([
+      { op: 'set_instructions', agent: 'V', instructions: 'do V\nOperator note: be terse' },
+      { op: 'set_instructions', agent: 'Final', instructions: 'do Final\nOperator note: be terse' },
+      { op: 'set_instructions', agent: 'Side', instructions: 'do Side\nOperator note: be terse' },
+    ]);
+  });
+
+  test('an external request about cost also moves to the cheapest backbone', () => {
+    const p = fallbackPatch(team(), POOL, { kind: 'external', detail: 'Use cheaper models' }, new Set(['Plan', 'Code']))!;
+    expect(p.ops.filter((o) => o.op === 'set_backbone')).toEqual([
+      { op: 'set_backbone', agent: 'V', backbone: 'cheap' },
+      { op: 'set_backbone', agent: 'Final', backbone: 'cheap' },
+    ]);
+  });
+});
+
+describe('fallback patches apply cleanly', () => {
+  test.each<[string, Trigger, string[]]>([
+    ['budget', { kind: 'budget', detail: '' }, []],
+    ['tool failure', { kind: 'failure', detail: '', agent: 'Code', tool: 'python' }, []],
+    ['model failure', { kind: 'failure', detail: '', agent: 'Final' }, []],
+    ['verifier', { kind: 'verifier', detail: 'FAIL', agent: 'V' }, ['Plan', 'Code', 'V']],
+    ['external', { kind: 'external', detail: 'cut cost' }, ['Plan']],
+  ])('%s', (_name, trigger, finished) => {
+    const config = team();
+    const p = fallbackPatch(config, POOL, trigger, new Set(finished));
+    expect(p).not.toBeNull();
+    const next = applyPatch(config, p!, POOL);
+    expect(next.version).toBe(2);
+  });
+});
