@@ -71,7 +71,8 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
     throw toFailure(e, `agent ${input.agent.id} on ${backbone.id}`);
   }
   const assistant: ChatMessage = { role: 'assistant', content: response.content, toolCalls: response.toolCalls.length ? response.toolCalls : undefined };
-  const messageRef = await rt.blobs.put(JSON.stringify(assistant));
+  const assistantJson = JSON.stringify(assistant);
+  const messageRef = await rt.blobs.put(assistantJson);
   const final = response.toolCalls.length === 0;
   const text = response.content ?? '';
   const contentRef = final ? await rt.blobs.put(text) : null;
@@ -85,6 +86,7 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
     costUsd: priceOf(response.usage, backbone),
     durationMs: Date.now() - started,
     promptChars,
+    replyChars: assistantJson.length,
     attempts: info.attempt,
   };
 }
@@ -115,10 +117,12 @@ export async function runTool(rt: Runtime, input: RunToolInput): Promise<RunTool
     }
   }
   const message: ChatMessage = { role: 'tool', toolCallId: input.call.id, content: JSON.stringify(result) };
-  const messageRef = await rt.blobs.put(JSON.stringify(message));
+  const messageJson = JSON.stringify(message);
+  const messageRef = await rt.blobs.put(messageJson);
   await appendLedger(rt, { kind: 'tool', workflowId: input.workflowId, agent: input.agent, callKey: input.callKey, attempt: info.attempt });
   return {
     messageRef,
+    chars: messageJson.length,
     ok: result.ok,
     preview: (result.ok ? result.output : (result.error ?? result.output)).slice(0, 200),
     limit: 'limit' in result ? result.limit : undefined,

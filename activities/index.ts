@@ -4,6 +4,7 @@ import type { Mas2Activities } from '../mas/contract';
 import { LocalBlobStore } from './blobStore';
 import { callModel, runTool } from './agentCalls';
 import { generateTemplate, implementAssignment, rectify } from './meta';
+import { ctoRunResult, evaluate } from './evaluate';
 import { defaultClients, type Runtime } from './runtime';
 
 export function createRuntime(home: string, overrides: Partial<Runtime> = {}): Runtime {
@@ -23,5 +24,7 @@ export function createActivities(rt: Runtime): Mas2Activities {
     rectify: (input) => rectify(rt, input),
     callModel: (input) => callModel(rt, input),
     runTool: (input) => runTool(rt, input),
+    evaluate: (input) => evaluate(rt, input),
+    ctoRunResult: (input) => ctoRunResult(input),
   };
 }

@@ -18,6 +18,9 @@ import { UserError, isUserError } from './errors';
 import { checkTask, checkWorkflowId, choosePool, newWorkflowId, parseBudget, parseFaults } from './inputs';
 import { cancelRun, getResult, listRuns, raiseBudget, sendRectify, startRun } from './runs';
 import { ProgressPrinter, summary } from './format';
+import { registerCto } from './commands/cto';
+import { registerAudit } from './commands/audit';
+import { runToolCommand } from '../activities/tools/cli';
 
 const EXIT: Record<Result['status'], number> = { completed: 0, failed: 1, budget_exhausted: 3, cancelled: 4, running: 0, branched: 0 };
 
@@ -252,6 +255,24 @@ export function buildProgram(): Command {
       say(`cancellation requested for ${id}`);
       await client.connection.close();
     });
+
+  program
+    .command('tool')
+    .description('run one tool directly and print its result as JSON (debugging tools and the sandbox)')
+    .argument('<name>', 'python, calculator, search or workspace')
+    .requiredOption('--input <json>', 'the tool input as JSON, e.g. \'{"expression": "2+2"}\'')
+    .option('--workspace <dir>', 'workspace folder for the workspace tool (default: a temporary one)')
+    .action(async (name: string, o: { input: string; workspace?: string }) => {
+      const { result, exitCode } = await runToolCommand(name, o.input, { workspaceDir: o.workspace ? path.resolve(o.workspace) : undefined });
+      printJson(result);
+      process.exitCode = exitCode;
+    });
+
+  // Commands that live in their own modules register here (one line each).
+  // ---- registered commands ----
+  registerCto(program);
+  registerAudit(program);
+  // ---- end registered commands ----
 
   return program;
 }

@@ -3,9 +3,10 @@
  * this interface; `activities/` implements it. Kept in mas/ so workflow code
  * never imports activity code, not even for types.
  */
-import type { AgentSpec, Assignment, Config, ImplementerOutput, MetaDecision, Patch, PatchOp, Pool, Template, Trigger, Usage } from './schemas';
+import type { AgentSpec, Assignment, Config, ImplementerOutput, MetaDecision, Patch, PatchOp, Pool, Result, Template, Trigger, Usage } from './schemas';
 import type { ToolCall } from './messages';
 import type { StateSummaryInput } from './summary';
+import type { EvaluateInput, EvaluateOutput } from './cto';
 
 export interface MetaCallBase {
   workflowId: string;
@@ -74,8 +75,9 @@ export interface CallModelOutput {
   usage: Usage;
   costUsd: number;
   durationMs: number;
-  /** Characters of the prompt as sent: the workflow's estimate for the next call's worst case. */
+  /** Characters of the prompt as sent and of the reply: the next call's prompt is their sum plus tool results. */
   promptChars: number;
+  replyChars: number;
   attempts: number;
 }
 
@@ -90,6 +92,8 @@ export interface RunToolInput {
 
 export interface RunToolOutput {
   messageRef: string;
+  /** Size of the tool message the model will read next, for the next call's worst-case cost. */
+  chars: number;
   ok: boolean;
   preview: string;
   limit?: string;
@@ -103,6 +107,10 @@ export interface Mas2Activities {
   rectify(input: RectifyInput): Promise<MetaResult<RectifyValue>>;
   callModel(input: CallModelInput): Promise<CallModelOutput>;
   runTool(input: RunToolInput): Promise<RunToolOutput>;
+  /** CTO: does a leaf's answer pass the query's evaluator (exact, numeric, python-tests)? */
+  evaluate(input: EvaluateInput): Promise<EvaluateOutput>;
+  /** CTO: the result of a finished mas2Task (a child kept from an earlier, terminated collection). */
+  ctoRunResult(input: { workflowId: string }): Promise<Result>;
 }
 
 /** ApplicationFailure types that mean "retrying will not fix this" and fire the failure trigger. */

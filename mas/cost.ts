@@ -46,6 +46,25 @@ export function worstCaseCallCost(promptChars: number, backbone: Backbone, maxOu
   return priceOf({ inputTokens: estimateTokens(promptChars), outputTokens: maxOutputTokens }, backbone);
 }
 
+/**
+ * Characters of an agent's first prompt, from what the workflow knows: the
+ * task, the agent's spec and its upstream outputs, plus the fixed wording
+ * and tool definitions around them.
+ */
+export function firstPromptChars(task: string, spec: { instructions: string; role: string; expects?: string; tools: string[] }, upstream: string[]): number {
+  const PROMPT_FRAME = 600;
+  const PER_TOOL_DEFINITION = 700;
+  return (
+    PROMPT_FRAME +
+    task.length +
+    spec.instructions.length +
+    spec.role.length +
+    (spec.expects?.length ?? 0) +
+    spec.tools.length * PER_TOOL_DEFINITION +
+    upstream.reduce((n, u) => n + u.length + 40, 0)
+  );
+}
+
 export function formatUsd(usd: number): string {
   return usd >= 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(6)}`;
 }

@@ -112,7 +112,8 @@ export function survivingOutputs(
   const needed = neededAgents(next.template);
   const kept: Record<string, AgentOutput> = {};
   for (const [id, out] of Object.entries(outputs)) {
-    if (fp[id] !== undefined && out.inputsKey === fp[id]) kept[id] = out;
+    // An agent the new topology no longer needs keeps nothing: its output must not pose as a partial answer.
+    if (fp[id] !== undefined && needed.has(id) && out.inputsKey === fp[id]) kept[id] = out;
   }
   const rerun = next.template.agents.map((a) => a.id).filter((id) => needed.has(id) && !kept[id]);
   return { kept, rerun };

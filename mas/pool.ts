@@ -11,6 +11,7 @@ export const SIMULATOR_POOL: Pool = PoolSchema.parse({
       pricing: { inputPerM: 0.15, outputPerM: 0.6 },
       hints: { strengths: ['summaries', 'planning', 'review'], contextWindow: 32000 },
       sim: { latencyMs: 0, failureRate: 0, quality: 0.8 },
+      maxOutputTokens: 300,
     },
     {
       id: 'sim-medium',
@@ -19,6 +20,7 @@ export const SIMULATOR_POOL: Pool = PoolSchema.parse({
       pricing: { inputPerM: 0.5, outputPerM: 1.5 },
       hints: { strengths: ['general', 'math', 'qa'], contextWindow: 128000 },
       sim: { latencyMs: 0, failureRate: 0, quality: 0.9 },
+      maxOutputTokens: 300,
     },
     {
       id: 'sim-large',
@@ -27,6 +29,7 @@ export const SIMULATOR_POOL: Pool = PoolSchema.parse({
       pricing: { inputPerM: 3, outputPerM: 15 },
       hints: { strengths: ['code', 'math', 'reasoning'], contextWindow: 200000 },
       sim: { latencyMs: 0, failureRate: 0, quality: 0.98 },
+      maxOutputTokens: 300,
     },
   ],
 });

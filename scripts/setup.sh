@@ -40,6 +40,7 @@ TSC=(node_modules/.bin/tsc)
 [ -x node_modules/.bin/tsc ] || TSC=(npx --no-install tsc)
 "${TSC[@]}" -p tsconfig.json --incremental --tsBuildInfoFile dist/.tsbuildinfo \
   || die "build failed (see the TypeScript errors above)"
+node scripts/bundle-workflows.js || die "bundling the workflow code failed"
 
 # ---------------------------------------------------------------- 3. Temporal CLI
 # Prints the version line and succeeds if $1 is a working temporal CLI.

@@ -1,1 +1,2 @@
 export { mas2Task, stateQuery, rectifySignal, raiseBudgetUpdate } from './task';
+export { ctoCollect, ctoProgressQuery } from './cto';

@@ -21,7 +21,7 @@ import {
 import type { Mas2Activities } from '../mas/contract';
 import { NON_RETRYABLE_TYPES, FAILURE_TYPES } from '../mas/contract';
 import type { MetaDecision, MetaRole, Patch, Rectification, Result, Step, TaskInput, Template, Trigger, Usage } from '../mas/schemas';
-import { addCall, formatUsd, worstCaseCallCost } from '../mas/cost';
+import { addCall, firstPromptChars, formatUsd, worstCaseCallCost } from '../mas/cost';
 import { fingerprints, predecessors, readyAgents } from '../mas/graph';
 import { applyPatch, survivingOutputs } from '../mas/patch';
 import { fallbackPatch } from '../mas/fallback';
@@ -234,7 +234,11 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
       role: config.template.agents.find((a) => a.id === p)?.role ?? p,
       ref: s.outputs[p].ref,
     }));
-    let promptChars = 4000;
+    let promptChars = firstPromptChars(
+      input.task,
+      agent,
+      upstream.map((u) => s.outputs[u.agent].text),
+    );
 
     while (partial.turns < agent.maxTurns) {
       if (paused()) {
@@ -243,8 +247,14 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
       }
       const worst = worstCaseCallCost(promptChars, backbone);
       if (!room(worst)) {
-        finish('budget_exhausted', `stopped before ${agentId}'s next model call on ${backboneId}: it could cost up to ${formatUsd(worst)} and only ${formatUsd(s.budgetUsd - s.cost.usd)} of the ${formatUsd(s.budgetUsd)} budget is left`);
+        const detail = `${agentId}'s next model call on ${backboneId} could cost up to ${formatUsd(worst)} and only ${formatUsd(s.budgetUsd - s.cost.usd)} of the ${formatUsd(s.budgetUsd)} budget is left`;
         s.partial[agentId] = partial;
+        // Once per config version the Rectifier may make room (cheaper backbones); after that the guard stops the run.
+        if (opts.rectifier && s.projectedFiredAtVersion !== config.version && s.rectifications.length < opts.maxRectifications) {
+          s.pendingTrigger = s.pendingTrigger ?? { kind: 'projected_budget', detail, agent: agentId, backbone: backboneId, step: s.steps.length - 1 };
+        } else {
+          finish('budget_exhausted', `stopped before the overrun: ${detail}`);
+        }
         return;
       }
       const nOnBackbone = (s.counters.model[backboneId] = (s.counters.model[backboneId] ?? 0) + 1);
@@ -277,7 +287,7 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
       s.cost = addCall(s.cost, backboneId, out.usage, out.costUsd);
       record({ agent: agentId, backbone: backboneId, kind: 'llm', callIndex, status: 'completed', attempts: out.attempts, usage: out.usage, costUsd: out.costUsd, durationMs: out.durationMs });
       partial.turns++;
-      promptChars = out.promptChars + 2000;
+      promptChars = out.promptChars + out.replyChars;
       checkBudgetTriggers();
 
       if (out.toolCalls.length === 0) {
@@ -301,6 +311,7 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
           });
           record({ agent: agentId, backbone: backboneId, kind: 'tool', name: call.name, callIndex: toolIndex, status: 'completed', attempts: r.attempts, costUsd: 0, durationMs: r.durationMs, error: r.ok ? undefined : r.preview });
           partial.conversation = [...partial.conversation, r.messageRef];
+          promptChars += r.chars;
         } catch (e) {
           if (isCancellation(e)) throw e;
           const f = failureInfo(e, TOOL_ATTEMPTS);
@@ -458,6 +469,11 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
         if (s.pendingTrigger || s.pendingExternal.length || s.status !== 'running') continue;
         await condition(allHandlersFinished);
         await continueAsNew<typeof mas2Task>(input, { ...s, continuedAsNew: s.continuedAsNew + 1 });
+      }
+      // The projection is checked before agents start too: the point is to fire before the overrun.
+      if (running.size === 0) {
+        checkBudgetTriggers();
+        if (s.pendingTrigger) continue;
       }
       const ready = readyAgents(config.template, new Set(Object.keys(s.outputs)), running);
       for (const id of ready) launch(id);

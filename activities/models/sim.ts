@@ -11,6 +11,9 @@ import { classifyTask, TEMPLATES_BY_KIND } from '../../mas/templates';
 import { cheapestBackbone, strongestBackbone, typicalPrice } from '../../mas/pool';
 import { fallbackPatch } from '../../mas/fallback';
 import { estimateTokens } from '../../mas/cost';
+import { sampleOfCallKey } from '../../mas/cto';
+import { templateProblems } from '../../mas/graph';
+import { TemplateSchema } from '../../mas/schemas';
 import { ModelError, type ModelClient, type ModelRequest } from './types';
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -57,7 +60,8 @@ export class SimulatorClient implements ModelClient {
     return {
       content,
       toolCalls,
-      usage: { inputTokens: estimateTokens(promptChars + toolChars) + 12, outputTokens: estimateTokens(outChars) + 8 },
+      // Like a real endpoint given max_tokens, the simulator never bills more output than allowed.
+      usage: { inputTokens: estimateTokens(promptChars + toolChars) + 12, outputTokens: Math.min(estimateTokens(outChars) + 8, req.maxOutputTokens ?? req.backbone.maxOutputTokens) },
       finishReason: toolCalls.length ? 'tool_calls' : 'stop',
     };
   }
@@ -76,7 +80,51 @@ function malformedOnce(messages: ChatMessage[], rng: () => number, quality: numb
 function simGenerator(ctx: SimContext, messages: ChatMessage[], rng: () => number, quality: number): string {
   if (malformedOnce(messages, rng, quality)) return '{"name": "draft", "agents": [{"id": "solver"}]';
   const template: Template = structuredClone(TEMPLATES_BY_KIND[classifyTask(ctx.task)]);
-  return JSON.stringify(template);
+  const variant = sampleOfCallKey(ctx.callKey) % 3;
+  return JSON.stringify(variant === 0 ? template : generatorVariant(template, variant));
+}
+
+/**
+ * CTO samples (callKey `cto:...:<k>`, k > 0) get a different team, so K
+ * Generator samples are not all the same: 1 — the built-in team without its
+ * first (planning) agent; 2 — the built-in team plus a final reviewer.
+ * A variant that would not be a valid template falls back to the built-in one.
+ */
+function generatorVariant(base: Template, variant: number): Template {
+  let t: Template = base;
+  if (variant === 1) {
+    const first = base.agents[0];
+    if (base.agents.length < 2 || first.id === base.finalAgent) return base;
+    t = {
+      ...base,
+      name: `${base.name}-lean`,
+      agents: base.agents.slice(1),
+      edges: base.edges.filter((e) => e.from !== first.id && e.to !== first.id),
+      loops: base.loops.filter((l) => l.from !== first.id && l.to !== first.id),
+    };
+  } else if (variant === 2) {
+    let id = 'final_reviewer';
+    while (base.agents.some((a) => a.id === id)) id += '_';
+    t = {
+      ...base,
+      name: `${base.name}-reviewed`,
+      agents: [
+        ...base.agents,
+        {
+          id,
+          role: 'Final reviewer',
+          instructions: "Review the team's answer against the task for mistakes, then restate the final answer in full (code included) so it can be used as is.",
+          tools: [],
+          expects: 'the final answer',
+          maxTurns: 4,
+        },
+      ],
+      edges: [...base.edges, { from: base.finalAgent, to: id }],
+      finalAgent: id,
+    };
+  }
+  const parsed = TemplateSchema.safeParse(t);
+  return parsed.success && templateProblems(parsed.data).length === 0 ? parsed.data : base;
 }
 
 const EASY_ROLES = /planner|review|check|analyst|answer|summar|writer|verif/i;
@@ -87,6 +135,13 @@ function simImplementer(ctx: SimContext, messages: ChatMessage[], rng: () => num
   const pool = ctx.extra?.pool as Pool;
   const cheap = cheapestBackbone(pool);
   const kind = classifyTask(ctx.task);
+  // CTO samples (callKey `cto:...:<n>`, n > 0): 1 — everything on the cheapest backbone, 2 — on the strongest.
+  const variant = sampleOfCallKey(ctx.callKey) % 3;
+  if (variant !== 0) {
+    const pick = variant === 1 ? cheap : strongestBackbone(pool);
+    const all = template.agents.map((a) => ({ agent: a.id, backbone: pick.id, reason: `every agent on the ${variant === 1 ? 'cheapest' : 'strongest'} backbone` }));
+    return JSON.stringify({ assignment: all, rationale: variant === 1 ? 'Spend as little as possible: one cheap backbone for the whole team.' : 'Maximise quality: the strongest backbone for the whole team.' });
+  }
   const assignment = template.agents.map((a) => {
     if (EASY_ROLES.test(a.role) && !a.tools.length) return { agent: a.id, backbone: cheap.id, reason: `${a.role} is an easy role` };
     const skilled = [...pool.backbones]
@@ -105,6 +160,18 @@ function simRectifier(ctx: SimContext, messages: ChatMessage[], rng: () => numbe
   const trigger = ctx.extra?.trigger as Trigger;
   const finished = new Set((ctx.extra?.finished as string[]) ?? []);
   const agent = config.template.agents.find((a) => a.id === trigger.agent);
+  // CTO samples (callKey `cto:...:<m>`, m > 0): 1 — the rule-based fallback, 2 — the failing agent on the cheapest backbone.
+  const variant = sampleOfCallKey(ctx.callKey) % 3;
+  if (variant === 1) {
+    const rule = fallbackPatch(config, pool, trigger, finished);
+    if (rule) return JSON.stringify(rule);
+  } else if (variant === 2 && agent) {
+    const cheap = cheapestBackbone(pool);
+    if (config.assignment[agent.id] !== cheap.id) {
+      const patch: Patch = { scope: 'local', ops: [{ op: 'set_backbone', agent: agent.id, backbone: cheap.id }], rationale: `Retry ${agent.id} on the cheapest backbone (${cheap.id}).` };
+      return JSON.stringify(patch);
+    }
+  }
   if (trigger.kind === 'failure' && agent && trigger.tool) {
     const ops: PatchOp[] = [
       {
@@ -212,7 +279,9 @@ function simAgent(ctx: SimContext, req: ModelRequest, rng: () => number, quality
 
   const req2 = req.messages.find((m) => m.role === 'system')?.content ?? '';
   if (/PASS or FAIL/.test(req2)) {
-    const failedUpstream = /Traceback|AssertionError|Error:|"ok":\s*false/.test(upstream) || !/Checks passed|result|Answer|facts/i.test(upstream);
+    // A verdict needs evidence: checks that ran, a computed result or found facts; a bare claim fails.
+    const nearest = lastUpstream(upstream);
+    const failedUpstream = /Traceback|AssertionError|Error:|"ok":\s*false/.test(nearest) || !/Checks passed|result: |facts found|Final answer/.test(nearest);
     const verdict = failedUpstream ? 'FAIL' : 'PASS';
     return { content: `${verdict}: ${failedUpstream ? 'the upstream result does not hold up' : 'the result checks out'}.\n\nFinal answer:\n${lastUpstream(upstream)}`, toolCalls: [] };
   }

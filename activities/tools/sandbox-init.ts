@@ -8,9 +8,9 @@
  *      namespace; the host is untouched),
  *   2. hides host folders (home dirs, the project, $MAS2_HOME...) under empty
  *      read-only tmpfs mounts,
- *   3. mounts a fresh, size-limited tmpfs on /tmp (root-owned 0755) with the
- *      writable workspace /tmp/work (owned by the sandbox uid), and a private
- *      /dev/shm,
+ *   3. mounts a fresh, size-limited tmpfs on /tmp with the writable workspace
+ *      /tmp/work (owned by the sandbox uid; its own bind mount) and the script,
+ *      then makes /tmp itself read-only; mounts a private /dev/shm,
  *   4. checks that every mount still visible is read-only except its own,
  * then forks the (privilege-dropping, rlimit-setting) command line given in
  * the config, waits for it, and reports its status as one JSON line on fd 3.
@@ -103,6 +103,13 @@ try:
         n = os.write(fd, view)
         view = view[n:]
     os.close(fd)
+    # /tmp itself read-only; only /tmp/work (its own bind mount) stays writable.
+    ok, err = run_mount(['--bind', '/tmp/work', '/tmp/work'])
+    if ok:
+        ok, err = run_mount(['-o', 'remount,bind,ro', '/tmp'])
+    if not ok:
+        fail('could not make /tmp read-only: %s' % err)
+    writable[0] = '/tmp/work'
     for mp in mount_points():
         if any(under(mp, w) for w in writable):
             continue

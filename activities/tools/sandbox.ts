@@ -208,9 +208,13 @@ async function probe(): Promise<SandboxCapabilities> {
 
   const base: SandboxCapabilities = { isRoot, mode: 'none', userNamespace: !isRoot, dropPrivileges, rlimits: rl.ok, setpriv, notes, bins };
 
+  // MAS2_SANDBOX_MODE=net-only|none forces a weaker mode (debugging, hosts where probing misbehaves).
+  const forced = process.env.MAS2_SANDBOX_MODE;
+  const allowNs = forced !== 'net-only' && forced !== 'none';
+  const allowNet = forced !== 'none';
   let mode: SandboxMode = 'none';
-  let nsDetail = bins.unshare ? '' : 'unshare not found';
-  if (bins.unshare && bins.mount) {
+  let nsDetail = !allowNs ? `forced by MAS2_SANDBOX_MODE=${forced}` : bins.unshare ? '' : 'unshare not found';
+  if (allowNs && bins.unshare && bins.mount) {
     try {
       const r = await runWithCapabilities(
         { tool: 'sandbox-probe', fileName: 'probe.py', interpreter: [python, '-I', '-S'], code: 'import sys\n' },
@@ -224,7 +228,7 @@ async function probe(): Promise<SandboxCapabilities> {
       nsDetail = (e as Error).message;
     }
   }
-  if (mode !== 'namespaces' && bins.unshare) {
+  if (mode !== 'namespaces' && allowNet && bins.unshare) {
     const r = await quickRun([bins.unshare, ...(isRoot ? [] : ['--user', '--map-root-user']), '--net', '/bin/true']);
     if (r.ok) mode = 'net-only';
     else nsDetail += `; unshare --net: ${r.detail}`;

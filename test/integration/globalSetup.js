@@ -16,7 +16,19 @@ const os = require('os');
 const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const INFO_FILE = path.join(os.tmpdir(), 'mas2-jest-server.json');
+// One file per Jest run, so concurrent runs on one machine don't read each other's server.
+const INFO_FILE = path.join(os.tmpdir(), `mas2-jest-server-${process.pid}.json`);
+process.env.MAS2_TEST_SERVER_INFO = INFO_FILE;
+
+/** Bundling the workflow code costs seconds: do it once per Jest run and hand the file to every test worker. */
+async function bundleWorkflows() {
+  const { bundleWorkflowCode } = require('@temporalio/worker');
+  const quiet = { info() {}, warn() {}, debug() {}, trace() {}, log() {}, error: (m, meta) => console.error(m, meta) };
+  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(ROOT, 'workflows', 'index.ts'), logger: quiet });
+  const file = path.join(os.tmpdir(), `mas2-jest-bundle-${process.pid}.js`);
+  fs.writeFileSync(file, code);
+  process.env.MAS2_TEST_BUNDLE = file;
+}
 // Keep in sync with SEARCH_ATTRIBUTES in client/devServer.ts.
 const SEARCH_ATTRIBUTES = { Mas2Status: 'Keyword', Mas2CostUsd: 'Double', Mas2Task: 'Text' };
 const READY_TIMEOUT_MS = 60_000;
@@ -131,6 +143,7 @@ async function startServer({ bin, port, uiPort, dbFile, logFile }) {
 }
 
 module.exports = async function globalSetup() {
+  await bundleWorkflows();
   if (process.env.TEMPORAL_TEST_ADDRESS) {
     globalThis.__MAS2_TEST_SERVER__ = { external: true };
     const info = { address: process.env.TEMPORAL_TEST_ADDRESS, pid: null, dbFile: null, tmpDir: null, external: true };

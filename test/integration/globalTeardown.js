@@ -59,6 +59,7 @@ module.exports = async function globalTeardown() {
   const tmpDir = state.tmpDir || info.tmpDir;
   if (tmpDir && /mas2-jest-temporal-/.test(tmpDir)) fs.rmSync(tmpDir, { recursive: true, force: true });
   fs.rmSync(INFO_FILE, { force: true });
+  if (process.env.MAS2_TEST_BUNDLE) fs.rmSync(process.env.MAS2_TEST_BUNDLE, { force: true });
   delete process.env.TEMPORAL_TEST_ADDRESS;
   globalThis.__MAS2_TEST_SERVER__ = undefined;
 };

@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
+import type { z } from 'zod';
 import { createWorker } from '../../workers/worker';
 import type { Runtime } from '../../activities/runtime';
 import { PoolSchema, TaskInputSchema, type Pool, type Result, type TaskInput } from '../../mas/schemas';
@@ -68,7 +69,9 @@ export function simPool(overrides: { latencyMs?: number; failureRate?: number; q
   });
 }
 
-export function taskInput(task: string, extra: Partial<TaskInput> & { options?: Partial<TaskInput['options']> } = {}): TaskInput {
+export type TaskInputDraft = Omit<Partial<z.input<typeof TaskInputSchema>>, 'options'> & { options?: Partial<z.input<typeof TaskInputSchema>['options']> };
+
+export function taskInput(task: string, extra: TaskInputDraft = {}): TaskInput {
   return TaskInputSchema.parse({ task, budgetUsd: 1, pool: simPool(), ...extra, options: { ...(extra.options ?? {}) } });
 }
 

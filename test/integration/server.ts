@@ -7,7 +7,8 @@ import * as os from 'os';
 import * as path from 'path';
 import type { ChildProcess } from 'child_process';
 
-export const TEST_SERVER_INFO_FILE = path.join(os.tmpdir(), 'mas2-jest-server.json');
+/** Set by globalSetup.js per Jest run (concurrent runs on one machine must not share it). */
+export const TEST_SERVER_INFO_FILE = process.env.MAS2_TEST_SERVER_INFO || path.join(os.tmpdir(), 'mas2-jest-server.json');
 
 export interface TestServerInfo {
   address: string;

@@ -191,10 +191,11 @@ describe('applyPatch on random valid teams', () => {
         const outputs = fullOutputs(config);
         const { kept, rerun } = survivingOutputs(outputs, next);
         const unchanged = unchangedAgents(config, next);
-        expect(new Set(Object.keys(kept))).toEqual(unchanged);
-        for (const id of Object.keys(kept)) expect(kept[id]).toBe(outputs[id]);
         const needed = naiveAncestors(next.template.edges, next.template.finalAgent);
         needed.add(next.template.finalAgent);
+        // Only agents the new topology still needs keep their output.
+        expect(new Set(Object.keys(kept))).toEqual(new Set([...unchanged].filter((id) => needed.has(id))));
+        for (const id of Object.keys(kept)) expect(kept[id]).toBe(outputs[id]);
         const expectedRerun = next.template.agents.map((a) => a.id).filter((id) => needed.has(id) && !unchanged.has(id));
         expect(rerun).toEqual(expectedRerun);
         // Nothing downstream of a rerun agent is kept.

@@ -1,0 +1,87 @@
+/** Reading workflow histories: serialized size, size by event type, and where a step's time goes. */
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+
+type Event = temporal.api.history.v1.IHistoryEvent;
+const EventType = temporal.api.enums.v1.EventType;
+
+/** Every run of a workflow chain (following continue-as-new), oldest first. */
+export async function fetchChain(client: Client, workflowId: string, firstRunId: string): Promise<Event[][]> {
+  const runs: Event[][] = [];
+  let runId: string | undefined = firstRunId;
+  while (runId) {
+    const h: temporal.api.history.v1.IHistory = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const events: Event[] = h.events ?? [];
+    runs.push(events);
+    const last: Event | undefined = events[events.length - 1];
+    runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+  }
+  return runs;
+}
+
+export function historyBytes(events: Event[]): number {
+  return temporal.api.history.v1.History.encode({ events }).finish().length;
+}
+
+export function eventTypeName(e: Event): string {
+  const name = EventType[e.eventType ?? 0] ?? String(e.eventType);
+  return name.replace(/^EVENT_TYPE_/, '');
+}
+
+/** Serialized bytes per event type, largest first. */
+export function bytesByType(events: Event[]): Record<string, { events: number; bytes: number }> {
+  const out: Record<string, { events: number; bytes: number }> = {};
+  for (const e of events) {
+    const t = eventTypeName(e);
+    const b = temporal.api.history.v1.HistoryEvent.encode(e).finish().length;
+    out[t] ??= { events: 0, bytes: 0 };
+    out[t].events++;
+    out[t].bytes += b;
+  }
+  return Object.fromEntries(Object.entries(out).sort((a, b) => b[1].bytes - a[1].bytes));
+}
+
+function ms(e: Event): number {
+  const t = e.eventTime;
+  if (!t) return NaN;
+  return Number(String(t.seconds ?? 0)) * 1000 + (t.nanos ?? 0) / 1e6;
+}
+
+/**
+ * Mean milliseconds per activity step, split by what the server recorded:
+ * activity dispatch (scheduled → started), activity run (started → completed),
+ * workflow-task dispatch (scheduled → started) and workflow-task run (started →
+ * completed, i.e. the worker's workflow code plus the round trip).
+ */
+export function stepProfile(events: Event[]): { steps: number; activityDispatch: number; activityRun: number; wftDispatch: number; wftRun: number; wfts: number } {
+  const byId = new Map<string, Event>();
+  for (const e of events) byId.set(String(e.eventId), e);
+  let steps = 0;
+  let activityDispatch = 0;
+  let activityRun = 0;
+  for (const e of events) {
+    const a = e.activityTaskCompletedEventAttributes;
+    if (!a) continue;
+    const sched = byId.get(String(a.scheduledEventId));
+    const start = byId.get(String(a.startedEventId));
+    if (!sched || !start) continue;
+    steps++;
+    activityDispatch += ms(start) - ms(sched);
+    activityRun += ms(e) - ms(start);
+  }
+  let wfts = 0;
+  let wftDispatch = 0;
+  let wftRun = 0;
+  for (const e of events) {
+    const c = e.workflowTaskCompletedEventAttributes;
+    if (!c) continue;
+    const sched = byId.get(String(c.scheduledEventId));
+    const start = byId.get(String(c.startedEventId));
+    if (!sched || !start) continue;
+    wfts++;
+    wftDispatch += ms(start) - ms(sched);
+    wftRun += ms(e) - ms(start);
+  }
+  const per = (x: number, n: number) => (n ? Math.round((x / n) * 100) / 100 : 0);
+  return { steps, activityDispatch: per(activityDispatch, steps), activityRun: per(activityRun, steps), wftDispatch: per(wftDispatch, wfts), wftRun: per(wftRun, wfts), wfts };
+}

@@ -1,0 +1,264 @@
+/**
+ * `npm run bench` (node dist/bench/run.js [--quick] [--out FILE] [--only a,b]).
+ *
+ * Starts its own Temporal dev server (temp SQLite, free port, no UI), one
+ * in-process bench worker, and — for the concurrency and recovery figures —
+ * worker child processes; measures the five figures side by side in this one
+ * process run; prints a table on stdout and writes the JSON document to
+ * bench/results.json (a full run also to bench/results.full.json, which a
+ * later --quick run does not overwrite). Everything it started is stopped at
+ * the end, on error and on SIGINT/SIGTERM.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { packageRoot } from '../client/temporalBinary';
+import { installSignalCleanup, runCleanup } from './cleanup';
+import { startBenchServer } from './server';
+import { benchBundlePath, installBenchRuntime, startInProcessWorker } from './worker';
+import type { BenchContext } from './context';
+import { benchOverhead, type OverheadResult } from './overhead';
+import { benchParallel, type ParallelResult } from './parallel';
+import { benchGrowth, type GrowthResult } from './growth';
+import { benchConcurrency, type ConcurrencyResult } from './concurrency';
+import { benchRecovery, type RecoveryResult } from './recovery';
+
+export const SCENARIOS = ['overhead', 'parallel', 'history', 'recovery', 'concurrency'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+export interface BenchSizes {
+  overhead: { steps: number; repetitions: number };
+  parallel: { width: number; depth: number; latencyMs: number; repetitions: number };
+  history: { calls: number[] };
+  recovery: { agents: number; latencyMs: number };
+  concurrency: { tasks: number; agents: number; latencyMs: number };
+}
+
+export const FULL: BenchSizes = {
+  overhead: { steps: 12, repetitions: 9 },
+  parallel: { width: 3, depth: 3, latencyMs: 1000, repetitions: 3 },
+  history: { calls: [10, 100, 300] },
+  recovery: { agents: 4, latencyMs: 2000 },
+  concurrency: { tasks: 1000, agents: 6, latencyMs: 250 },
+};
+
+export const QUICK: BenchSizes = {
+  overhead: { steps: 10, repetitions: 3 },
+  parallel: { width: 3, depth: 2, latencyMs: 200, repetitions: 2 },
+  history: { calls: [10, 30, 60] },
+  recovery: { agents: 3, latencyMs: 1000 },
+  concurrency: { tasks: 50, agents: 6, latencyMs: 250 },
+};
+
+export interface Verdict {
+  figure: string;
+  value: string;
+  target: string;
+  pass: boolean;
+}
+
+export interface BenchResults {
+  mode: 'full' | 'quick';
+  startedAt: string;
+  finishedAt: string;
+  durationSeconds: number;
+  machine: Record<string, unknown>;
+  sizes: BenchSizes;
+  overheadRatio?: number;
+  parallelRatio?: number;
+  historyGrowthExponent?: number;
+  concurrency?: ConcurrencyResult;
+  recovery?: RecoveryResult;
+  overhead?: OverheadResult;
+  parallel?: ParallelResult;
+  history?: GrowthResult;
+  verdicts: Verdict[];
+  /** Targets are asserted only in full runs; a quick run reports them for information. */
+  targetsAsserted: boolean;
+}
+
+function machineInfo(serverBin: string): Record<string, unknown> {
+  let temporal = 'unknown';
+  try {
+    temporal = execFileSync(serverBin, ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    // keep unknown
+  }
+  return {
+    nproc: os.availableParallelism?.() ?? os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    temporal,
+  };
+}
+
+export function verdicts(r: BenchResults): Verdict[] {
+  const out: Verdict[] = [];
+  if (r.overhead) out.push({ figure: 'overheadRatio', value: `${r.overhead.overheadRatio} (${r.overhead.mas2MsPerStep} vs ${r.overhead.bareMsPerStep} ms/step, S=${r.overhead.steps})`, target: '≤ 1.15', pass: r.overhead.overheadRatio <= 1.15 });
+  if (r.parallel) out.push({ figure: 'parallelRatio', value: `${r.parallel.parallelRatio} (${r.parallel.wallMs} ms vs ${r.parallel.criticalPathMs} ms, W=${r.parallel.width} D=${r.parallel.depth}+final L=${r.parallel.latencyMs} ms)`, target: '≤ 1.05', pass: r.parallel.parallelRatio <= 1.05 });
+  if (r.history) out.push({ figure: 'historyGrowthExponent', value: `${r.history.historyGrowthExponent} (${r.history.runs.map((x) => `${x.calls}:${Math.round(x.bytes / 1024)}KiB`).join(' ')})`, target: '≤ 1.2', pass: r.history.historyGrowthExponent <= 1.2 });
+  if (r.concurrency) {
+    const c = r.concurrency;
+    out.push({ figure: 'concurrency', value: `${c.completed}/${c.tasks} completed; makespan ${(c.makespanMs / 1000).toFixed(1)} s = ${c.makespanRatio}× one task (${(c.singleTaskMs / 1000).toFixed(2)} s); worker peak RSS ${c.workerPeakRssMiB} MiB`, target: 'all complete', pass: c.completed === c.tasks });
+  }
+  if (r.recovery) {
+    const v = r.recovery;
+    out.push({ figure: 'recovery', value: `resume ${v.resumeSeconds} s after restart (kill→next call ${v.killToNextCallSeconds} s); repeated calls ${v.repeatedCalls}`, target: '0 repeated calls', pass: v.repeatedCalls === 0 });
+  }
+  return out;
+}
+
+export function formatTable(r: BenchResults): string {
+  const rows = r.verdicts.map((v) => [v.figure, v.value, v.target, r.targetsAsserted ? (v.pass ? 'PASS' : 'MISS') : v.pass ? 'pass (quick)' : 'miss (quick)']);
+  const head = ['figure', 'measured', 'target', 'verdict'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
+  const m = r.machine;
+  return [
+    `mas2 bench (${r.mode}) — ${m.nproc} cores, ${m.memoryGiB} GiB, node ${m.node}, ${String(m.temporal).split('\n')[0]}; ${r.durationSeconds} s`,
+    line(head),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map(line),
+  ].join('\n');
+}
+
+export interface MainOptions {
+  quick?: boolean;
+  out?: string;
+  only?: Scenario[];
+  log?: (line: string) => void;
+}
+
+export function parseArgs(argv: string[]): MainOptions {
+  const o: MainOptions = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') o.quick = true;
+    else if (a === '--out') o.out = argv[++i];
+    else if (a.startsWith('--out=')) o.out = a.slice(6);
+    else if (a === '--only' || a.startsWith('--only=')) {
+      const v = a === '--only' ? argv[++i] : a.slice(7);
+      const names = (v ?? '').split(',').filter(Boolean);
+      for (const n of names) if (!(SCENARIOS as readonly string[]).includes(n)) throw new Error(`--only: unknown scenario "${n}" (one of ${SCENARIOS.join(', ')})`);
+      o.only = names as Scenario[];
+    } else if (a === '--help' || a === '-h') {
+      process.stdout.write(`usage: node dist/bench/run.js [--quick] [--out FILE] [--only ${SCENARIOS.join(',')}]\n`);
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  return o;
+}
+
+export async function main(opts: MainOptions = {}): Promise<BenchResults> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`bench: ${line}\n`));
+  const sizes = opts.quick ? QUICK : FULL;
+  const only = new Set<Scenario>(opts.only ?? SCENARIOS);
+  const root = packageRoot();
+  if (only.has('recovery') && !fs.existsSync(path.join(root, 'dist', 'client', 'cli.js'))) {
+    throw new Error('the recovery figure runs `node bin/mas2.js worker`, which needs `npm run build` first');
+  }
+  if (only.has('concurrency') && !__filename.endsWith('.js')) {
+    throw new Error('the concurrency figure spawns dist/bench/worker.js: run the compiled bench (npm run build && npm run bench)');
+  }
+  const startedAt = new Date();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mas2-bench-'));
+  installSignalCleanup();
+  installBenchRuntime();
+  let ok = false;
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    log(`starting a Temporal dev server (scratch ${tmp})`);
+    const server = await startBenchServer(tmp);
+    stops.push(() => server.stop());
+    log(`dev server at ${server.address} (pid ${server.pid})`);
+    const bundlePath = await benchBundlePath(log);
+    const taskQueue = `bench-${process.pid}`;
+    const worker = await startInProcessWorker({ address: server.address, taskQueue, home: path.join(tmp, 'home'), bundlePath });
+    stops.push(() => worker.stop());
+    const connection = await Connection.connect({ address: server.address });
+    stops.push(() => connection.close());
+    const client = new Client({ connection });
+    const ctx: BenchContext = { client, address: server.address, serverPid: server.pid, tmp, taskQueue, log };
+    const results: BenchResults = {
+      mode: opts.quick ? 'quick' : 'full',
+      startedAt: startedAt.toISOString(),
+      finishedAt: '',
+      durationSeconds: 0,
+      machine: machineInfo(server.bin),
+      sizes,
+      verdicts: [],
+      targetsAsserted: !opts.quick,
+    };
+
+    if (only.has('overhead')) {
+      log(`overhead: chain of ${sizes.overhead.steps} agents vs ${sizes.overhead.steps} no-op activities, ${sizes.overhead.repetitions} alternating pairs`);
+      results.overhead = await benchOverhead(ctx, sizes.overhead.steps, sizes.overhead.repetitions);
+      results.overheadRatio = results.overhead.overheadRatio;
+    }
+    if (only.has('parallel')) {
+      const p = sizes.parallel;
+      log(`parallel: ${p.depth} layers of ${p.width} + final, ${p.latencyMs} ms per call`);
+      results.parallel = await benchParallel(ctx, p.width, p.depth, p.latencyMs, p.repetitions);
+      results.parallelRatio = results.parallel.parallelRatio;
+    }
+    if (only.has('history')) {
+      log(`history growth: chains of ${sizes.history.calls.join(', ')} calls`);
+      results.history = await benchGrowth(ctx, sizes.history.calls);
+      results.historyGrowthExponent = results.history.historyGrowthExponent;
+    }
+    if (only.has('recovery')) {
+      log(`recovery: kill -9 of a mas2 worker mid-call (${sizes.recovery.latencyMs} ms per call)`);
+      results.recovery = await benchRecovery(ctx, sizes.recovery.agents, sizes.recovery.latencyMs);
+    }
+    if (only.has('concurrency')) {
+      const c = sizes.concurrency;
+      log(`concurrency: ${c.tasks} tasks × ${c.agents} agents at ${c.latencyMs} ms on one worker process`);
+      results.concurrency = await benchConcurrency(ctx, c.tasks, c.agents, c.latencyMs);
+    }
+
+    const finishedAt = new Date();
+    results.finishedAt = finishedAt.toISOString();
+    results.durationSeconds = Math.round((finishedAt.getTime() - startedAt.getTime()) / 100) / 10;
+    results.verdicts = verdicts(results);
+    const out = opts.out ?? path.join(root, 'bench', 'results.json');
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+    if (!opts.quick && !opts.out && !opts.only) fs.writeFileSync(path.join(root, 'bench', 'results.full.json'), JSON.stringify(results, null, 2) + '\n');
+    process.stdout.write(formatTable(results) + '\n');
+    log(`results in ${out}`);
+    ok = true;
+    return results;
+  } finally {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (e) {
+        log(`while stopping: ${(e as Error).message}`);
+      }
+    }
+    runCleanup();
+    if (ok) fs.rmSync(tmp, { recursive: true, force: true });
+    else log(`kept ${tmp} (server and worker logs)`);
+  }
+}
+
+if (require.main === module) {
+  let opts: MainOptions;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`bench: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  main(opts).then(
+    () => process.exit(0),
+    (e) => {
+      process.stderr.write(`bench: failed: ${(e as Error).stack ?? e}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,24 @@
+/** `mas2 audit ID [--format md|json|mermaid]`: the decision history of a run, projected from its Temporal history. */
+import { Option, type Command } from 'commander';
+import { connectClient, resolveTarget } from '../connect';
+import { fetchAudit, renderAudit, type AuditFormat } from '../audit';
+
+const say = (line: string) => process.stderr.write(`mas2: ${line}\n`);
+
+export function registerAudit(program: Command): void {
+  program
+    .command('audit')
+    .description('the decision history of a run from its Temporal history: generator template, implementer assignment, every rectification with its trigger and the diff M_t → M_{t+1}, steps and costs')
+    .argument('<id>', 'workflow id (see `mas2 list`)')
+    .addOption(new Option('--format <format>', 'md (report), json (the audit document) or mermaid (one subgraph per config version)').choices(['md', 'json', 'mermaid']).default('md'))
+    .action(async (id: string, o: { format: AuditFormat }) => {
+      const target = await resolveTarget({ log: say });
+      const client = await connectClient(target);
+      try {
+        const audit = await fetchAudit(client, id);
+        process.stdout.write(renderAudit(audit, o.format));
+      } finally {
+        await client.connection.close();
+      }
+    });
+}

@@ -1,0 +1,164 @@
+/**
+ * `mas2 cto TASKS.jsonl --out PREFS.jsonl`: collect CTO trees (one durable
+ * ctoCollect workflow per query) and export value-weighted preference data.
+ * Re-running the same command re-attaches to the same workflows.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { CtoParamsSchema } from '../../mas/cto';
+import { mas2Home } from '../../activities/home';
+import { LocalBlobStore } from '../../activities/blobStore';
+import { createWorker } from '../../workers/worker';
+import { connectClient, resolveTarget } from '../connect';
+import { UserError } from '../errors';
+import { choosePool, parseBudget, parseFaults } from '../inputs';
+import { collectTrees, exportPreferences, parseTasksFile, sha256, type CollectSettings, type QueryRun } from '../cto';
+
+const say = (line: string) => process.stderr.write(`mas2: ${line}\n`);
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
+  return n;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number ≥ 0');
+  return n;
+}
+
+function collect(value: string, prev: string[]): string[] {
+  return [...prev, value];
+}
+
+interface CtoOptions {
+  out: string;
+  k: number;
+  n: number;
+  m: number;
+  concurrency: number;
+  maxDepth: number;
+  parallel: number;
+  pool?: string;
+  budget: string;
+  seed?: number;
+  fault: string[];
+  localWorker?: boolean;
+  progress: boolean;
+}
+
+async function ctoCommand(tasksFile: string, o: CtoOptions): Promise<number> {
+  let text: string;
+  try {
+    text = fs.readFileSync(tasksFile, 'utf8');
+  } catch (e) {
+    throw new UserError(`cannot read tasks file ${tasksFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const tasks = parseTasksFile(text, path.basename(tasksFile));
+  const paramsCheck = CtoParamsSchema.safeParse({ k: o.k, n: o.n, m: o.m, concurrency: o.concurrency, maxDepth: o.maxDepth });
+  if (!paramsCheck.success) throw new UserError(`invalid CTO settings: ${paramsCheck.error.issues.map((i) => `--${String(i.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${i.message}`).join('; ')}`);
+  const { pool, note } = choosePool(o.pool, process.env);
+  if (note) say(note);
+  const settings: CollectSettings = {
+    pool,
+    budgetUsd: parseBudget(o.budget),
+    params: paramsCheck.data,
+    options: o.seed !== undefined ? { seed: o.seed } : {},
+    faults: parseFaults(o.fault ?? []),
+  };
+  const home = mas2Home();
+  const target = await resolveTarget({ log: say });
+  const client = await connectClient(target);
+  const { k, n, m, concurrency, maxDepth } = settings.params;
+  say(`collecting CTO trees for ${tasks.length} ${tasks.length === 1 ? 'query' : 'queries'} (K=${k}, N=${n}, M=${m}, depth ${maxDepth}, ${concurrency} runs in flight per query)`);
+
+  const bar = new SingleBar(
+    {
+      stream: process.stderr,
+      format: 'cto [{bar}] {value}/{total} queries | runs {runsDone}/{runsStarted} ({running} in flight) | leaves {leaves}, {passed} pass',
+      hideCursor: true,
+      noTTYOutput: false,
+      clearOnComplete: false,
+    },
+    Presets.shades_classic,
+  );
+  const showBar = o.progress && process.stderr.isTTY;
+  if (showBar) bar.start(tasks.length, 0, { runsDone: 0, runsStarted: 0, running: 0, leaves: 0, passed: 0 });
+  const attachedLines: string[] = [];
+  const collecting = collectTrees({
+    client,
+    tasks,
+    fileHash: sha256(text),
+    settings,
+    parallel: o.parallel,
+    onStart: (q: QueryRun) => {
+      const line = `${q.attached ? 're-attached to' : 'started'} ${q.workflowId}`;
+      if (showBar) attachedLines.push(line);
+      else say(line);
+    },
+    onProgress: ({ done, queries }) => {
+      if (!showBar) return;
+      const sum = (f: (p: (typeof queries)[number]) => number) => queries.reduce((s, p) => s + f(p), 0);
+      bar.update(done, { runsDone: sum((p) => p.runsDone), runsStarted: sum((p) => p.runsStarted), running: sum((p) => p.running), leaves: sum((p) => p.leaves), passed: sum((p) => p.passed) });
+    },
+  });
+  let runs: QueryRun[];
+  try {
+    if (target.embedded || o.localWorker) {
+      const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, home });
+      try {
+        runs = await worker.runUntil(collecting);
+      } finally {
+        await connection.close();
+      }
+    } else {
+      runs = await collecting;
+    }
+  } finally {
+    if (showBar) bar.stop();
+    await client.connection.close();
+  }
+  for (const line of attachedLines) say(line);
+  const failed = runs.filter((r) => r.error);
+  for (const f of failed) say(`query ${f.queryId} (${f.workflowId}) failed: ${f.error}`);
+  const trees = runs.flatMap((r) => (r.tree ? [r.tree] : []));
+  const summary = await exportPreferences(trees, new LocalBlobStore(path.join(home, 'blobs')), o.out, {
+    tasksFile: path.resolve(tasksFile),
+    tasksSha256: sha256(text),
+    settings: { params: settings.params, budgetUsd: settings.budgetUsd, options: settings.options, faults: settings.faults, pool: settings.pool.backbones.map((b) => b.id) },
+  });
+  const leaves = trees.reduce((s, t) => s + t.leaves, 0);
+  const passed = trees.reduce((s, t) => s + t.passed, 0);
+  const roles = Object.entries(summary.perRole)
+    .map(([r, c]) => `${r} ${c}`)
+    .join(', ');
+  say(`${trees.length}/${tasks.length} trees, ${leaves} trajectories (${passed} passed); ${summary.lines} preference pairs${roles ? ` (${roles})` : ''}`);
+  say(`wrote ${summary.jsonl} and ${summary.tree}`);
+  return failed.length ? 1 : 0;
+}
+
+export function registerCto(program: Command): void {
+  program
+    .command('cto')
+    .description('collect CTO trees (K templates × N assignments × M rectifier branches per query) and export preference data for DPO (docs/cto.md)')
+    .argument('<tasks>', 'TASKS.jsonl: one {"id", "task", "expected"?, "tests"?, "evaluator": "exact"|"numeric"|"python-tests"} per line')
+    .requiredOption('--out <file>', 'preference pairs (JSONL); the trees go to <file without .jsonl>.tree.json')
+    .option('--k <k>', 'Generator samples per query', positiveInt, 3)
+    .option('--n <n>', 'Implementer samples per template', positiveInt, 3)
+    .option('--m <m>', 'Rectifier samples per trigger', positiveInt, 2)
+    .option('--concurrency <c>', 'child runs in flight per query', positiveInt, 8)
+    .option('--max-depth <d>', 'Rectifier levels that branch (deeper triggers are rectified inside the run)', nonNegativeInt, 2)
+    .option('--parallel <p>', 'queries collected at the same time', positiveInt, 2)
+    .option('--pool <file>', 'backbone pool (JSON or YAML); default: simulator, or OpenAI when OPENAI_API_KEY is set')
+    .option('--budget <usd>', 'hard budget of each trajectory in USD', '1')
+    .addOption(new Option('--seed <n>', 'simulator seed').argParser(Number))
+    .option('--fault <spec>', 'chaos injection for every run (repeatable), e.g. tool:python:crash@1 to exercise the Rectifier', collect, [])
+    .option('--local-worker', 'with TEMPORAL_ADDRESS: also run a worker in this process')
+    .option('--no-progress', 'no progress bar')
+    .action(async (tasks: string, o: CtoOptions) => {
+      process.exitCode = await ctoCommand(tasks, o);
+    });
+}

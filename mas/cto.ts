@@ -1,0 +1,377 @@
+/**
+ * CTO — Collaborative Tree Optimization (DESIGN §1, paper §3.2–3.3), the pure
+ * part: the shape of a query's decision tree, path credit propagation and the
+ * preference tuples for value-weighted DPO. No I/O: the ctoCollect workflow
+ * builds the tree, the client loads the prompts and writes the JSONL.
+ *
+ * Tree. The root is the query. Its children are the K Generator samples; each
+ * has the N Implementer samples for its template as children; an Implementer
+ * node owns the run of its config (a child mas2Task). When that run stops at a
+ * Rectifier trigger ("branched"), the node gets M Rectifier samples as
+ * children, each owning the run that resumes from the same s_t with its patch
+ * — and so on, up to a depth limit. A node whose run ended (completed, failed,
+ * budget_exhausted, cancelled) is a leaf and carries the `outcome`.
+ *
+ * Credit. A trajectory τ is the path root → leaf.
+ *   cost(τ)    = Σ costUsd of the meta decisions on the path (made by the CTO
+ *                workflow) + the leaf run's total cost (a resumed run carries
+ *                the cost of its ancestors' runs up to s_t, so nothing is
+ *                counted twice);
+ *   C_norm(τ)  = cost(τ) / mean_{τ' of this query} cost(τ')   (1 when the mean is 0),
+ *                floored at `minCostNorm` (default 0.1) so a near-free
+ *                trajectory cannot take an unbounded reward;
+ *   R(τ)       = 1[pass(τ)] / C_norm(τ);
+ *   V(v)       = mean R(τ) over the leaves under v (undefined without leaves).
+ * Preferences: for two children a, b of the same node (so: the same
+ * meta-agent, the same context) with V(a) − V(b) > EPS and different decision
+ * texts, (context, a, b, ΔV = V(a) − V(b)).
+ */
+import { z } from 'zod';
+import type { MetaDecision, MetaRole, RunStatus, Trigger } from './schemas';
+import { FaultSchema, PoolSchema, TaskOptionsSchema } from './schemas';
+import type { ChatMessage } from './messages';
+
+// ---------------------------------------------------------------- input lines and workflow input
+export const EVALUATORS = ['exact', 'numeric', 'python-tests'] as const;
+export const EvaluatorNameSchema = z.enum(EVALUATORS);
+export type EvaluatorName = z.infer<typeof EvaluatorNameSchema>;
+
+/** One line of TASKS.jsonl. */
+export const CtoTaskLineSchema = z
+  .object({
+    id: z.union([z.string().min(1).max(200), z.number().int()]).transform((v) => String(v)),
+    task: z.string().trim().min(1, 'the task is empty'),
+    expected: z.union([z.string(), z.number()]).transform((v) => String(v)).optional(),
+    /** Python code (asserts) appended to the answer's code; a list is joined with newlines. */
+    tests: z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v.join('\n') : v)).optional(),
+    evaluator: EvaluatorNameSchema,
+    /** numeric: |answer − expected| ≤ max(tolerance, 1e-9 · |expected|); default 1e-6. */
+    tolerance: z.number().min(0).optional(),
+  })
+  .superRefine((line, ctx) => {
+    if ((line.evaluator === 'exact' || line.evaluator === 'numeric') && line.expected === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['expected'], message: `the "${line.evaluator}" evaluator needs "expected"` });
+    }
+    if (line.evaluator === 'numeric' && line.expected !== undefined && !Number.isFinite(Number(line.expected.replace(/,/g, '')))) {
+      ctx.addIssue({ code: 'custom', path: ['expected'], message: `"expected" must be a number for the numeric evaluator (got "${line.expected}")` });
+    }
+    if (line.evaluator === 'python-tests' && !line.tests?.trim()) {
+      ctx.addIssue({ code: 'custom', path: ['tests'], message: 'the "python-tests" evaluator needs "tests" (Python asserts)' });
+    }
+  });
+export type CtoTaskLine = z.infer<typeof CtoTaskLineSchema>;
+
+export const CtoParamsSchema = z.object({
+  /** Generator samples per query. */
+  k: z.number().int().min(1).max(16).default(3),
+  /** Implementer samples per template. */
+  n: z.number().int().min(1).max(16).default(3),
+  /** Rectifier samples per trigger. */
+  m: z.number().int().min(1).max(16).default(2),
+  /** Max child runs in flight for one query. */
+  concurrency: z.number().int().min(1).max(256).default(8),
+  /** Rectifier levels that branch; deeper triggers are rectified inside the run by the normal Rectifier. */
+  maxDepth: z.number().int().min(0).max(5).default(2),
+  /** Floor of C_norm (so R ≤ 1 / minCostNorm). */
+  minCostNorm: z.number().gt(0).max(1).default(0.1),
+});
+export type CtoParams = z.infer<typeof CtoParamsSchema>;
+
+export const CtoInputSchema = z.object({
+  queryId: z.string().min(1),
+  task: z.string().trim().min(1),
+  evaluator: EvaluatorNameSchema,
+  expected: z.string().optional(),
+  tests: z.string().optional(),
+  tolerance: z.number().min(0).optional(),
+  /** Budget of each trajectory's runs (each child mas2Task). */
+  budgetUsd: z.number().gt(0).default(1),
+  pool: PoolSchema,
+  params: CtoParamsSchema.default(CtoParamsSchema.parse({})),
+  /** Options handed to every child run (seed, θ_C, rectification cap ...); template/assignment/branching are set by CTO. */
+  options: TaskOptionsSchema.partial().default({}),
+  /** Chaos injection for every child run (e.g. a python crash, to get Rectifier branches). */
+  faults: z.array(FaultSchema).default([]),
+});
+export type CtoInput = z.infer<typeof CtoInputSchema>;
+/** What a caller may pass (defaults not yet filled). */
+export type CtoRequest = z.input<typeof CtoInputSchema>;
+
+// ---------------------------------------------------------------- evaluation (the evaluate activity's contract)
+export interface EvaluateInput {
+  workflowId: string;
+  evaluator: string;
+  answer: string | null;
+  expected?: string;
+  tests?: string;
+  tolerance?: number;
+}
+export interface EvaluateOutput {
+  pass: boolean;
+  detail: string;
+}
+
+// ---------------------------------------------------------------- the tree
+export type CtoRole = 'root' | MetaRole;
+
+export interface CtoDecision {
+  /** What the meta-agent emitted (template, implementer output, patch), as recorded by its activity. */
+  output: unknown;
+  /** Blob reference of the chat messages the meta-agent saw. */
+  promptRef?: string;
+  source: MetaDecision['source'];
+  backbone?: string;
+  rationale: string;
+  costUsd: number;
+  callKey: string;
+}
+
+export interface CtoRun {
+  workflowId: string;
+  status: RunStatus | 'error';
+  /** The run's total cost (for a resumed run: including its ancestors' runs up to s_t). */
+  costUsd: number;
+  answer: string | null;
+  reason?: string;
+  /** Set when the run stopped at a trigger and its children are Rectifier samples. */
+  trigger?: Trigger;
+}
+
+export interface CtoOutcome {
+  pass: boolean;
+  detail: string;
+  /** Cost of the run that ended this trajectory (see CtoRun.costUsd). */
+  runCostUsd: number;
+}
+
+export interface CtoNode {
+  /** Path id: "root", "g0", "g0.i1", "g0.i1.r0", "g0.i1.r0.r1". */
+  id: string;
+  parent: string | null;
+  role: CtoRole;
+  /** Sample index among its siblings. */
+  sample: number;
+  /** Rectifier decisions on the path (0 for generator/implementer nodes). */
+  depth: number;
+  children: string[];
+  decision?: CtoDecision;
+  run?: CtoRun;
+  /** Present exactly on leaves. */
+  outcome?: CtoOutcome;
+  /** Why this node could not be expanded (meta-agent or child failure). */
+  error?: string;
+  /** Filled by `assignCredit`. */
+  value?: number | null;
+  reward?: number;
+  trajectoryCostUsd?: number;
+}
+
+export interface CtoPreference {
+  role: MetaRole;
+  parent: string;
+  chosen: string;
+  rejected: string;
+  weight: number;
+  promptRef: string;
+  chosenText: string;
+  rejectedText: string;
+}
+
+export interface CtoTree {
+  queryId: string;
+  task: string;
+  workflowId: string;
+  evaluator: EvaluatorName;
+  params: CtoParams;
+  root: string;
+  nodes: Record<string, CtoNode>;
+  meanCostUsd: number;
+  leaves: number;
+  passed: number;
+  preferences: CtoPreference[];
+}
+
+export const ROOT_ID = 'root';
+
+export function childId(parentId: string, role: MetaRole, sample: number): string {
+  const letter = role === 'generator' ? 'g' : role === 'implementer' ? 'i' : 'r';
+  return parentId === ROOT_ID ? `${letter}${sample}` : `${parentId}.${letter}${sample}`;
+}
+
+/**
+ * The callKey of a CTO meta-agent sample: `cto:<queryId>:<node path>:<gen|imp|rec>:<sample>`.
+ * The sample index is always the last segment, so the simulator can read it.
+ */
+export function ctoCallKey(queryId: string, parentId: string, role: MetaRole, sample: number): string {
+  const kind = role === 'generator' ? 'gen' : role === 'implementer' ? 'imp' : 'rec';
+  return `cto:${queryId}:${parentId}:${kind}:${sample}`;
+}
+
+/** The sample index a CTO callKey carries (0 for every other callKey). Tolerates the `#attempt` suffix. */
+export function sampleOfCallKey(callKey: string): number {
+  if (!callKey.startsWith('cto:')) return 0;
+  const m = /:(\d+)(?:#\d+)?$/.exec(callKey);
+  return m ? Number(m[1]) : 0;
+}
+
+// ---------------------------------------------------------------- decision texts
+/**
+ * A decision as the meta-agent emits it (JSON text in its output schema).
+ * Rule-based decisions are put in the same shape: an Implementer fallback is
+ * an agent → backbone map, emitted as `{assignment: [{agent, backbone, reason}], rationale}`.
+ */
+export function decisionText(role: MetaRole, output: unknown): string {
+  if (role === 'implementer' && output && typeof output === 'object' && !Array.isArray((output as { assignment?: unknown }).assignment)) {
+    const map = output as Record<string, string>;
+    return JSON.stringify({ assignment: Object.keys(map).map((agent) => ({ agent, backbone: map[agent], reason: '' })), rationale: '' });
+  }
+  return JSON.stringify(output ?? null);
+}
+
+// ---------------------------------------------------------------- credit
+/** ΔV at or below this is noise (floating point), not a preference. */
+export const EPS = 1e-9;
+
+export function leavesUnder(nodes: Record<string, CtoNode>, id: string): string[] {
+  const out: string[] = [];
+  const stack = [id];
+  while (stack.length) {
+    const v = nodes[stack.pop()!];
+    if (!v) continue;
+    if (v.outcome) out.push(v.id);
+    for (let i = v.children.length - 1; i >= 0; i--) stack.push(v.children[i]);
+  }
+  return out;
+}
+
+export function pathTo(nodes: Record<string, CtoNode>, id: string): string[] {
+  const path: string[] = [];
+  for (let v: CtoNode | undefined = nodes[id]; v; v = v.parent === null ? undefined : nodes[v.parent]) path.unshift(v.id);
+  return path;
+}
+
+export function trajectoryCost(nodes: Record<string, CtoNode>, leafId: string): number {
+  const leaf = nodes[leafId];
+  const meta = pathTo(nodes, leafId).reduce((sum, id) => sum + (nodes[id].decision?.costUsd ?? 0), 0);
+  return meta + (leaf.outcome?.runCostUsd ?? 0);
+}
+
+export interface Credit {
+  meanCostUsd: number;
+  /** Per leaf. */
+  reward: Record<string, number>;
+  cost: Record<string, number>;
+  /** Per node; null when no leaf lies under it. */
+  value: Record<string, number | null>;
+}
+
+export function computeCredit(nodes: Record<string, CtoNode>, rootId = ROOT_ID, minCostNorm = 0.1): Credit {
+  const leaves = leavesUnder(nodes, rootId);
+  const cost: Record<string, number> = {};
+  for (const l of leaves) cost[l] = trajectoryCost(nodes, l);
+  const meanCostUsd = leaves.length ? leaves.reduce((s, l) => s + cost[l], 0) / leaves.length : 0;
+  const reward: Record<string, number> = {};
+  for (const l of leaves) {
+    const cNorm = meanCostUsd > 0 ? Math.max(cost[l] / meanCostUsd, minCostNorm) : 1;
+    reward[l] = nodes[l].outcome!.pass ? 1 / cNorm : 0;
+  }
+  const value: Record<string, number | null> = {};
+  // Post-order sums, so the whole tree is valued in one pass.
+  const visit = (id: string): { sum: number; count: number } => {
+    const v = nodes[id];
+    let sum = 0;
+    let count = 0;
+    if (v.outcome) {
+      sum += reward[id];
+      count += 1;
+    }
+    for (const c of v.children) {
+      if (!nodes[c]) continue;
+      const r = visit(c);
+      sum += r.sum;
+      count += r.count;
+    }
+    value[id] = count ? sum / count : null;
+    return { sum, count };
+  };
+  if (nodes[rootId]) visit(rootId);
+  return { meanCostUsd, reward, cost, value };
+}
+
+/** Preference tuples between siblings: same parent, same meta-agent, same prompt, ΔV > EPS, different decisions. */
+export function preferencePairs(nodes: Record<string, CtoNode>, value: Record<string, number | null>): CtoPreference[] {
+  const out: CtoPreference[] = [];
+  for (const id of Object.keys(nodes).sort()) {
+    const parent = nodes[id];
+    const kids = parent.children.map((c) => nodes[c]).filter((c): c is CtoNode => !!c && c.role !== 'root' && !!c.decision && typeof value[c.id] === 'number');
+    for (const a of kids) {
+      for (const b of kids) {
+        if (a === b || a.role !== b.role) continue;
+        const dv = (value[a.id] as number) - (value[b.id] as number);
+        if (!(dv > EPS)) continue;
+        const promptRef = a.decision!.promptRef;
+        if (!promptRef || promptRef !== b.decision!.promptRef) continue;
+        const role = a.role as MetaRole;
+        const chosenText = decisionText(role, a.decision!.output);
+        const rejectedText = decisionText(role, b.decision!.output);
+        if (chosenText === rejectedText) continue;
+        out.push({ role, parent: parent.id, chosen: a.id, rejected: b.id, weight: dv, promptRef, chosenText, rejectedText });
+      }
+    }
+  }
+  return out;
+}
+
+/** Values, rewards and trajectory costs written onto the nodes; the tree's summary and preferences. */
+export function assignCredit(tree: Omit<CtoTree, 'meanCostUsd' | 'leaves' | 'passed' | 'preferences'> & Partial<CtoTree>): CtoTree {
+  const credit = computeCredit(tree.nodes, tree.root, tree.params.minCostNorm);
+  for (const [id, v] of Object.entries(credit.value)) tree.nodes[id].value = v;
+  for (const [id, r] of Object.entries(credit.reward)) {
+    tree.nodes[id].reward = r;
+    tree.nodes[id].trajectoryCostUsd = credit.cost[id];
+  }
+  const leaves = Object.keys(credit.reward);
+  return {
+    ...tree,
+    meanCostUsd: credit.meanCostUsd,
+    leaves: leaves.length,
+    passed: leaves.filter((l) => tree.nodes[l].outcome!.pass).length,
+    preferences: preferencePairs(tree.nodes, credit.value),
+  };
+}
+
+// ---------------------------------------------------------------- export
+/** One line of PREFS.jsonl (TRL DPO columns plus `weight` and provenance). */
+export interface PreferenceLine {
+  prompt: ChatMessage[];
+  chosen: string;
+  rejected: string;
+  weight: number;
+  role: MetaRole;
+  queryId: string;
+  nodes: { parent: string; chosen: string; rejected: string; valueChosen: number; valueRejected: number; workflowId: string };
+}
+
+/** The JSONL lines of one tree, given the prompts by blob reference (loaded by the caller). */
+export function preferenceLines(tree: CtoTree, prompts: Record<string, ChatMessage[]>): PreferenceLine[] {
+  return tree.preferences.map((p) => {
+    const prompt = prompts[p.promptRef];
+    if (!prompt) throw new Error(`prompt ${p.promptRef} of ${tree.queryId}/${p.chosen} was not loaded`);
+    return {
+      prompt,
+      chosen: p.chosenText,
+      rejected: p.rejectedText,
+      weight: p.weight,
+      role: p.role,
+      queryId: tree.queryId,
+      nodes: {
+        parent: p.parent,
+        chosen: p.chosen,
+        rejected: p.rejected,
+        valueChosen: tree.nodes[p.chosen].value as number,
+        valueRejected: tree.nodes[p.rejected].value as number,
+        workflowId: tree.workflowId,
+      },
+    };
+  });
+}

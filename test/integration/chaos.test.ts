@@ -1,0 +1,287 @@
+/**
+ * Chaos with real processes (DESIGN §6): the worker is `node bin/mas2.js worker`
+ * in its own process, the server is the Jest test server on its SQLite file.
+ *
+ * - kill -9 the worker while a model call, a tool call, or the Rectifier is in
+ *   flight (seen on the server as a STARTED pending activity), start a new
+ *   worker: the run completes with the same answer as an undisturbed run of
+ *   the same input, and no finished model/tool call ran twice (call ledger);
+ * - stop the server and start it again on the same database while a run is in
+ *   flight: the run goes on and completes.
+ *
+ * The simulator is deterministic per (seed, call key, attempt); quality 1
+ * keeps a retried attempt from drawing a different (buggy) answer, so "same
+ * answer" tests the engine, not the simulator's dice.
+ */
+import * as path from 'node:path';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Result, Step, TaskInput } from '../../mas/schemas';
+import { simPool, taskInput, tempHome, testClient, uniqueQueue } from './harness';
+import { startTestServer, stopTestServer, testServerInfo } from './server';
+import {
+  descendants,
+  ensureBuilt,
+  pendingActivities,
+  readLedger,
+  repeatedCalls,
+  runCli,
+  sleep,
+  spawnWorker,
+  waitFor,
+  type LedgerEntry,
+  type PendingActivity,
+  type WorkerProcess,
+} from '../helpers/processes';
+
+jest.setTimeout(150_000);
+
+const LATENCY_MS = 1000;
+const TASK = 'Write a Python function fib(n) and check it on the first 10 values';
+/** Well under the 10-minute start-to-close timeout: the heartbeat timeout (10 s) must be what brings the call back. */
+const MAX_RECOVERY_MS = 30_000;
+
+const plainInput = (): TaskInput => taskInput(TASK, { pool: simPool({ latencyMs: LATENCY_MS, quality: 1 }) });
+const crashInput = (): TaskInput => taskInput(TASK, { pool: simPool({ latencyMs: LATENCY_MS, quality: 1 }), faults: [{ kind: 'tool_crash', tool: 'python', at: 1 }] });
+
+let client: Client;
+let address: string;
+const workers: WorkerProcess[] = [];
+const metrics: Record<string, unknown> = {};
+let refWorker: WorkerProcess;
+let refHome: string;
+let refPlain: Promise<Result>;
+let refCrash: Promise<Result>;
+
+async function worker(home: string, taskQueue: string): Promise<WorkerProcess> {
+  const w = await spawnWorker({ address, home, ledger: path.join(home, 'ledger.jsonl'), taskQueue });
+  workers.push(w);
+  return w;
+}
+
+function start(queue: string, id: string, input: TaskInput): Promise<WorkflowHandle> {
+  return client.workflow.start('mas2Task', { taskQueue: queue, workflowId: id, args: [input] });
+}
+
+const keyOf = (s: Step) => `${s.agent}:${s.kind}:${s.callIndex}`;
+
+/** The ledger is exactly the run's completed model/tool steps, each finished once, with the attempt the step reports. */
+function expectLedgerMatchesRun(ledger: LedgerEntry[], r: Result): void {
+  const mine = ledger.filter((e) => e.workflowId === r.workflowId);
+  expect(repeatedCalls(mine)).toEqual([]);
+  const steps = r.steps.filter((s) => s.kind !== 'meta' && s.status === 'completed');
+  const fromSteps = steps.map((s) => `${s.agent}:${s.kind}:${s.callIndex}@${s.attempts}`).sort();
+  const fromLedger = mine.map((e) => `${e.callKey}@${e.attempt}`).sort();
+  expect(fromLedger).toEqual(fromSteps);
+}
+
+async function statusViaCli(workflowId: string): Promise<Result> {
+  const out = await runCli(['status', workflowId, '--json'], { TEMPORAL_ADDRESS: address, MAS2_HOME: tempHome('mas2-chaos-cli-') });
+  if (out.code !== 0) throw new Error(`mas2 status exited ${out.code}: ${out.stderr}`);
+  return JSON.parse(out.stdout) as Result;
+}
+
+function expectStepsOnce(r: Result): void {
+  const keys = r.steps.filter((s) => s.status === 'completed').map(keyOf);
+  expect(new Set(keys).size).toBe(keys.length);
+}
+
+/** Polls the server until an activity of this type is STARTED (a worker holds it) and `extra` agrees. */
+async function waitForStarted(handle: WorkflowHandle, type: string, extra: () => Promise<boolean> | boolean = () => true, intervalMs = 50): Promise<PendingActivity> {
+  return waitFor(
+    `a started ${type} activity`,
+    async () => {
+      const p = (await pendingActivities(handle)).find((a) => a.type === type && a.started);
+      return p && (await extra()) ? p : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs },
+  );
+}
+
+interface KillOutcome {
+  result: Result;
+  ledger: LedgerEntry[];
+  recoveryMs: number;
+  respawnMs: number;
+  killedAttempt: PendingActivity;
+  duringStatus: Result;
+}
+
+/**
+ * Start `input` on a fresh worker process, wait for `killPoint` to say the
+ * activity of `type` is in flight, kill -9 the worker, start another one and
+ * measure until the retried attempt starts on it.
+ */
+async function killDuring(name: string, type: string, input: TaskInput, killPoint: (h: WorkflowHandle, w: WorkerProcess) => Promise<PendingActivity>): Promise<KillOutcome> {
+  const home = tempHome(`mas2-chaos-${name}-`);
+  const queue = uniqueQueue(`chaos-${name}`);
+  const w1 = await worker(home, queue);
+  const handle = await start(queue, `chaos-${name}-${Date.now().toString(36)}`, input);
+  const inFlight = await killPoint(handle, w1);
+  const killedAt = Date.now();
+  await w1.kill9();
+  const w2 = await worker(home, queue);
+  const respawnMs = w2.readyAt - killedAt;
+  const retried = await waitFor(
+    `the retried ${type} to start on the new worker`,
+    async () => (await pendingActivities(handle)).find((a) => a.activityId === inFlight.activityId && a.attempt > inFlight.attempt && a.started),
+    { timeoutMs: 90_000, intervalMs: 50 },
+  );
+  const recoveryMs = (retried.lastStartedMs ?? Date.now()) - killedAt;
+  // While the run is still in flight, the new worker's state (rebuilt by replay) lists every finished step once.
+  const duringStatus = await statusViaCli(handle.workflowId);
+  const result = (await handle.result()) as Result;
+  await w2.stop();
+  expect(w1.alive()).toBe(false);
+  return { result, ledger: readLedger(path.join(home, 'ledger.jsonl')), recoveryMs, respawnMs, killedAttempt: inFlight, duringStatus };
+}
+
+beforeAll(async () => {
+  ensureBuilt();
+  address = testServerInfo().address;
+  client = await testClient();
+  // Undisturbed runs of the same inputs, on their own worker process, while the chaos runs go on.
+  refHome = tempHome('mas2-chaos-ref-');
+  const refQueue = uniqueQueue('chaos-ref');
+  refWorker = await worker(refHome, refQueue);
+  const plain = await start(refQueue, `chaos-ref-plain-${Date.now().toString(36)}`, plainInput());
+  const crash = await start(refQueue, `chaos-ref-crash-${Date.now().toString(36)}`, crashInput());
+  refPlain = plain.result() as Promise<Result>;
+  refCrash = crash.result() as Promise<Result>;
+  refPlain.catch(() => undefined);
+  refCrash.catch(() => undefined);
+});
+
+afterAll(async () => {
+  for (const w of workers) await w.stop(5000).catch(() => undefined);
+  await client?.connection.close();
+  process.stderr.write(`\n[chaos] measurements: ${JSON.stringify(metrics, null, 2)}\n`);
+});
+
+test('undisturbed reference runs complete, each finished call once in the ledger', async () => {
+  const [plain, crash] = await Promise.all([refPlain, refCrash]);
+  expect(plain.status).toBe('completed');
+  expect(plain.answer).toContain('[0, 1, 1, 2, 3, 5, 8, 13, 21, 34]');
+  expect(crash.status).toBe('completed');
+  expect(crash.rectifications).toHaveLength(1);
+  const ledger = readLedger(path.join(refHome, 'ledger.jsonl'));
+  expectLedgerMatchesRun(ledger, plain);
+  expectLedgerMatchesRun(ledger, crash);
+  await refWorker.stop();
+});
+
+test('kill -9 the worker during a model call: a new worker retries that call within seconds and the run completes unchanged', async () => {
+  const o = await killDuring('model', 'callModel', plainInput(), (h) =>
+    // generator, implementer and the planner are done: the coder's first model call is in flight
+    waitForStarted(h, 'callModel', async () => ((await h.query('state')) as Result).steps.length >= 3),
+  );
+  const ref = await refPlain;
+  expect(o.result.status).toBe('completed');
+  expect(o.result.answer).toBe(ref.answer);
+  expect(o.result.steps.map(keyOf)).toEqual(ref.steps.map(keyOf));
+  const killed = o.result.steps.find((s) => s.agent === 'coder' && s.kind === 'llm' && s.callIndex === 0)!;
+  expect(killed.attempts).toBe(2); // the killed attempt never finished; the retry did
+  expectLedgerMatchesRun(o.ledger, o.result);
+  expect(o.ledger.find((e) => e.callKey === 'coder:llm:0')?.attempt).toBe(2);
+  expectStepsOnce(o.duringStatus);
+  expect(o.duringStatus.status).toBe('running');
+  expectStepsOnce(await statusViaCli(o.result.workflowId));
+  expect(o.recoveryMs).toBeLessThan(MAX_RECOVERY_MS);
+  metrics.modelCall = { recoverySeconds: o.recoveryMs / 1000, newWorkerReadySeconds: o.respawnMs / 1000 };
+});
+
+test('kill -9 the worker during a tool call (the python sandbox running): the tool call is retried once and the run completes unchanged', async () => {
+  let sandboxChildren = 0;
+  const o = await killDuring('tool', 'runTool', plainInput(), async (h, w) => {
+    const p = await waitForStarted(h, 'runTool', () => true, 5);
+    sandboxChildren = descendants(w.pid).length;
+    return p;
+  });
+  const ref = await refPlain;
+  expect(o.result.status).toBe('completed');
+  expect(o.result.answer).toBe(ref.answer);
+  expect(o.result.steps.map(keyOf)).toEqual(ref.steps.map(keyOf));
+  const tool = o.result.steps.find((s) => s.kind === 'tool' && s.agent === 'coder' && s.callIndex === 0)!;
+  expect(tool.attempts).toBe(2);
+  expectLedgerMatchesRun(o.ledger, o.result);
+  // the model call that asked for the tool finished before the kill and was not repeated
+  expect(o.ledger.filter((e) => e.callKey === 'coder:llm:0')).toHaveLength(1);
+  expect(o.ledger.find((e) => e.callKey === 'coder:tool:0')?.attempt).toBe(2);
+  expectStepsOnce(o.duringStatus);
+  expectStepsOnce(await statusViaCli(o.result.workflowId));
+  expect(o.recoveryMs).toBeLessThan(MAX_RECOVERY_MS);
+  metrics.toolCall = { recoverySeconds: o.recoveryMs / 1000, newWorkerReadySeconds: o.respawnMs / 1000, workerChildProcessesAtKill: sandboxChildren };
+});
+
+test('kill -9 the worker during a rectification: the Rectifier call is retried and the same patch is applied once', async () => {
+  const o = await killDuring('rectify', 'rectify', crashInput(), (h) =>
+    waitForStarted(h, 'rectify', async () => {
+      const s = (await h.query('state')) as Result;
+      return s.steps.some((x) => x.status === 'failed') && s.rectifications.length === 0;
+    }),
+  );
+  const ref = await refCrash;
+  expect(o.result.status).toBe('completed');
+  expect(o.result.answer).toBe(ref.answer);
+  expect(o.result.rectifications).toHaveLength(1);
+  expect(o.result.rectifications[0].patch).toEqual(ref.rectifications[0].patch);
+  expect(o.result.config).toEqual(ref.config);
+  expect(o.result.steps.map(keyOf)).toEqual(ref.steps.map(keyOf));
+  const rect = o.result.steps.filter((s) => s.agent === 'rectifier');
+  expect(rect).toHaveLength(1);
+  expect(rect[0].attempts).toBe(2);
+  expectLedgerMatchesRun(o.ledger, o.result);
+  expectStepsOnce(o.duringStatus);
+  expectStepsOnce(await statusViaCli(o.result.workflowId));
+  expect(o.recoveryMs).toBeLessThan(MAX_RECOVERY_MS);
+  metrics.rectification = { recoverySeconds: o.recoveryMs / 1000, newWorkerReadySeconds: o.respawnMs / 1000 };
+});
+
+test('stop the server and start it on the same SQLite file mid-run: the worker reconnects and the run completes', async () => {
+  const info = testServerInfo();
+  if (info.external) {
+    console.warn('TEMPORAL_TEST_ADDRESS is a server we did not start; skipping the server restart');
+    return;
+  }
+  const home = tempHome('mas2-chaos-server-');
+  const queue = uniqueQueue('chaos-server');
+  let w = await worker(home, queue);
+  const handle = await start(queue, `chaos-server-${Date.now().toString(36)}`, plainInput());
+  await waitForStarted(handle, 'callModel', async () => ((await handle.query('state')) as Result).steps.length >= 3);
+  const downAt = Date.now();
+  await stopTestServer();
+  await sleep(3000);
+  const upInfo = await startTestServer();
+  const upAt = Date.now();
+  expect(upInfo.dbFile).toBe(info.dbFile);
+  let workerRestarted = false;
+  const result = await waitFor(
+    'the run to complete after the server restart',
+    async () => {
+      if (!w.alive()) {
+        // not expected: record it and carry on with a new worker
+        workerRestarted = true;
+        w = await worker(home, queue);
+      }
+      const d = await handle.describe();
+      return d.status.name === 'RUNNING' ? undefined : ((await handle.result()) as Result);
+    },
+    { timeoutMs: 120_000, intervalMs: 500 },
+  );
+  const ref = await refPlain;
+  expect(result.status).toBe('completed');
+  expect(result.answer).toBe(ref.answer);
+  expectStepsOnce(result);
+  expectStepsOnce(await statusViaCli(result.workflowId));
+  const ledger = readLedger(path.join(home, 'ledger.jsonl'));
+  const repeated = repeatedCalls(ledger);
+  metrics.serverRestart = {
+    serverDownSeconds: (upAt - downAt) / 1000,
+    completedSecondsAfterServerUp: (Date.now() - upAt) / 1000,
+    workerSurvived: !workerRestarted,
+    // a call that finished while the server was down may not have been able to report; it is then retried
+    repeatedFinishedCalls: repeated,
+  };
+  expect(workerRestarted).toBe(false);
+  expect(repeated).toEqual([]);
+  await w.stop();
+});

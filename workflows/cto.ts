@@ -1,0 +1,308 @@
+/**
+ * ctoCollect: one query's CTO decision tree, collected durably (DESIGN §1).
+ *
+ *   root ── K Generator samples (generateTemplate, callKey cto:<q>:root:gen:<k>)
+ *            └─ N Implementer samples each (implementAssignment, cto:<q>:g<k>:imp:<n>)
+ *                 └─ the config runs as a child mas2Task (forced template and
+ *                    assignment, branchOnTrigger). Completed → leaf, evaluated.
+ *                    "branched" at s_t → M Rectifier samples (rectify,
+ *                    cto:<q>:<node>:rec:<m>), each a child mas2Task that
+ *                    resumes from that same s_t with its patch; it branches
+ *                    again on the next trigger while depth < maxDepth, past it
+ *                    the run's own Rectifier handles triggers.
+ *
+ * Children have deterministic ids (`<this id>--<node id>`), so a worker crash
+ * replays into the same children and a collection restarted after its
+ * workflow was terminated picks up the children that already completed.
+ * Imports only mas/ and the workflow API.
+ */
+import { defineQuery, isCancellation, proxyActivities, setHandler, startChild, workflowInfo, ParentClosePolicy, WorkflowIdReusePolicy } from '@temporalio/workflow';
+import type { Mas2Activities, MetaResult } from '../mas/contract';
+import { NON_RETRYABLE_TYPES } from '../mas/contract';
+import { TaskOptionsSchema, type MetaRole, type Result, type TaskInput, type Trigger } from '../mas/schemas';
+import { CtoInputSchema, ROOT_ID, assignCredit, childId, ctoCallKey, type CtoRequest, type CtoNode, type CtoTree } from '../mas/cto';
+import type { RunState } from '../mas/runState';
+import { summariseState } from '../mas/summary';
+import { mas2Task } from './task';
+
+export interface CtoProgress {
+  queryId: string;
+  metaCalls: number;
+  runsStarted: number;
+  runsDone: number;
+  running: number;
+  leaves: number;
+  passed: number;
+  done: boolean;
+}
+
+export const ctoProgressQuery = defineQuery<CtoProgress>('ctoProgress');
+
+const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '20 seconds', nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES] } as const;
+
+const meta = proxyActivities<Mas2Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: { ...retry, nonRetryableErrorTypes: [...retry.nonRetryableErrorTypes], maximumAttempts: 5 },
+});
+const evaluator = proxyActivities<Mas2Activities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { ...retry, nonRetryableErrorTypes: [...retry.nonRetryableErrorTypes], maximumAttempts: 3 },
+});
+const lookup = proxyActivities<Mas2Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { ...retry, nonRetryableErrorTypes: [...retry.nonRetryableErrorTypes], maximumAttempts: 3 },
+});
+
+/** At most `limit` holders; a released slot goes straight to the oldest waiter (plain promises: deterministic). */
+export class Semaphore {
+  private waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+
+  async with<T>(fn: () => Promise<T>): Promise<T> {
+    await this.acquire();
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
+  }
+}
+
+function errorText(e: unknown): string {
+  const err = e as { message?: string; cause?: { message?: string } };
+  return err.cause?.message ?? err.message ?? String(e);
+}
+
+export async function ctoCollect(raw: CtoRequest): Promise<CtoTree> {
+  const info = workflowInfo();
+  // Defaults filled here too, so a caller may pass a partial input (zod is deterministic).
+  const input = CtoInputSchema.parse(raw);
+  const { k, n, m, concurrency, maxDepth } = input.params;
+  const slots = new Semaphore(concurrency);
+  const nodes: Record<string, CtoNode> = {
+    [ROOT_ID]: { id: ROOT_ID, parent: null, role: 'root', sample: 0, depth: 0, children: [] },
+  };
+  const progress: CtoProgress = { queryId: input.queryId, metaCalls: 0, runsStarted: 0, runsDone: 0, running: 0, leaves: 0, passed: 0, done: false };
+  setHandler(ctoProgressQuery, () => progress);
+
+  const baseOptions = { ...TaskOptionsSchema.parse({}), ...input.options };
+  const base = (): Omit<TaskInput, 'options'> => ({
+    task: input.task,
+    budgetUsd: input.budgetUsd,
+    pool: input.pool,
+    faults: input.faults,
+    parentWorkflowId: info.workflowId,
+  });
+  const metaBase = (role: MetaRole, parentId: string, sample: number) => ({
+    workflowId: info.workflowId,
+    task: input.task,
+    pool: input.pool,
+    seed: baseOptions.seed,
+    callKey: ctoCallKey(input.queryId, parentId, role, sample),
+    allowModel: true,
+  });
+
+  const addChild = (parent: CtoNode, role: MetaRole, sample: number): CtoNode => {
+    const node: CtoNode = { id: childId(parent.id, role, sample), parent: parent.id, role, sample, depth: parent.depth + (role === 'rectifier' ? 1 : 0), children: [] };
+    nodes[node.id] = node;
+    parent.children.push(node.id);
+    return node;
+  };
+
+  const decide = <T>(node: CtoNode, r: MetaResult<T>, callKey: string) => {
+    progress.metaCalls++;
+    node.decision = {
+      output: r.decision.output,
+      promptRef: r.decision.promptRef,
+      source: r.decision.source,
+      backbone: r.decision.backbone,
+      rationale: r.decision.rationale,
+      costUsd: r.decision.costUsd,
+      callKey,
+    };
+  };
+
+  /** Starts (or, after a restart, finds) the child run of a node; counts against the concurrency limit. */
+  async function runChild(node: CtoNode, taskInput: TaskInput): Promise<Result> {
+    const workflowId = `${info.workflowId}--${node.id}`;
+    return slots.with(async () => {
+      progress.runsStarted++;
+      progress.running++;
+      try {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            const handle = await startChild(mas2Task, {
+              workflowId,
+              args: [taskInput],
+              parentClosePolicy: ParentClosePolicy.TERMINATE,
+              // A completed child from an earlier (terminated) collection is reused, a failed one runs again.
+              workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+              memo: { task: input.task.slice(0, 500), cto: input.queryId, node: node.id },
+            });
+            return await handle.result();
+          } catch (e) {
+            if ((e as Error)?.name !== 'WorkflowExecutionAlreadyStartedError' || attempt >= 2) throw e;
+            try {
+              return await lookup.ctoRunResult({ workflowId });
+            } catch (lookupError) {
+              if (isCancellation(lookupError)) throw lookupError;
+              // The earlier run did not complete (terminated with its old parent): start it again.
+            }
+          }
+        }
+      } finally {
+        progress.running--;
+        progress.runsDone++;
+      }
+    });
+  }
+
+  async function leaf(node: CtoNode, r: Result): Promise<void> {
+    let pass = false;
+    let detail = '';
+    if (r.status === 'completed') {
+      try {
+        const ev = await evaluator.evaluate({
+          workflowId: r.workflowId,
+          evaluator: input.evaluator,
+          answer: r.answer,
+          expected: input.expected,
+          tests: input.tests,
+          tolerance: input.tolerance,
+        });
+        pass = ev.pass;
+        detail = ev.detail;
+      } catch (e) {
+        if (isCancellation(e)) throw e;
+        detail = `the evaluator failed: ${errorText(e)}`;
+      }
+    } else {
+      detail = `run ended ${r.status}${r.reason ? `: ${r.reason}` : ''}`;
+    }
+    node.outcome = { pass, detail, runCostUsd: r.cost.usd };
+    progress.leaves++;
+    if (pass) progress.passed++;
+  }
+
+  /** Runs a node's child; a completed run makes it a leaf, a branched one gets M Rectifier samples. */
+  async function expand(node: CtoNode, taskInput: TaskInput): Promise<void> {
+    let r: Result;
+    try {
+      r = await runChild(node, taskInput);
+    } catch (e) {
+      if (isCancellation(e)) throw e;
+      node.run = { workflowId: `${info.workflowId}--${node.id}`, status: 'error', costUsd: 0, answer: null, reason: errorText(e) };
+      node.outcome = { pass: false, detail: `the run failed: ${errorText(e)}`, runCostUsd: 0 };
+      progress.leaves++;
+      return;
+    }
+    node.run = { workflowId: r.workflowId, status: r.status, costUsd: r.cost.usd, answer: r.answer, reason: r.reason, trigger: r.branch?.trigger };
+    if (r.status !== 'branched' || !r.branch) {
+      await leaf(node, r);
+      return;
+    }
+    const state = r.branch.state as RunState;
+    const trigger = r.branch.trigger as Trigger;
+    const samples = Array.from({ length: m }, (_, i) => addChild(node, 'rectifier', i));
+    await Promise.all(samples.map((child) => rectifyBranch(child, node, state, trigger)));
+  }
+
+  async function rectifyBranch(child: CtoNode, parent: CtoNode, state: RunState, trigger: Trigger): Promise<void> {
+    const callKey = ctoCallKey(input.queryId, parent.id, 'rectifier', child.sample);
+    let rec;
+    try {
+      rec = await meta.rectify({
+        ...metaBase('rectifier', parent.id, child.sample),
+        config: state.config!,
+        trigger,
+        state: summariseState(state.cost.usd, state.budgetUsd, state.outputs, state.steps, state.appliedPatches),
+        finished: Object.keys(state.outputs),
+        previousPatches: state.appliedPatches,
+      });
+    } catch (e) {
+      if (isCancellation(e)) throw e;
+      child.error = `Rectifier failed: ${errorText(e)}`;
+      return;
+    }
+    decide(child, rec, callKey);
+    const patch = rec.value.patch;
+    if (!patch) {
+      // No change can be made: the trajectory ends here, failed, at the cost spent up to s_t.
+      child.outcome = { pass: false, detail: `no patch: ${rec.value.reason ?? 'the Rectifier proposed nothing'}`, runCostUsd: state.cost.usd };
+      progress.leaves++;
+      return;
+    }
+    await expand(child, {
+      ...base(),
+      options: { ...baseOptions, branchOnTrigger: child.depth < maxDepth },
+      resume: { state, trigger, patch, rationale: patch.rationale },
+    });
+  }
+
+  async function implement(gen: CtoNode, child: CtoNode): Promise<void> {
+    const callKey = ctoCallKey(input.queryId, gen.id, 'implementer', child.sample);
+    let r;
+    try {
+      r = await meta.implementAssignment({ ...metaBase('implementer', gen.id, child.sample), template: templates[gen.id] });
+    } catch (e) {
+      if (isCancellation(e)) throw e;
+      child.error = `Implementer failed: ${errorText(e)}`;
+      return;
+    }
+    decide(child, r, callKey);
+    await expand(child, {
+      ...base(),
+      options: { ...baseOptions, template: templates[gen.id], assignment: r.value.assignment, branchOnTrigger: maxDepth > 0 },
+    });
+  }
+
+  const templates: Record<string, NonNullable<TaskInput['options']['template']>> = {};
+
+  async function generate(gen: CtoNode): Promise<void> {
+    const callKey = ctoCallKey(input.queryId, ROOT_ID, 'generator', gen.sample);
+    let r;
+    try {
+      r = await meta.generateTemplate(metaBase('generator', ROOT_ID, gen.sample));
+    } catch (e) {
+      if (isCancellation(e)) throw e;
+      gen.error = `Generator failed: ${errorText(e)}`;
+      return;
+    }
+    decide(gen, r, callKey);
+    templates[gen.id] = r.value;
+    const samples = Array.from({ length: n }, (_, i) => addChild(gen, 'implementer', i));
+    await Promise.all(samples.map((child) => implement(gen, child)));
+  }
+
+  const root = nodes[ROOT_ID];
+  const gens = Array.from({ length: k }, (_, i) => addChild(root, 'generator', i));
+  await Promise.all(gens.map(generate));
+
+  const tree = assignCredit({
+    queryId: input.queryId,
+    task: input.task,
+    workflowId: info.workflowId,
+    evaluator: input.evaluator,
+    params: input.params,
+    root: ROOT_ID,
+    nodes,
+  });
+  progress.done = true;
+  return tree;
+}
