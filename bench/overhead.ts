@@ -10,6 +10,8 @@ import { chainTemplate, forcedInput } from './tasks';
 import { fetchChain, stepProfile } from './history';
 import { median, round } from './stats';
 
+type Profile = ReturnType<typeof stepProfile>;
+
 export interface OverheadResult {
   overheadRatio: number;
   steps: number;
@@ -18,8 +20,8 @@ export interface OverheadResult {
   bareMsPerStep: number;
   mas2Samples: number[];
   bareSamples: number[];
-  /** Mean ms per step by phase, from the server's event times (one run of each, the last). */
-  profile: { mas2: ReturnType<typeof stepProfile>; bare: ReturnType<typeof stepProfile> };
+  /** Mean ms per step by phase from the server's event times; the median over the counted runs. */
+  profile: { mas2: Profile; bare: Profile };
 }
 
 export async function benchOverhead(ctx: BenchContext, steps: number, repetitions: number): Promise<OverheadResult> {
@@ -43,8 +45,8 @@ export async function benchOverhead(ctx: BenchContext, steps: number, repetition
   await bare();
   const m: number[] = [];
   const b: number[] = [];
-  let lastM = { workflowId: '', runId: '' };
-  let lastB = { workflowId: '', runId: '' };
+  const runsM: { workflowId: string; runId: string }[] = [];
+  const runsB: { workflowId: string; runId: string }[] = [];
   for (let i = 0; i < repetitions; i++) {
     // Alternate which side goes first, so neither always runs on a warmer server.
     if (i % 2 === 0) {
@@ -52,20 +54,23 @@ export async function benchOverhead(ctx: BenchContext, steps: number, repetition
       const y = await bare();
       m.push(x.wallMs / steps);
       b.push(y.wallMs / steps);
-      lastM = x;
-      lastB = y;
+      runsM.push(x);
+      runsB.push(y);
     } else {
       const y = await bare();
       const x = await mas2();
       m.push(x.wallMs / steps);
       b.push(y.wallMs / steps);
-      lastM = x;
-      lastB = y;
+      runsM.push(x);
+      runsB.push(y);
     }
     ctx.log(`  overhead rep ${i + 1}/${repetitions}: mas2 ${m[i].toFixed(1)} ms/step, bare ${b[i].toFixed(1)} ms/step`);
   }
-  const mas2Events = (await fetchChain(ctx.client, lastM.workflowId, lastM.runId)).flat();
-  const bareEvents = (await fetchChain(ctx.client, lastB.workflowId, lastB.runId)).flat();
+  const profileOf = async (runs: { workflowId: string; runId: string }[]): Promise<Profile> => {
+    const ps = await Promise.all(runs.map(async (r) => stepProfile((await fetchChain(ctx.client, r.workflowId, r.runId)).flat())));
+    const med = (k: keyof Profile) => round(median(ps.map((p) => p[k])), 2);
+    return { steps: ps[0].steps, wfts: ps[0].wfts, activityDispatch: med('activityDispatch'), activityRun: med('activityRun'), wftDispatch: med('wftDispatch'), wftRun: med('wftRun') };
+  };
   const mm = median(m);
   const bm = median(b);
   return {
@@ -76,6 +81,6 @@ export async function benchOverhead(ctx: BenchContext, steps: number, repetition
     bareMsPerStep: round(bm, 2),
     mas2Samples: m.map((x) => round(x, 2)),
     bareSamples: b.map((x) => round(x, 2)),
-    profile: { mas2: stepProfile(mas2Events), bare: stepProfile(bareEvents) },
+    profile: { mas2: await profileOf(runsM), bare: await profileOf(runsB) },
   };
 }

@@ -93,6 +93,7 @@ function machineInfo(serverBin: string): Record<string, unknown> {
     node: process.version,
     platform: `${os.platform()} ${os.release()}`,
     temporal,
+    loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
   };
 }
 
@@ -112,6 +113,12 @@ export function verdicts(r: BenchResults): Verdict[] {
   return out;
 }
 
+function busy(r: BenchResults): number | undefined {
+  const loads = [...((r.machine.loadAverageAtStart as number[]) ?? []), ...((r.machine.loadAverageAtEnd as number[]) ?? [])];
+  const peak = Math.max(0, ...loads);
+  return peak > Number(r.machine.nproc) ? peak : undefined;
+}
+
 export function formatTable(r: BenchResults): string {
   const rows = r.verdicts.map((v) => [v.figure, v.value, v.target, r.targetsAsserted ? (v.pass ? 'PASS' : 'MISS') : v.pass ? 'pass (quick)' : 'miss (quick)']);
   const head = ['figure', 'measured', 'target', 'verdict'];
@@ -123,6 +130,7 @@ export function formatTable(r: BenchResults): string {
     line(head),
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
+    ...(busy(r) ? [`note: the load average reached ${busy(r)} on ${m.nproc} cores while measuring: other work shared the machine, so times are inflated`] : []),
   ].join('\n');
 }
 
@@ -223,6 +231,7 @@ export async function main(opts: MainOptions = {}): Promise<BenchResults> {
     const finishedAt = new Date();
     results.finishedAt = finishedAt.toISOString();
     results.durationSeconds = Math.round((finishedAt.getTime() - startedAt.getTime()) / 100) / 10;
+    results.machine.loadAverageAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
     results.verdicts = verdicts(results);
     const out = opts.out ?? path.join(root, 'bench', 'results.json');
     fs.mkdirSync(path.dirname(out), { recursive: true });

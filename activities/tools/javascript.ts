@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { z } from 'zod';
 import type { ToolResult } from '../../mas/messages';
 import { ToolCrashError } from './errors';
-import { runSandboxed, worldExecutable, type SandboxOptions } from './sandbox';
+import { DEFAULT_SANDBOX_LIMITS, describeLimits, runSandboxed, worldExecutable, type SandboxOptions } from './sandbox';
 import type { Tool, ToolContext } from './types';
 
 export const MAX_JS_CODE_CHARS = 100_000;
@@ -54,7 +54,7 @@ export function createJavascriptTool(options: SandboxOptions = {}): Tool<Javascr
     name: 'javascript',
     description:
       'Run a Node.js program (CommonJS, built-in modules only) in the same isolated sandbox as `python`: no network, ' +
-      'no host files, a fresh empty working folder; 10 s CPU, 15 s wall clock, 256 MiB heap, 64 KiB of output per stream.',
+      `no host files, a fresh empty working folder; limits: ${describeLimits({ ...DEFAULT_SANDBOX_LIMITS, ...JAVASCRIPT_DEFAULT_LIMITS, ...options.limits }, `${HEAP_MB} MiB heap`)}.`,
     input: JavascriptInput,
     run: (input, ctx) => runJavascript(input.code, ctx, options),
   };

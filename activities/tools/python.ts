@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ToolResult } from '../../mas/messages';
-import { runSandboxed, type SandboxOptions } from './sandbox';
+import { DEFAULT_SANDBOX_LIMITS, describeLimits, runSandboxed, type SandboxOptions } from './sandbox';
 import type { Tool, ToolContext } from './types';
 
 export const MAX_CODE_CHARS = 100_000;
@@ -36,8 +36,8 @@ export function createPythonTool(options: SandboxOptions = {}): Tool<PythonInput
     description:
       'Run a Python 3 program in an isolated sandbox and return its stdout. No network, no access to the host files, ' +
       'a fresh empty working folder (the current directory, also $HOME and $TMPDIR) that is deleted afterwards; ' +
-      'limits: 10 s CPU, 15 s wall clock, 512 MiB memory, 16 MiB per file, 64 processes, 64 KiB of output per stream. ' +
-      'Standard library only unless the host has extra packages installed.',
+      `limits: ${describeLimits({ ...DEFAULT_SANDBOX_LIMITS, ...options.limits })}. ` +
+      'Standard library only (plus whatever the host has installed for /usr/bin/python3). Print the results you need.',
     input: PythonInput,
     run: (input, ctx) => runPython(input.code, ctx, options),
   };

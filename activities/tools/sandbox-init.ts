@@ -134,6 +134,15 @@ if pid == 0:
         report({'exec_error': '%s: %s' % (cfg['argv'][0], e)})
     os._exit(127)
 
+# Backstop for the wall-clock limit: the worker normally kills us first, but if the
+# worker itself dies, nothing would; so PID 1 gives up on its own a bit later.
+import signal
+def on_alarm(signum, frame):
+    report({'backstop': True})
+    os._exit(0)
+signal.signal(signal.SIGALRM, on_alarm)
+signal.alarm(int(cfg.get('backstopSeconds', 0)))
+
 st = None
 ru = None
 while True:

@@ -85,7 +85,7 @@ export interface SandboxCapabilities {
   setpriv: boolean;
   /** One line per missing mechanism; empty when everything is in place. */
   notes: string[];
-  bins: { unshare?: string; setpriv?: string; prlimit?: string; mount?: string; python: string };
+  bins: { unshare?: string; setpriv?: string; prlimit?: string; mount?: string; timeout?: string; python: string };
 }
 
 /** A program to run: the interpreter's argv (without the script) and the source. */
@@ -186,7 +186,7 @@ export function resetSandboxDetection(): void {
 async function probe(): Promise<SandboxCapabilities> {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const python = process.env.MAS2_SANDBOX_PYTHON || '/usr/bin/python3';
-  const bins = { unshare: findBin('unshare'), setpriv: findBin('setpriv'), prlimit: findBin('prlimit'), mount: findBin('mount'), python };
+  const bins = { unshare: findBin('unshare'), setpriv: findBin('setpriv'), prlimit: findBin('prlimit'), mount: findBin('mount'), timeout: findBin('timeout'), python };
   const notes: string[] = [];
 
   const rl = bins.prlimit ? await quickRun([bins.prlimit, '--nofile=64', '--', '/bin/true']) : { ok: false, detail: 'prlimit not found' };
@@ -354,6 +354,14 @@ function fmtBytes(n: number): string {
   return n % MiB === 0 ? `${n / MiB} MiB` : n % KiB === 0 ? `${n / KiB} KiB` : `${n} bytes`;
 }
 
+/** "10 s CPU, 15 s wall clock, ..." for tool descriptions. */
+export function describeLimits(l: SandboxLimits, memory = `${fmtBytes(l.memoryBytes)} memory`): string {
+  return (
+    `${l.cpuSeconds} s CPU, ${l.wallSeconds} s wall clock, ${memory}, ${fmtBytes(l.fileSizeBytes)} per file, ` +
+    `${fmtBytes(l.tmpfsBytes)} of files in total, ${l.maxProcesses} processes, ${fmtBytes(l.outputBytes)} of output per stream`
+  );
+}
+
 async function runWithCapabilities(program: SandboxProgram, ctx: SandboxRunContext, caps: SandboxCapabilities, options: SandboxOptions): Promise<ToolResult> {
   const limits: SandboxLimits = { ...DEFAULT_SANDBOX_LIMITS, ...options.limits };
   const uid = options.uid ?? 65534;
@@ -432,6 +440,7 @@ async function runWithCapabilities(program: SandboxProgram, ctx: SandboxRunConte
       hide: hiddenPaths([...(options.hidePaths ?? []), ...(ctx.hidePaths ?? [])], interpreterPath),
       script: program.fileName,
       mount: caps.bins.mount,
+      backstopSeconds: Math.ceil(limits.wallSeconds) + 5,
     };
     argv = [
       caps.bins.unshare!,
@@ -451,10 +460,10 @@ async function runWithCapabilities(program: SandboxProgram, ctx: SandboxRunConte
       SANDBOX_INIT_PY,
       JSON.stringify(cfg),
     ];
-  } else if (caps.mode === 'net-only') {
-    argv = [caps.bins.unshare!, ...(caps.isRoot ? [] : ['--user', '--map-root-user']), '--net', ...userArgv];
   } else {
-    argv = userArgv;
+    // Backstop for the wall-clock limit should this worker die before its own timer fires.
+    const backstop = caps.bins.timeout ? [caps.bins.timeout, '-s', 'KILL', String(Math.ceil(limits.wallSeconds) + 5)] : [];
+    argv = [...(caps.mode === 'net-only' ? [caps.bins.unshare!, ...(caps.isRoot ? [] : ['--user', '--map-root-user']), '--net'] : []), ...backstop, ...userArgv];
   }
 
   const stdout = new StreamCapture(limits.outputBytes);

@@ -1,5 +1,8 @@
 import { calculatorTool, createCalculator, shutdownCalculator } from '../../../activities/tools/calculator';
 
+// Sandbox runs and the math.js worker start-up can be slow on a busy 2-core machine.
+jest.setTimeout(30_000);
+
 const ctx = { workspaceDir: '/nonexistent' };
 const calc = (expression: string) => calculatorTool.run({ expression }, ctx);
 

@@ -4,6 +4,9 @@ import * as path from 'node:path';
 import { runToolCommand } from '../../../activities/tools/cli';
 import { shutdownCalculator } from '../../../activities/tools/calculator';
 
+// Sandbox runs and the math.js worker start-up can be slow on a busy 2-core machine.
+jest.setTimeout(30_000);
+
 afterAll(() => shutdownCalculator());
 
 describe('runToolCommand (mas2 tool NAME --input JSON)', () => {

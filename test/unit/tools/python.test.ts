@@ -6,6 +6,9 @@ import { javascriptTool } from '../../../activities/tools/javascript';
 import { detectSandbox, DEFAULT_SANDBOX_LIMITS } from '../../../activities/tools/sandbox';
 import { executeTool } from '../../../activities/tools/registry';
 
+// Sandbox runs and the math.js worker start-up can be slow on a busy 2-core machine.
+jest.setTimeout(30_000);
+
 let ws: string;
 beforeAll(() => {
   ws = fs.mkdtempSync(path.join(os.tmpdir(), 'mas2-py-test-'));

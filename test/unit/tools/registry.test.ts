@@ -7,6 +7,9 @@ import { TOOL_NAMES, executeTool, getTool, isKnownTool, prepareToolCall, toolDef
 import { shutdownCalculator } from '../../../activities/tools/calculator';
 import { detectSandbox } from '../../../activities/tools/sandbox';
 
+// Sandbox runs and the math.js worker start-up can be slow on a busy 2-core machine.
+jest.setTimeout(30_000);
+
 let dir: string;
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mas2-reg-test-'));

@@ -16,7 +16,7 @@ import type { ToolResult } from '../../../mas/messages';
 import { createPythonTool, pythonTool } from '../../../activities/tools/python';
 import { detectSandbox, type SandboxCapabilities, type SandboxOptions } from '../../../activities/tools/sandbox';
 
-jest.setTimeout(40_000);
+jest.setTimeout(60_000);
 
 const SECRET = 'sk-secret-123';
 const PROJECT_DIR = path.resolve(__dirname, '..', '..', '..');
@@ -195,15 +195,15 @@ describe('sandbox: network', () => {
 describe('sandbox: resource limits', () => {
   test('an infinite loop is stopped by the CPU limit (within ~20 s)', async () => {
     if (!strong()) return;
-    // 3 s of CPU instead of the default 10 s keeps the suite short and leaves room under
-    // the 15 s wall limit when the machine is busy (CPU time accrues slower than wall time).
+    // 3 s of CPU instead of the default 10 s keeps the suite short; the wall limit is raised so that
+    // on a busy machine (CPU time accrues slower than wall time) it is still the CPU limit that fires.
     const t0 = Date.now();
-    const r = await py('while True:\n    pass', { limits: { cpuSeconds: 3 } });
+    const r = await py('while True:\n    pass', { limits: { cpuSeconds: 3, wallSeconds: 40 } });
     const secs = (Date.now() - t0) / 1000;
     expect(r.ok).toBe(false);
     expect(r.limit).toBe('cpu');
     expect(r.error).toMatch(/CPU time limit \(3 s\) exceeded; killed by SIGXCPU/);
-    expect(secs).toBeLessThan(20);
+    expect(secs).toBeLessThan(40);
   });
 
   test('a sleeping program is stopped by the wall-clock limit', async () => {
@@ -212,7 +212,7 @@ describe('sandbox: resource limits', () => {
     const r = await py('import time\nprint("sleeping", flush=True)\ntime.sleep(3600)', { limits: { wallSeconds: 2 } });
     expect(r).toMatchObject({ ok: false, limit: 'wall', output: 'sleeping\n' });
     expect(r.error).toMatch(/wall-clock time limit \(2 s\)/);
-    expect(Date.now() - t0).toBeLessThan(6000);
+    expect(Date.now() - t0).toBeLessThan(10_000);
   });
 
   test('allocating 8 GiB hits the memory limit', async () => {

@@ -1,0 +1,108 @@
+/**
+ * A whole run through the real `openai` adapter: every meta-agent and agent
+ * call goes over HTTP to an OpenAI-compatible server on 127.0.0.1, with a 429
+ * that Temporal retries (visible as a second attempt) and tool calling.
+ */
+import type { Client } from '@temporalio/client';
+import { PoolSchema, type Result } from '../../mas/schemas';
+import { FakeOpenAI, reply, type FakeServerHandle, type RecordedRequest } from '../helpers/fakeOpenAI';
+import { runToEnd, startTestWorker, taskInput, tempHome, testClient, uniqueQueue, type TestWorker } from './harness';
+
+let client: Client;
+let worker: TestWorker;
+let fake: FakeOpenAI;
+let server: FakeServerHandle;
+
+const TEMPLATE = {
+  name: 'solve-check',
+  agents: [
+    { id: 'solver', role: 'Solver', instructions: 'Compute the answer with the calculator.', tools: ['calculator'] },
+    { id: 'checker', role: 'Checker', instructions: 'Check the result; start with PASS or FAIL.', tools: [], verifier: true },
+  ],
+  edges: [{ from: 'solver', to: 'checker' }],
+  finalAgent: 'checker',
+};
+
+function systemText(body: { messages: { role: string; content: string | null }[] }): string {
+  return body.messages.find((m) => m.role === 'system')?.content ?? '';
+}
+
+/** Plays the three meta-agents and the team from what each request says. */
+function scriptedModel(body: any): ReturnType<typeof reply.text> {
+  const system = systemText(body);
+  if (system.startsWith('You are the Generator')) return reply.json(TEMPLATE, { prompt_tokens: 800, completion_tokens: 200 });
+  if (system.startsWith('You are the Implementer')) {
+    return reply.json({ assignment: [{ agent: 'solver', backbone: 'strong', reason: 'math' }, { agent: 'checker', backbone: 'cheap', reason: 'easy' }], rationale: 'cheap checker' });
+  }
+  const toolMessages = body.messages.filter((m: { role: string }) => m.role === 'tool');
+  if (body.tools && toolMessages.length === 0) return reply.toolCalls([{ name: 'calculator', arguments: { expression: '17 * 23 + 4' } }], { prompt_tokens: 300, completion_tokens: 20 });
+  if (body.tools) return reply.text(`result: ${JSON.parse(toolMessages[0].content).output}`, { prompt_tokens: 350, completion_tokens: 10 });
+  return reply.text('PASS: 17 * 23 + 4 = 395', { prompt_tokens: 200, completion_tokens: 12 });
+}
+
+beforeAll(async () => {
+  fake = new FakeOpenAI({ defaultHandler: scriptedModel });
+  server = await fake.start();
+  process.env.MAS2_TEST_FAKE_KEY = 'sk-test-loopback';
+  client = await testClient();
+  worker = await startTestWorker({ taskQueue: uniqueQueue('openai'), home: tempHome() });
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await client?.connection.close();
+  await server?.close();
+});
+
+function pool() {
+  const common = { provider: 'openai', baseURL: server.baseURL, apiKeyEnv: 'MAS2_TEST_FAKE_KEY' };
+  return PoolSchema.parse({
+    default: 'cheap',
+    backbones: [
+      { ...common, id: 'cheap', model: 'small-model', pricing: { inputPerM: 0.1, outputPerM: 0.4 } },
+      { ...common, id: 'strong', model: 'big-model', pricing: { inputPerM: 2, outputPerM: 8 } },
+    ],
+  });
+}
+
+const chat = (): RecordedRequest[] => fake.requests.filter((r) => r.path === '/v1/chat/completions');
+
+test('a task runs end to end over HTTP: structured meta-agent output, tool calling, usage → cost, a 429 retried by Temporal', async () => {
+  // The first request (the Generator) is refused once with 429; Temporal's retry policy tries again.
+  fake.enqueue(reply.error(429, 'slow down'));
+  const r: Result = await runToEnd(client, worker.taskQueue, taskInput('Compute 17 * 23 + 4', { pool: pool() }));
+  expect(r.status).toBe('completed');
+  expect(r.simulated).toBe(false);
+  expect(r.answer).toBe('PASS: 17 * 23 + 4 = 395');
+  expect(r.config!.assignment).toEqual({ solver: 'strong', checker: 'cheap' });
+
+  const requests = chat();
+  expect(requests[0].headers.authorization).toBe('Bearer sk-test-loopback');
+  expect(requests[1].body.response_format?.type).toBe('json_schema');
+  expect(requests.find((q) => q.body.tools)?.body.tools[0].function.name).toBe('calculator');
+  // 1 refused + generator + implementer + solver ×2 + checker
+  expect(requests).toHaveLength(6);
+
+  const generatorStep = r.steps.find((s) => s.agent === 'generator')!;
+  expect(generatorStep.attempts).toBe(2);
+  const tool = r.steps.find((s) => s.kind === 'tool')!;
+  expect(tool).toMatchObject({ name: 'calculator', status: 'completed' });
+  expect(r.outputs.solver.text).toBe('result: 395');
+  // Usage × price: the Generator's 800 in / 200 out tokens on the default backbone (0.1 / 0.4 per M).
+  expect(generatorStep.costUsd).toBeCloseTo((800 * 0.1 + 200 * 0.4) / 1e6, 12);
+  expect(r.cost.perBackbone.strong.calls).toBe(2);
+  expect(r.cost.usd).toBeCloseTo(r.steps.reduce((n, s) => n + s.costUsd, 0), 12);
+});
+
+test('a 401 is not retried: the model call fails once and fires the failure trigger', async () => {
+  fake.reset();
+  fake.setDefault((body: any) => (systemText(body).startsWith('You are Solver') ? reply.error(401, 'invalid api key') : scriptedModel(body)));
+  const r = await runToEnd(client, worker.taskQueue, taskInput('Compute 17 * 23 + 4', { pool: pool(), options: { rectifier: false } }));
+  expect(r.status).toBe('failed');
+  expect(r.reason).toMatch(/failure trigger/);
+  expect(r.reason).toMatch(/401/);
+  const failed = r.steps.filter((s) => s.status === 'failed');
+  expect(failed).toHaveLength(1);
+  expect(failed[0].attempts).toBe(1);
+  expect(chat().filter((q) => systemText(q.body).startsWith('You are Solver'))).toHaveLength(1);
+});
