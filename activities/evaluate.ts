@@ -121,7 +121,8 @@ const pythonTests: Evaluator = async ({ answer, tests, workflowId }, { rt, signa
   const workspaceDir = path.join(runDir(rt.home, workflowId), 'eval');
   await fs.mkdir(workspaceDir, { recursive: true });
   const r = await executeTool('python', JSON.stringify({ code: program }), { workspaceDir, signal, heartbeat });
-  const tail = (r.ok ? r.output : `${r.error ?? ''}\n${r.output}`).trim().slice(-400);
+  const stderr = (r as { stderr?: string }).stderr ?? '';
+  const tail = `${r.error ?? ''}\n${r.output}\n${stderr}`.trim().slice(-400);
   return { pass: r.ok, detail: r.ok ? 'tests passed' : `tests failed: ${tail}` };
 };
 

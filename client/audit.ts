@@ -838,7 +838,7 @@ export function projectHistory(runs: RunHistory[], opts: ProjectOptions = {}): A
   }
   if (!generator.fromMetaAgent && generator.template) notes.push(`the template is not from a meta-agent (${generator.source}; from ${generator.evidence})`);
   if (!implementer.fromMetaAgent && implementer.assignment) notes.push(`the assignment is not from a meta-agent (${implementer.source}; from ${implementer.evidence})`);
-  const rectFailed = rectifications.filter((r) => r.status === 'failed').length;
+  const rectFailed = rectifications.filter((r) => r.error !== undefined).length;
   if (rectFailed) notes.push(`${rectFailed} Rectifier activit${rectFailed === 1 ? 'y' : 'ies'} failed; the workflow fell back to its rules and records no step for that call, so the audit has ${rectFailed} step(s) more than the result document`);
 
   // ------------------------------------------------------------ totals, status

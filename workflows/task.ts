@@ -117,7 +117,7 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
   );
 
   const setSearch = () => {
-    if (opts.searchAttributes) upsertSearchAttributes({ Mas2Status: [s.status], Mas2CostUsd: [s.cost.usd] });
+    if (opts.searchAttributes) upsertSearchAttributes({ Mas2Status: [s.status], Mas2CostUsd: [s.cost.usd], Mas2Task: [input.task.slice(0, 200)] });
   };
   setSearch();
 

@@ -322,7 +322,7 @@ function hiddenPaths(extra: string[], interpreter: string): string[] {
   const protectedPaths = [...SYSTEM_DIRS, interp, interpreter, path.dirname(path.dirname(interp))];
   const out = new Set<string>();
   for (const c of candidates) {
-    if (!c || !path.isAbsolute(c)) continue;
+    if (!c) continue;
     let p = path.resolve(c);
     try {
       p = fs.realpathSync(p);

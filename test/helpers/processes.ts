@@ -191,7 +191,9 @@ export async function spawnWorker(opts: WorkerProcessOptions): Promise<WorkerPro
     async stop(graceMs = 15_000) {
       if (!alive()) return;
       process.kill(pid, 'SIGTERM');
-      const done = await Promise.race([exit.then(() => true), sleep(graceMs).then(() => false)]);
+      let timer: NodeJS.Timeout | undefined;
+      const done = await Promise.race([exit.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
+      clearTimeout(timer);
       if (!done && alive()) {
         process.kill(pid, 'SIGKILL');
         await exit;

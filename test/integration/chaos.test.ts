@@ -193,7 +193,9 @@ test('kill -9 the worker during a tool call (the python sandbox running): the to
   let sandboxChildren = 0;
   const o = await killDuring('tool', 'runTool', plainInput(), async (h, w) => {
     const p = await waitForStarted(h, 'runTool', () => true, 5);
-    sandboxChildren = descendants(w.pid).length;
+    // The activity is on the worker; kill once the sandbox process (a child of the worker) runs the code.
+    const until = Date.now() + 1000;
+    while (Date.now() < until && (sandboxChildren = descendants(w.pid).length) === 0) await sleep(2);
     return p;
   });
   const ref = await refPlain;

@@ -1,10 +1,11 @@
 /**
- * projectHistory on synthetic histories: proto-JSON events (as Temporal's own
- * tools write them) decoded by the SDK's historyFromJSON, so the projection
- * sees the same Long ids, Timestamps and Uint8Array payloads as from a server.
+ * projectHistory on synthetic histories, built in the decoded shape the SDK
+ * hands out (Timestamps, Uint8Array payloads). Event ids are plain numbers
+ * here; the server's Long ids are covered by the integration test.
+ * (The SDK's historyFromJSON cannot be used: with the protobufjs 7 and 8
+ * copies installed side by side it throws "type must be a Type".)
  */
 import { defaultPayloadConverter } from '@temporalio/common';
-import { historyFromJSON, payloadToJSON } from '@temporalio/common/lib/proto-utils';
 import { AuditSchema, projectHistory, renderAudit, type HistoryEvent, type RunHistory } from '../../client/audit';
 import { TaskInputSchema, type Config, type Result, type Step, type TaskInput, type Template } from '../../mas/schemas';
 import { SIMULATOR_POOL } from '../../mas/pool';
@@ -15,7 +16,8 @@ const TEMPLATE: Template = TEMPLATES_BY_KIND.code;
 const ASSIGNMENT = { planner: 'sim-small', coder: 'sim-large', reviewer: 'sim-small' };
 const V1: Config = { template: TEMPLATE, assignment: ASSIGNMENT, version: 1 };
 
-const payloads = (...values: unknown[]) => ({ payloads: values.map((v) => payloadToJSON(defaultPayloadConverter.toPayload(v))) });
+const payloads = (...values: unknown[]) => ({ payloads: values.map((v) => defaultPayloadConverter.toPayload(v)) });
+const RETRY_STATE: Record<string, number> = { RETRY_STATE_NON_RETRYABLE_FAILURE: 2, RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED: 4 };
 
 /** Builds one run's history in proto JSON form. */
 class H {
@@ -27,7 +29,7 @@ class H {
     this.t += dtMs;
     const eventId = this.events.length + 1;
     const key = type.toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()) + 'EventAttributes';
-    this.events.push({ eventId: String(eventId), eventTime: new Date(this.t).toISOString(), eventType: `EVENT_TYPE_${type}`, [key]: attrs });
+    this.events.push({ eventId, eventTime: { seconds: Math.floor(this.t / 1000), nanos: (this.t % 1000) * 1e6 }, [key]: attrs });
     return eventId;
   }
 
@@ -40,16 +42,16 @@ class H {
   activity(type: string, input: unknown, end: { result?: unknown; failure?: { message: string; type?: string; retryState?: string }; attempt?: number } = {}): this {
     const scheduledEventId = this.add('ACTIVITY_TASK_SCHEDULED', { activityId: String(this.events.length), activityType: { name: type }, input: payloads(input) });
     if (end.result === undefined && !end.failure) return this;
-    const startedEventId = this.add('ACTIVITY_TASK_STARTED', { scheduledEventId: String(scheduledEventId), attempt: end.attempt ?? 1 });
+    const startedEventId = this.add('ACTIVITY_TASK_STARTED', { scheduledEventId: scheduledEventId, attempt: end.attempt ?? 1 });
     if (end.failure) {
       this.add('ACTIVITY_TASK_FAILED', {
-        scheduledEventId: String(scheduledEventId),
-        startedEventId: String(startedEventId),
+        scheduledEventId: scheduledEventId,
+        startedEventId: startedEventId,
         failure: { message: end.failure.message, applicationFailureInfo: { type: end.failure.type ?? 'Error', nonRetryable: true } },
-        retryState: end.failure.retryState ?? 'RETRY_STATE_NON_RETRYABLE_FAILURE',
+        retryState: RETRY_STATE[end.failure.retryState ?? 'RETRY_STATE_NON_RETRYABLE_FAILURE'],
       }, 40);
     } else {
-      this.add('ACTIVITY_TASK_COMPLETED', { scheduledEventId: String(scheduledEventId), startedEventId: String(startedEventId), result: payloads(end.result) }, 40);
+      this.add('ACTIVITY_TASK_COMPLETED', { scheduledEventId: scheduledEventId, startedEventId: startedEventId, result: payloads(end.result) }, 40);
     }
     return this;
   }
@@ -64,7 +66,7 @@ class H {
       protocolInstanceId: 'u1',
       acceptedRequest: { meta: { updateId: 'u1', identity: 'tester' }, input: { name, args: payloads(arg) } },
     });
-    this.add('WORKFLOW_EXECUTION_UPDATE_COMPLETED', { meta: { updateId: 'u1' }, acceptedEventId: String(accepted), outcome: { success: payloads(result) } });
+    this.add('WORKFLOW_EXECUTION_UPDATE_COMPLETED', { meta: { updateId: 'u1' }, acceptedEventId: accepted, outcome: { success: payloads(result) } });
     return this;
   }
 
@@ -89,11 +91,11 @@ class H {
   }
 
   build(): RunHistory {
-    return { runId: this.runId, events: (historyFromJSON({ events: this.events }).events ?? []) as HistoryEvent[] };
+    return { runId: this.runId, events: this.events as HistoryEvent[] };
   }
 }
 
-function input(extra: Partial<TaskInput> & { options?: Partial<TaskInput['options']> } = {}): TaskInput {
+function input(extra: Omit<Partial<TaskInput>, 'options'> & { options?: Partial<TaskInput['options']> } = {}): TaskInput {
   return TaskInputSchema.parse({ task: 'Write a Python function is_prime(n) and test it', budgetUsd: 1, pool: SIMULATOR_POOL, ...extra, options: extra.options ?? {} });
 }
 

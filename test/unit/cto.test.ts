@@ -140,7 +140,7 @@ describe('credit on a hand-built tree', () => {
         { role: 'generator', chosen: 'g1', rejected: 'g0', weight: 0.55 },
         { role: 'implementer', chosen: 'g0.i0', rejected: 'g0.i1', weight: 0.825 },
         { role: 'rectifier', chosen: 'g0.i1.r0', rejected: 'g0.i1.r1', weight: 0.55 },
-        { role: 'implementer', chosen: 'g1.i1', rejected: 'g1.i0', weight: 1.1 },
+        { role: 'implementer', chosen: 'g1.i1', rejected: 'g1.i0', weight: 2.2 },
       ]),
     );
     expect(got).toHaveLength(4);
@@ -190,9 +190,9 @@ interface Rand {
 const arbLeaf = fc.record({ pass: fc.boolean(), runCost: fc.double({ min: 0, max: 2, noNaN: true }) });
 const arbNode = (depth: number): fc.Arbitrary<Rand> =>
   depth <= 0
-    ? fc.record({ cost: fc.double({ min: 0, max: 0.1, noNaN: true }), choice: fc.integer({ min: 0, max: 2 }), leaf: arbLeaf, kids: fc.constant([]) })
+    ? fc.record({ cost: fc.double({ min: 0, max: 0.1, noNaN: true }), choice: fc.integer({ min: 0, max: 2 }), leaf: arbLeaf, kids: fc.constant([] as Rand[]) })
     : fc.oneof(
-        fc.record({ cost: fc.double({ min: 0, max: 0.1, noNaN: true }), choice: fc.integer({ min: 0, max: 2 }), leaf: arbLeaf, kids: fc.constant([]) }),
+        fc.record({ cost: fc.double({ min: 0, max: 0.1, noNaN: true }), choice: fc.integer({ min: 0, max: 2 }), leaf: arbLeaf, kids: fc.constant([] as Rand[]) }),
         fc.record({ cost: fc.double({ min: 0, max: 0.1, noNaN: true }), choice: fc.integer({ min: 0, max: 2 }), leaf: fc.constant(null), kids: fc.array(arbNode(depth - 1), { minLength: 1, maxLength: 3 }) }),
       );
 /** Root → 1–3 generators → 1–3 implementers (each a leaf or a subtree of rectifiers, depth ≤ 2). */
@@ -228,6 +228,7 @@ describe('credit properties', () => {
   });
 
   test('exported tuples: weight > 0, chosen ≠ rejected, the pair shares its context (parent, role, prompt)', () => {
+    let pairs = 0;
     fc.assert(
       fc.property(arbTree, (gens) => {
         const tree = treeOf(build(gens.map((g) => toSpec({ ...g, leaf: null }))));
@@ -235,6 +236,7 @@ describe('credit properties', () => {
         for (const n of Object.values(tree.nodes)) if (n.decision?.promptRef) prompts[n.decision.promptRef] = [{ role: 'user', content: `context of ${n.parent}` }];
         const lines = preferenceLines(tree, prompts);
         expect(lines).toHaveLength(tree.preferences.length);
+        pairs += lines.length;
         tree.preferences.forEach((p, i) => {
           const a = tree.nodes[p.chosen];
           const b = tree.nodes[p.rejected];
@@ -256,6 +258,7 @@ describe('credit properties', () => {
       }),
       { numRuns: 300 },
     );
+    expect(pairs).toBeGreaterThan(100); // the property was not checked on empty sets only
   });
 });
 

@@ -1,0 +1,168 @@
+/**
+ * `mas2 audit` against the real dev server: runs with a fault, an external
+ * rectify signal, a cancellation and continue-as-new, each audited from its
+ * Temporal history and checked against the workflow's own result document.
+ */
+import type { Client } from '@temporalio/client';
+import { AuditSchema, fetchAudit, renderAudit, type Audit } from '../../client/audit';
+import type { Result } from '../../mas/schemas';
+import { runToEnd, startTestWorker, taskInput, tempHome, testClient, uniqueQueue, type TestWorker } from './harness';
+
+let client: Client;
+let worker: TestWorker;
+let n = 0;
+
+const TASK = 'Write a Python function is_prime(n) and test it';
+const newId = (name: string) => `audit-${name}-${Date.now().toString(36)}-${n++}`;
+
+beforeAll(async () => {
+  client = await testClient();
+  worker = await startTestWorker({ taskQueue: uniqueQueue('audit'), home: tempHome() });
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await client?.connection.close();
+});
+
+const sequence = (steps: { agent: string; kind: string; status: string }[]) => steps.map((s) => `${s.agent}/${s.kind}/${s.status}`);
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+test('a run with a tool crash: the rectification, its diff and every step, in md, json and mermaid', async () => {
+  const result = await runToEnd(client, worker.taskQueue, taskInput(TASK, { faults: [{ kind: 'tool_crash', tool: 'python', at: 1 }] }), newId('fault'));
+  expect(result.rectifications.length).toBeGreaterThanOrEqual(1);
+  const audit = await fetchAudit(client, result.workflowId);
+
+  // json: the audit document
+  const json = JSON.parse(renderAudit(audit, 'json')) as Audit;
+  expect(AuditSchema.parse(json)).toBeTruthy();
+  expect(json.status).toBe(result.status);
+  expect(json.task).toBe(TASK);
+  expect(json.generator.fromMetaAgent).toBe(true);
+  expect(json.implementer.rows.length).toBe(json.generator.template!.agents.length);
+  expect(json.implementer.rows.every((r) => r.inputPerM !== null && r.outputPerM !== null)).toBe(true);
+  const failures = json.rectifications.filter((r) => r.trigger.kind === 'failure');
+  expect(failures.length).toBeGreaterThanOrEqual(1);
+  expect(failures[0].trigger.tool).toBe('python');
+  expect(failures[0].status).toBe('applied');
+  expect(failures[0].diff.length).toBeGreaterThanOrEqual(1);
+  expect(failures[0].state).not.toBeNull();
+  expect(json.steps).toHaveLength(result.steps.length);
+  expect(sequence(json.steps)).toEqual(sequence(result.steps));
+  expect(json.steps.map((s) => s.configVersion)).toEqual(result.steps.map((s) => s.configVersion));
+  expect(json.steps.map((s) => s.attempts)).toEqual(result.steps.map((s) => s.attempts));
+  expect(json.totals.costUsd).toBeCloseTo(result.cost.usd, 9);
+  expect(json.totals.metaUsd).toBeCloseTo(result.cost.meta, 9);
+  expect(json.totals.inputTokens).toBe(result.cost.inputTokens);
+  for (const [b, c] of Object.entries(result.cost.perBackbone)) expect(json.totals.perBackbone[b]).toMatchObject({ calls: c.calls, inputTokens: c.inputTokens });
+  // The versions the audit rebuilds end where the workflow ended.
+  expect(json.versions[json.versions.length - 1].config).toEqual(result.config);
+
+  // md: the readable report
+  const md = renderAudit(audit, 'md');
+  for (const h of ['## Task', '## Generator', '## Implementer', '## Rectifications', '## Steps', '## Totals']) expect(md).toContain(h);
+  expect(md).toContain('| agent | backbone | $/M in | $/M out |');
+  expect(md).toContain('failure trigger');
+  expect(md).toContain(`\`${failures[0].patch!.ops[0].op}(`);
+  expect(md).toContain(failures[0].diff[0]);
+  expect(md).toContain('python');
+
+  // mermaid: one subgraph per config version, the template's edges, changed nodes marked
+  const mermaid = renderAudit(audit, 'mermaid');
+  expect(mermaid.startsWith('flowchart TD')).toBe(true);
+  expect(json.versions).toHaveLength(1 + result.rectifications.length);
+  expect(mermaid).toContain('subgraph v1[');
+  expect(mermaid).toContain('subgraph v2[');
+  for (const e of result.config!.template.edges) expect(mermaid).toContain(`v2_${e.from} --> v2_${e.to}`);
+  const agent = result.config!.template.agents[0];
+  expect(mermaid).toContain(`v1_${agent.id}["${agent.id}<br/>${agent.role}<br/>`);
+  expect(mermaid).toContain('classDef changed');
+  expect(mermaid).toMatch(/class v2_\w+(,v2_\w+)* changed/);
+});
+
+test('an external rectify signal shows as a signal and as an external trigger', async () => {
+  const workflowId = newId('signal');
+  const handle = await client.workflow.start('mas2Task', {
+    taskQueue: worker.taskQueue,
+    workflowId,
+    args: [taskInput(TASK, { faults: [{ kind: 'model_latency', backbone: '*', ms: 1500 }] })],
+  });
+  // Signal once the team runs (design done), while an agent's slow model call is in flight.
+  await waitFor('the team to start', async () => {
+    const s = await handle.query<Result>('state');
+    return s.steps.some((x) => x.kind === 'llm') ? s : undefined;
+  });
+  const reason = 'operator: make the reviewer stricter';
+  await handle.signal('rectify', { reason });
+  const result = (await handle.result()) as Result;
+  expect(result.rectifications.some((r) => r.trigger.kind === 'external')).toBe(true);
+
+  const audit = await fetchAudit(client, workflowId);
+  expect(audit.signals).toEqual([expect.objectContaining({ name: 'rectify', reason })]);
+  const ext = audit.rectifications.find((r) => r.trigger.kind === 'external');
+  expect(ext).toBeDefined();
+  expect(ext!.trigger.detail).toBe(reason);
+  expect(sequence(audit.steps)).toEqual(sequence(result.steps));
+  const md = renderAudit(audit, 'md');
+  expect(md).toContain('external trigger');
+  expect(md).toContain(`signal **rectify**: "${reason}"`);
+});
+
+test('a cancelled run: the cancel request, the cancelled status and the steps it got through', async () => {
+  const workflowId = newId('cancel');
+  const handle = await client.workflow.start('mas2Task', {
+    taskQueue: worker.taskQueue,
+    workflowId,
+    args: [taskInput(TASK, { faults: [{ kind: 'model_latency', backbone: '*', ms: 3000 }] })],
+  });
+  await waitFor('the first agent step', async () => {
+    const s = await handle.query<Result>('state');
+    return s.steps.some((x) => x.kind === 'llm') ? s : undefined;
+  });
+  await handle.cancel();
+  const result = (await handle.result()) as Result;
+  expect(result.status).toBe('cancelled');
+
+  const audit = await fetchAudit(client, workflowId);
+  expect(audit.status).toBe('cancelled');
+  expect(audit.cancelRequests).toHaveLength(1);
+  expect(audit.result).toMatchObject({ status: 'cancelled', live: false });
+  // Every step the result document recorded is in the audit; the call in flight shows as cancelled.
+  const finished = audit.steps.filter((s) => s.status === 'completed' || s.status === 'failed');
+  expect(sequence(finished)).toEqual(sequence(result.steps));
+  expect(audit.steps.some((s) => s.status === 'cancelled')).toBe(true);
+  expect(renderAudit(audit, 'md')).toContain('**cancel requested**');
+});
+
+test('a continued-as-new run: the audit has the steps of every run in the chain', async () => {
+  const result = await runToEnd(
+    client,
+    worker.taskQueue,
+    taskInput(TASK, { faults: [{ kind: 'tool_crash', tool: 'python', at: 1 }], options: { continueAsNewAfterSteps: 2 } }),
+    newId('can'),
+  );
+  expect(result.continuedAsNew).toBeGreaterThanOrEqual(1);
+  const audit = await fetchAudit(client, result.workflowId);
+  expect(audit.runs.length).toBe(result.continuedAsNew + 1);
+  expect(audit.runs.slice(0, -1).every((r) => r.end === 'continued_as_new')).toBe(true);
+  expect(audit.runs[audit.runs.length - 1].end).toBe('completed');
+  expect(new Set(audit.steps.map((s) => s.run)).size).toBeGreaterThan(1);
+  expect(sequence(audit.steps)).toEqual(sequence(result.steps));
+  expect(audit.steps.map((s) => s.configVersion)).toEqual(result.steps.map((s) => s.configVersion));
+  expect(audit.totals.costUsd).toBeCloseTo(result.cost.usd, 9);
+  expect(audit.rectifications.length).toBe(result.rectifications.length);
+  expect(renderAudit(audit, 'md')).toContain('continue-as-new chain');
+});
+
+test('an unknown id is a one-line user error', async () => {
+  await expect(fetchAudit(client, 'no-such-run-for-audit')).rejects.toMatchObject({ name: 'UserError', message: expect.stringMatching(/^no run with id "no-such-run-for-audit"[^\n]*$/) });
+});

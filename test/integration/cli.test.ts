@@ -1,0 +1,87 @@
+/**
+ * The `mas2` command as a user runs it (the built dist/, as after `npm run
+ * setup`), against the test server: the main job, idempotent --id, status,
+ * list, tool, and one-line errors for bad input.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Result } from '../../mas/schemas';
+import { tempHome } from './harness';
+import { testServerAddress } from './server';
+
+const BIN = path.join(__dirname, '..', '..', 'bin', 'mas2.js');
+const home = tempHome('mas2-cli-');
+const queue = `cli-${process.pid}-${Date.now().toString(36)}`;
+
+function mas2(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, TEMPORAL_ADDRESS: testServerAddress(), MAS2_HOME: home, MAS2_TASK_QUEUE: queue, OPENAI_API_KEY: '', ...env },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  if (!fs.existsSync(path.join(__dirname, '..', '..', 'dist', 'client', 'cli.js'))) throw new Error('dist/ is missing: run `npm run setup` (or `npm run build`) before the integration tests');
+});
+
+test('mas2 run --json does the main job on the simulator and says so', () => {
+  const r = mas2(['run', 'Write a Python function fib(n) and check it on the first 10 values', '--json', '--local-worker', '--id', `fib-${queue}`]);
+  expect(r.stderr).toMatch(/offline simulator backbone/);
+  expect(r.code).toBe(0);
+  const doc = JSON.parse(r.stdout) as Result;
+  expect(doc.status).toBe('completed');
+  expect(doc.config!.template.agents.length).toBeGreaterThanOrEqual(2);
+  expect(doc.steps.some((s) => s.kind === 'llm')).toBe(true);
+  expect(doc.steps.some((s) => s.kind === 'tool')).toBe(true);
+  expect(doc.cost.usd).toBeGreaterThan(0);
+
+  // --id is idempotent: the same id re-attaches to the finished run instead of starting another.
+  const again = mas2(['run', 'Write a Python function fib(n) and check it on the first 10 values', '--json', '--local-worker', '--id', `fib-${queue}`]);
+  expect(again.code).toBe(0);
+  expect(again.stderr).toMatch(/re-attached/);
+  expect(JSON.parse(again.stdout).startedAt).toBe(doc.startedAt);
+
+  const status = mas2(['status', `fib-${queue}`, '--json']);
+  expect(status.code).toBe(0);
+  expect(JSON.parse(status.stdout).steps).toHaveLength(doc.steps.length);
+
+  const list = mas2(['list', '--json', '--status', 'completed']);
+  expect(list.code).toBe(0);
+  expect((JSON.parse(list.stdout) as { workflowId: string }[]).map((x) => x.workflowId)).toContain(`fib-${queue}`);
+});
+
+test('mas2 tool runs one tool and prints JSON', () => {
+  const r = mas2(['tool', 'calculator', '--input', '{"expression": "17 * 23 + 4"}']);
+  expect(r.code).toBe(0);
+  expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, output: '395' });
+});
+
+test.each([
+  [['run', '   '], /task is empty/],
+  [['run', 'x', '--budget', '0'], /--budget must be a number of USD above 0/],
+  [['run', 'x', '--budget', '-3'], /--budget must be a number of USD above 0/],
+  [['run', 'x', '--pool', '/nonexistent/pool.json'], /cannot read pool file/],
+  [['run', 'x', '--fault', 'tool:python:explode'], /invalid --fault/],
+  [['run', 'x', '--id', '../../etc'], /--id .* is not valid/],
+  [['status', 'no-such-run-id'], /no run with id/],
+  [['tool', 'nope', '--input', '{}'], /unknown tool/],
+])('bad input %j: one line, non-zero exit, no stack trace', (args, message) => {
+  const r = mas2(args as string[]);
+  expect(r.code).not.toBe(0);
+  expect(r.stderr + r.stdout).toMatch(message as RegExp);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+});
+
+test('an invalid pool file is named with the field that is wrong', () => {
+  const file = path.join(home, 'pool.json');
+  fs.writeFileSync(file, JSON.stringify({ default: 'a', backbones: [{ id: 'a', provider: 'claude', model: 'm', pricing: { inputPerM: 1, outputPerM: 1 } }] }));
+  const r = mas2(['run', 'x', '--pool', file]);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/backbones\.0\.provider/);
+  expect(r.stderr.trim().split('\n').filter((l) => l.includes('error'))).toHaveLength(1);
+  fs.writeFileSync(file, '{not json');
+  expect(mas2(['run', 'x', '--pool', file]).stderr).toMatch(/is not valid JSON/);
+});

@@ -1,0 +1,146 @@
+/**
+ * CTO on the simulator against the real test server: ctoCollect builds the
+ * trees (child mas2Task runs, Rectifier branches that resume from s_t), the
+ * client exports preference pairs with their prompts, and collecting again
+ * re-attaches instead of redoing the work.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { CtoParamsSchema, type CtoNode, type CtoTree, type PreferenceLine } from '../../mas/cto';
+import type { Result } from '../../mas/schemas';
+import { LocalBlobStore } from '../../activities/blobStore';
+import { collectTrees, ctoInput, ctoWorkflowId, exportPreferences, parseTasksFile, sha256, startOrAttach, type CollectSettings } from '../../client/cto';
+import { ctoProgressQuery } from '../../workflows/cto';
+import { simPool, startTestWorker, tempHome, testClient, uniqueQueue, type TestWorker } from './harness';
+
+let client: Client;
+let worker: TestWorker;
+
+beforeAll(async () => {
+  client = await testClient();
+  worker = await startTestWorker({ taskQueue: uniqueQueue('cto'), home: tempHome('mas2-cto-') });
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await client?.connection.close();
+});
+
+const TASKS = [
+  JSON.stringify({ id: 'arith', task: 'Compute 17 * 23 + 4', expected: '395', evaluator: 'numeric' }),
+  JSON.stringify({ id: 'prime', task: 'Write a Python function is_prime(n) and test it', tests: 'assert is_prime(7)\nassert not is_prime(9)', evaluator: 'python-tests' }),
+].join('\n');
+
+const settings = (extra: Partial<CollectSettings> = {}): CollectSettings => ({
+  pool: simPool(),
+  budgetUsd: 1,
+  params: CtoParamsSchema.parse({ k: 2, n: 2, m: 2, concurrency: 4, maxDepth: 2 }),
+  options: {},
+  // Every fresh config run crashes its first python call: the Rectifier fires and branches.
+  faults: [{ kind: 'tool_crash', tool: 'python', at: 1 }],
+  ...extra,
+});
+
+const nodesOf = (t: CtoTree, role: string) => Object.values(t.nodes).filter((n) => n.role === role);
+
+test('collects trees for a numeric and a python-tests query and exports tuples for several roles', async () => {
+  const tasks = parseTasksFile(TASKS);
+  const s = settings();
+  const runs = await collectTrees({ client, tasks, fileHash: sha256(TASKS), settings: s, taskQueue: worker.taskQueue, parallel: 2 });
+  expect(runs.map((r) => r.error)).toEqual([undefined, undefined]);
+  const [arith, prime] = runs.map((r) => r.tree!);
+
+  for (const t of [arith, prime]) {
+    expect(nodesOf(t, 'generator')).toHaveLength(2);
+    expect(nodesOf(t, 'implementer')).toHaveLength(4);
+    // V(root) is the mean reward of the leaves.
+    const leaves = Object.values(t.nodes).filter((n) => n.outcome);
+    expect(leaves.length).toBe(t.leaves);
+    expect(t.nodes.root.value).toBeCloseTo(leaves.reduce((sum, l) => sum + l.reward!, 0) / leaves.length, 10);
+    // The Generator samples differ (sample 1 drops the first agent), and so do the Implementer samples.
+    const [g0, g1] = nodesOf(t, 'generator');
+    expect(JSON.stringify(g0.decision!.output)).not.toEqual(JSON.stringify(g1.decision!.output));
+    expect(g0.decision!.promptRef).toMatch(/^sha256:/);
+    expect(g0.decision!.promptRef).toBe(g1.decision!.promptRef);
+  }
+  expect(arith.passed).toBeGreaterThan(0);
+  expect(prime.passed).toBeGreaterThan(0);
+
+  // The python crash branched every initial config of the code task into M = 2 Rectifier samples.
+  const branched = nodesOf(prime, 'implementer').filter((n) => n.run?.status === 'branched');
+  expect(branched.length).toBeGreaterThan(0);
+  for (const b of branched) {
+    expect(b.run!.trigger!.kind).toBe('failure');
+    expect(b.children).toHaveLength(2);
+  }
+  const recs = nodesOf(prime, 'rectifier') as CtoNode[];
+  expect(recs.length).toBeGreaterThanOrEqual(4);
+  const rectified = recs.find((r) => r.depth === 1 && r.run && r.run.status !== 'error')!;
+  expect(rectified).toBeDefined();
+  // The branch continued from s_t: a new workflow, linked to the collection, carrying the parent's finished outputs.
+  const parentRun = prime.nodes[rectified.parent!].run!;
+  const branchResult = (await client.workflow.getHandle(rectified.run!.workflowId).result()) as Result;
+  expect(branchResult.parentWorkflowId).toBe(prime.workflowId);
+  expect(branchResult.rectifications[0].trigger).toEqual(parentRun.trigger);
+  expect(branchResult.rectifications[0].kept.length).toBeGreaterThan(0);
+  const firstPlanner = branchResult.steps.filter((st) => st.agent === branchResult.rectifications[0].kept[0] && st.kind === 'llm');
+  expect(firstPlanner.every((st) => st.configVersion === 1)).toBe(true); // kept agents did not run again after the patch
+
+  // Export: prompts loaded from the workers' blob store.
+  const out = path.join(worker.home, 'out', 'PREFS.jsonl');
+  const summary = await exportPreferences([arith, prime], new LocalBlobStore(path.join(worker.home, 'blobs')), out);
+  const lines = fs
+    .readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as PreferenceLine);
+  expect(lines.length).toBe(summary.lines);
+  expect(new Set(lines.map((l) => l.role)).size).toBeGreaterThanOrEqual(2);
+  for (const l of lines) {
+    expect(Object.keys(l).sort()).toEqual(['chosen', 'nodes', 'prompt', 'queryId', 'rejected', 'role', 'weight']);
+    expect(l.weight).toBeGreaterThan(0);
+    expect(l.chosen).not.toEqual(l.rejected);
+    expect(l.prompt[0].role).toBe('system');
+    expect(l.prompt[0].content).toMatch(new RegExp(l.role, 'i'));
+    JSON.parse(l.chosen);
+    JSON.parse(l.rejected);
+  }
+  const tree = JSON.parse(fs.readFileSync(path.join(worker.home, 'out', 'PREFS.tree.json'), 'utf8')) as { trees: CtoTree[] };
+  expect(tree.trees.map((t) => t.queryId)).toEqual(['arith', 'prime']);
+  expect(JSON.stringify(tree.trees)).not.toContain('"prompt"'); // the tree carries promptRefs, not prompts
+
+  // Collecting again with the same file and settings re-attaches to the finished workflows.
+  const again = await collectTrees({ client, tasks, fileHash: sha256(TASKS), settings: s, taskQueue: worker.taskQueue });
+  expect(again.map((r) => r.attached)).toEqual([true, true]);
+  expect(again.map((r) => r.tree!.workflowId)).toEqual([arith.workflowId, prime.workflowId]);
+  expect(again[1].tree!.preferences).toEqual(prime.preferences);
+}, 120_000);
+
+test('a collection restarted after its workflow was terminated reuses the children that had completed', async () => {
+  const text = JSON.stringify({ id: 'restart', task: 'Compute 6 * 7', expected: '42', evaluator: 'numeric' });
+  const [line] = parseTasksFile(text);
+  const s = settings({ params: CtoParamsSchema.parse({ k: 2, n: 1, m: 2, concurrency: 1, maxDepth: 1 }), faults: [] });
+  const workflowId = ctoWorkflowId(sha256(text), s, line.id);
+  const first = await startOrAttach(client, ctoInput(line, s), workflowId, worker.taskQueue);
+  expect(first.attached).toBe(false);
+  // Wait for the first child run to finish, then kill the collection.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const p = await first.handle.query(ctoProgressQuery).catch(() => null);
+    if (p && p.runsDone >= 1) break;
+    if (Date.now() > deadline) throw new Error('no child finished');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await first.handle.terminate('simulated crash of the collection');
+  const childId = `${workflowId}--g0.i0`;
+  const before = (await client.workflow.getHandle(childId).describe()).runId;
+
+  const again = await startOrAttach(client, ctoInput(line, s), workflowId, worker.taskQueue);
+  expect(again.attached).toBe(false);
+  const tree = await again.handle.result();
+  expect(tree.leaves).toBe(2);
+  expect(tree.nodes['g0.i0'].outcome!.pass).toBe(true);
+  // Same child run as before the restart: fetched, not redone.
+  expect((await client.workflow.getHandle(childId).describe()).runId).toBe(before);
+}, 90_000);
