@@ -106,3 +106,29 @@ test('a 401 is not retried: the model call fails once and fires the failure trig
   expect(failed[0].attempts).toBe(1);
   expect(chat().filter((q) => systemText(q.body).startsWith('You are Solver'))).toHaveLength(1);
 });
+
+test('a bounded feedback loop: REVISE sends the work back once with the feedback, then the answer stands', async () => {
+  fake.reset();
+  let reviews = 0;
+  fake.setDefault((body: any) => {
+    const system = systemText(body);
+    if (system.startsWith('You are Checker')) {
+      reviews++;
+      return reviews === 1 ? reply.text('REVISE: show the intermediate product') : reply.text('PASS: 17 * 23 = 391, + 4 = 395');
+    }
+    return scriptedModel(body);
+  });
+  const template = { ...TEMPLATE, loops: [{ from: 'checker', to: 'solver', maxRounds: 1 }] };
+  const r = await runToEnd(
+    client,
+    worker.taskQueue,
+    taskInput('Compute 17 * 23 + 4', { pool: pool(), options: { template, assignment: { solver: 'strong', checker: 'cheap' } } }),
+  );
+  expect(r.status).toBe('completed');
+  expect(r.answer).toBe('PASS: 17 * 23 = 391, + 4 = 395');
+  expect(reviews).toBe(2);
+  const solverFirstCalls = chat().filter((q) => systemText(q.body).startsWith('You are Solver') && !q.body.messages.some((m: { role: string }) => m.role === 'tool'));
+  expect(solverFirstCalls).toHaveLength(2);
+  expect(solverFirstCalls[1].body.messages[1].content).toContain('REVISE: show the intermediate product');
+  expect(r.rectifications).toHaveLength(0);
+});
