@@ -10,6 +10,7 @@ import { KNOWN_TOOLS } from '../mas/tools';
 
 const TOOL_NOTES: Record<string, string> = {
   python: 'runs Python 3 code in a sandbox (no network, no secrets) and returns stdout/stderr',
+  javascript: 'runs JavaScript (Node.js) code in the same sandbox',
   calculator: 'evaluates a math expression exactly',
   search: 'searches a local document collection',
   workspace: "reads, writes and lists files in the run's own folder",

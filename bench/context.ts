@@ -9,8 +9,10 @@ export interface BenchContext {
   serverPid: number;
   /** Scratch folder for this bench run (homes, ledgers). */
   tmp: string;
-  /** Task queue of the in-process bench worker (mas2Task + bareWorkflow). */
+  /** Task queue of mas2's in-process worker (createWorker). */
   taskQueue: string;
+  /** Task queue of the in-process bare worker (bareWorkflow), same process. */
+  bareTaskQueue: string;
   log: (line: string) => void;
 }
 

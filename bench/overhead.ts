@@ -2,7 +2,8 @@
  * Orchestration overhead: per-step wall time of a mas2 run whose S agents form
  * a chain (forced template and assignment: no meta calls, one zero-latency
  * simulator call per agent) over that of bareWorkflow running S no-op
- * activities; same server, same worker. Runs alternate; medians.
+ * activities; same server, same worker process (mas2's createWorker and a
+ * bare Worker side by side). Runs alternate; medians.
  */
 import type { BenchContext } from './context';
 import { benchId, expectCompleted, runMas2 } from './context';
@@ -34,7 +35,7 @@ export async function benchOverhead(ctx: BenchContext, steps: number, repetition
   const bare = async () => {
     const workflowId = benchId('overhead-bare');
     const t0 = performance.now();
-    const handle = await ctx.client.workflow.start('bareWorkflow', { taskQueue: ctx.taskQueue, workflowId, args: [steps] });
+    const handle = await ctx.client.workflow.start('bareWorkflow', { taskQueue: ctx.bareTaskQueue, workflowId, args: [steps] });
     const n = (await handle.result()) as number;
     const wallMs = performance.now() - t0;
     if (n !== steps) throw new Error(`bare workflow ran ${n} of ${steps} activities`);

@@ -1,8 +1,8 @@
 /**
  * `npm run bench` (node dist/bench/run.js [--quick] [--out FILE] [--only a,b]).
  *
- * Starts its own Temporal dev server (temp SQLite, free port, no UI), one
- * in-process bench worker, and — for the concurrency and recovery figures —
+ * Starts its own Temporal dev server (temp SQLite, free port, no UI), mas2's
+ * worker and a bare worker in this process, and — for the concurrency and recovery figures —
  * worker child processes; measures the five figures side by side in this one
  * process run; prints a table on stdout and writes the JSON document to
  * bench/results.json (a full run also to bench/results.full.json, which a
@@ -17,7 +17,7 @@ import { Client, Connection } from '@temporalio/client';
 import { packageRoot } from '../client/temporalBinary';
 import { installSignalCleanup, runCleanup } from './cleanup';
 import { startBenchServer } from './server';
-import { benchBundlePath, installBenchRuntime, startInProcessWorker } from './worker';
+import { bareBundlePath, installBenchRuntime, startInProcessWorkers } from './worker';
 import type { BenchContext } from './context';
 import { benchOverhead, type OverheadResult } from './overhead';
 import { benchParallel, type ParallelResult } from './parallel';
@@ -66,6 +66,8 @@ export interface BenchResults {
   durationSeconds: number;
   machine: Record<string, unknown>;
   sizes: BenchSizes;
+  /** Non-default dev server arguments (investigation runs only; a normal run has none). */
+  serverArgs: string[];
   overheadRatio?: number;
   parallelRatio?: number;
   historyGrowthExponent?: number;
@@ -130,6 +132,7 @@ export function formatTable(r: BenchResults): string {
     line(head),
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
+    ...(r.serverArgs.length ? [`note: non-default dev server arguments: ${r.serverArgs.join(' ')}`] : []),
     ...(busy(r) ? [`note: the load average reached ${busy(r)} on ${m.nproc} cores while measuring: other work shared the machine, so times are inflated`] : []),
   ].join('\n');
 }
@@ -138,6 +141,8 @@ export interface MainOptions {
   quick?: boolean;
   out?: string;
   only?: Scenario[];
+  /** Extra `temporal server start-dev` arguments, for investigation only (recorded in the results). */
+  serverArgs?: string[];
   log?: (line: string) => void;
 }
 
@@ -153,8 +158,11 @@ export function parseArgs(argv: string[]): MainOptions {
       const names = (v ?? '').split(',').filter(Boolean);
       for (const n of names) if (!(SCENARIOS as readonly string[]).includes(n)) throw new Error(`--only: unknown scenario "${n}" (one of ${SCENARIOS.join(', ')})`);
       o.only = names as Scenario[];
+    } else if (a === '--server-args' || a.startsWith('--server-args=')) {
+      const v = a === '--server-args' ? argv[++i] : a.slice(14);
+      o.serverArgs = (v ?? '').split(/\s+/).filter(Boolean);
     } else if (a === '--help' || a === '-h') {
-      process.stdout.write(`usage: node dist/bench/run.js [--quick] [--out FILE] [--only ${SCENARIOS.join(',')}]\n`);
+      process.stdout.write(`usage: node dist/bench/run.js [--quick] [--out FILE] [--only ${SCENARIOS.join(',')}] [--server-args '<extra start-dev args, investigation only>']\n`);
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -180,17 +188,16 @@ export async function main(opts: MainOptions = {}): Promise<BenchResults> {
   const stops: (() => Promise<void>)[] = [];
   try {
     log(`starting a Temporal dev server (scratch ${tmp})`);
-    const server = await startBenchServer(tmp);
+    const server = await startBenchServer(tmp, opts.serverArgs);
     stops.push(() => server.stop());
     log(`dev server at ${server.address} (pid ${server.pid})`);
-    const bundlePath = await benchBundlePath(log);
     const taskQueue = `bench-${process.pid}`;
-    const worker = await startInProcessWorker({ address: server.address, taskQueue, home: path.join(tmp, 'home'), bundlePath });
-    stops.push(() => worker.stop());
+    const workers = await startInProcessWorkers({ address: server.address, taskQueue, home: path.join(tmp, 'home'), bareBundlePath: await bareBundlePath(log) });
+    stops.push(() => workers.stop());
     const connection = await Connection.connect({ address: server.address });
     stops.push(() => connection.close());
     const client = new Client({ connection });
-    const ctx: BenchContext = { client, address: server.address, serverPid: server.pid, tmp, taskQueue, log };
+    const ctx: BenchContext = { client, address: server.address, serverPid: server.pid, tmp, taskQueue, bareTaskQueue: workers.bareTaskQueue, log };
     const results: BenchResults = {
       mode: opts.quick ? 'quick' : 'full',
       startedAt: startedAt.toISOString(),
@@ -198,6 +205,7 @@ export async function main(opts: MainOptions = {}): Promise<BenchResults> {
       durationSeconds: 0,
       machine: machineInfo(server.bin),
       sizes,
+      serverArgs: opts.serverArgs ?? [],
       verdicts: [],
       targetsAsserted: !opts.quick,
     };
@@ -236,7 +244,7 @@ export async function main(opts: MainOptions = {}): Promise<BenchResults> {
     const out = opts.out ?? path.join(root, 'bench', 'results.json');
     fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
-    if (!opts.quick && !opts.out && !opts.only) fs.writeFileSync(path.join(root, 'bench', 'results.full.json'), JSON.stringify(results, null, 2) + '\n');
+    if (!opts.quick && !opts.out && !opts.only && !opts.serverArgs?.length) fs.writeFileSync(path.join(root, 'bench', 'results.full.json'), JSON.stringify(results, null, 2) + '\n');
     process.stdout.write(formatTable(results) + '\n');
     log(`results in ${out}`);
     ok = true;

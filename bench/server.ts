@@ -36,10 +36,10 @@ export async function freePorts(n: number): Promise<number[]> {
   }
 }
 
-export async function startBenchServer(dir: string): Promise<BenchServer> {
+export async function startBenchServer(dir: string, extraArgs: string[] = []): Promise<BenchServer> {
   const bin = findTemporalCli();
   const [port, uiPort] = await freePorts(2);
-  const args = [...startDevArgs({ home: dir, port, uiPort }), '--headless'];
+  const args = [...startDevArgs({ home: dir, port, uiPort }), '--headless', ...extraArgs];
   const logFile = path.join(dir, 'server.log');
   const logFd = fs.openSync(logFile, 'a');
   const child: ChildProcess = spawn(bin, args, { cwd: dir, stdio: ['ignore', logFd, logFd] });

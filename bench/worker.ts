@@ -1,19 +1,19 @@
 /**
  * Workers the bench runs.
  *
- * - In process (overhead, parallel, history): one Worker hosting the bench
- *   bundle (mas2Task + bareWorkflow) and mas2's activities plus the no-op, so
- *   both sides of the overhead ratio share the server, the process and the
- *   worker. Its options mirror workers/worker.ts createWorker (which has no
- *   hook for extra activities).
+ * - In process (overhead, parallel, history): mas2's own createWorker (the
+ *   prebuilt dist/workflow-bundle.js and mas2's activities) and, in the same
+ *   process on its own task queue, a bare Worker hosting only bareWorkflow and
+ *   the no-op activity. Separate bundles on purpose: the SDK evaluates a
+ *   bundle's modules for every new workflow, so a bare workflow bundled with
+ *   mas2 would pay mas2's module start-up (zod schemas) too and hide it.
  * - As a child process (`node dist/bench/worker.js '<json>'`, concurrency):
- *   mas2's own createWorker with raised concurrency limits, so the peak RSS
- *   read from /proc/<pid>/status is the worker's alone.
+ *   createWorker with raised concurrency limits, so the peak RSS read from
+ *   /proc/<pid>/status is the worker's alone.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime as TemporalRuntime, Worker } from '@temporalio/worker';
-import { createActivities, createRuntime } from '../activities';
 import { createWorker } from '../workers/worker';
 import { benchActivities } from './activities';
 
@@ -29,73 +29,61 @@ export function installBenchRuntime(): void {
   }
 }
 
-function newestMtime(paths: string[]): number {
-  let newest = 0;
-  const walk = (p: string) => {
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(p);
-    } catch {
-      return;
-    }
-    if (st.isDirectory()) for (const f of fs.readdirSync(p)) walk(path.join(p, f));
-    else if (p.endsWith('.js') || p.endsWith('.ts')) newest = Math.max(newest, st.mtimeMs);
-  };
-  paths.forEach(walk);
-  return newest;
-}
-
 /**
- * Path of the bench workflow bundle (mas2's workflows + bareWorkflow). Built
- * with webpack on first use and cached next to the compiled bench while its
- * sources are unchanged.
+ * Path of the bare workflow's bundle, built with webpack on first use and
+ * cached next to the compiled bench while bareWorkflow is unchanged.
  */
-export async function benchBundlePath(log: (s: string) => void = () => undefined): Promise<string> {
-  const entry = require.resolve('./workflows');
-  const root = path.join(__dirname, '..');
+export async function bareBundlePath(log: (s: string) => void = () => undefined): Promise<string> {
+  const entry = require.resolve('./bareWorkflow');
   const compiled = entry.endsWith('.js');
-  const cache = compiled
-    ? path.join(__dirname, 'bench-workflow-bundle.js')
-    : path.join(require('node:os').tmpdir(), `mas2-bench-workflow-bundle-${process.pid}.js`);
-  const sources = newestMtime([path.join(root, 'workflows'), path.join(root, 'mas'), path.join(__dirname, 'workflows' + path.extname(entry)), path.join(__dirname, 'bareWorkflow' + path.extname(entry))]);
-  if (compiled && fs.existsSync(cache) && fs.statSync(cache).mtimeMs > sources) return cache;
+  const cache = compiled ? path.join(__dirname, 'bare-workflow-bundle.js') : path.join(require('node:os').tmpdir(), `mas2-bench-bare-bundle-${process.pid}.js`);
+  if (compiled && fs.existsSync(cache) && fs.statSync(cache).mtimeMs > fs.statSync(entry).mtimeMs) return cache;
   const t0 = Date.now();
   const silent = { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} };
   const { code } = await bundleWorkflowCode({ workflowsPath: entry, logger: silent as never });
   fs.writeFileSync(cache, code);
-  log(`bundled the bench workflows in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  log(`bundled the bare workflow in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return cache;
 }
 
-export interface InProcessWorker {
+export interface InProcessWorkers {
+  /** Task queue of mas2's worker (mas2Task). */
   taskQueue: string;
+  /** Task queue of the bare worker (bareWorkflow). */
+  bareTaskQueue: string;
   stop(): Promise<void>;
 }
 
-export async function startInProcessWorker(opts: { address: string; taskQueue: string; home: string; bundlePath: string }): Promise<InProcessWorker> {
+export async function startInProcessWorkers(opts: { address: string; taskQueue: string; home: string; bareBundlePath: string }): Promise<InProcessWorkers> {
   installBenchRuntime();
-  const connection = await NativeConnection.connect({ address: opts.address });
-  const worker = await Worker.create({
-    connection,
+  // No call ledger even if MAS2_CALL_LEDGER is set: it would add a file append to every mas2 step.
+  const mas2 = await createWorker({ address: opts.address, home: opts.home, taskQueue: opts.taskQueue, runtime: { ledgerFile: undefined } });
+  const bareTaskQueue = `${opts.taskQueue}-bare`;
+  const bareConnection = await NativeConnection.connect({ address: opts.address });
+  const bare = await Worker.create({
+    connection: bareConnection,
     namespace: 'default',
-    taskQueue: opts.taskQueue,
-    workflowBundle: { codePath: opts.bundlePath },
-    // No call ledger here even if MAS2_CALL_LEDGER is set: it would add a file append to every mas2 step.
-    activities: { ...createActivities(createRuntime(opts.home, { ledgerFile: undefined })), ...benchActivities },
+    taskQueue: bareTaskQueue,
+    workflowBundle: { codePath: opts.bareBundlePath },
+    activities: benchActivities,
+    // The same limits createWorker sets.
     maxConcurrentActivityTaskExecutions: 100,
     maxConcurrentWorkflowTaskExecutions: 40,
     shutdownGraceTime: '10 seconds',
   });
-  const running = worker.run();
+  const runs = [mas2.worker.run(), bare.run()];
   let failed: unknown;
-  running.catch((e) => (failed = e));
+  for (const r of runs) r.catch((e) => (failed = e));
   return {
     taskQueue: opts.taskQueue,
+    bareTaskQueue,
     async stop() {
+      mas2.worker.shutdown();
+      bare.shutdown();
+      await Promise.allSettled(runs);
+      await mas2.connection.close();
+      await bareConnection.close();
       if (failed) throw failed;
-      worker.shutdown();
-      await running;
-      await connection.close();
     },
   };
 }

@@ -948,8 +948,12 @@ export function projectHistory(runs: RunHistory[], opts: ProjectOptions = {}): A
 /** The runs of a workflow id's latest continue-as-new chain, oldest first, with their histories. */
 export async function fetchRunHistories(client: Client, workflowId: string): Promise<RunHistory[]> {
   const listed: { runId: string; start: number }[] = [];
-  for await (const w of client.workflow.list({ query: `WorkflowId = '${workflowId.replace(/'/g, "\\'")}'` })) {
-    listed.push({ runId: w.runId, start: w.startTime.getTime() });
+  try {
+    for await (const w of client.workflow.list({ query: `WorkflowId = '${workflowId.replace(/'/g, "\\'")}'` })) {
+      listed.push({ runId: w.runId, start: w.startTime.getTime() });
+    }
+  } catch {
+    /* visibility may be unavailable or restricted; describe() and the run chain below still work */
   }
   listed.sort((a, b) => a.start - b.start);
   // Visibility can lag a just-started run: describe() names the latest run in any case.
@@ -1128,7 +1132,10 @@ export function renderMarkdown(a: Audit): string {
     if (r.error) L.push(`- **Rectifier failure:** ${r.error}`);
     if (r.patch) {
       L.push(`- **Patch** (${r.patch.scope}):`);
-      for (const op of r.patch.ops) L.push(`  - \`${describeOp(op)}\``);
+      for (const op of r.patch.ops) {
+        L.push(`  - \`${describeOp(op)}\``);
+        if (op.op === 'set_instructions') L.push(`    > ${clip(op.instructions.replace(/\s*\n\s*/g, ' '), 600)}`);
+      }
     } else L.push(`- **Patch:** none${r.status === 'pending' ? ' yet (the Rectifier is running)' : ''}`);
     if (r.reason) L.push(`- **Note:** ${r.reason}`);
     if (r.applyError) L.push(`- **Not applied:** applying the patch throws: ${r.applyError}`);
@@ -1156,7 +1163,7 @@ export function renderMarkdown(a: Audit): string {
     L.push('| # | run | v | agent | kind | backbone | status | attempts | tokens in/out | cost | duration | error |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const s of a.steps) {
       L.push(
-        `| ${s.index} | ${s.run + 1} | ${s.configVersion} | ${cell(s.agent)} | ${s.kind}${s.name && s.kind === 'tool' ? ` ${cell(s.name)}` : ''} | ${cell(s.backbone ?? '–')} | ${s.status} | ${s.attempts} | ${s.inputTokens}/${s.outputTokens} | ${formatUsd(s.costUsd)} | ${dur(s.durationMs)} | ${cell(clip((s.error ?? '').split('\n')[0], 100))}${s.errorType ? ` (${s.errorType})` : ''} |`,
+        `| ${s.index} | ${s.run + 1} | ${s.configVersion} | ${cell(s.agent)} | ${s.kind}${s.name && s.kind === 'tool' ? ` ${cell(s.name)}` : ''} | ${cell(s.backbone ?? '–')} | ${s.status} | ${s.status === 'running' && !s.attempts ? '–' : s.attempts} | ${s.inputTokens}/${s.outputTokens} | ${formatUsd(s.costUsd)} | ${dur(s.durationMs)} | ${cell(clip((s.error ?? '').split('\n')[0], 100))}${s.errorType ? ` (${s.errorType})` : ''} |`,
       );
     }
   }

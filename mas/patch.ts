@@ -131,7 +131,7 @@ export function describeDiff(prev: Config, next: Config): string[] {
       continue;
     }
     if (prev.assignment[id] !== next.assignment[id]) lines.push(`~ ${id}.backbone: ${prev.assignment[id]} → ${next.assignment[id]}`);
-    if (b.instructions !== a.instructions) lines.push(`~ ${id}.instructions: "${clip(b.instructions)}" → "${clip(a.instructions)}"`);
+    if (b.instructions !== a.instructions) lines.push(`~ ${id}.instructions: ${instructionsChange(b.instructions, a.instructions)}`);
     if (stableStringify(b.tools) !== stableStringify(a.tools)) lines.push(`~ ${id}.tools: [${b.tools.join(', ')}] → [${a.tools.join(', ')}]`);
     if (b.role !== a.role) lines.push(`~ ${id}.role: ${b.role} → ${a.role}`);
   }
@@ -143,6 +143,12 @@ export function describeDiff(prev: Config, next: Config): string[] {
   for (const e of eb) if (!ea.has(e)) lines.push(`- edge ${e}`);
   if (prev.template.finalAgent !== next.template.finalAgent) lines.push(`~ finalAgent: ${prev.template.finalAgent} → ${next.template.finalAgent}`);
   return lines;
+}
+
+/** Rectifiers usually append a note; show what was added rather than two identical-looking prefixes. */
+function instructionsChange(before: string, after: string): string {
+  if (after.startsWith(before)) return `+ "${clip(after.slice(before.length).trim(), 160)}"`;
+  return `"${clip(before)}" → "${clip(after)}"`;
 }
 
 function clip(s: string, n = 60): string {

@@ -31,11 +31,7 @@ function fail(msg) {
   process.exit(2);
 }
 
-if (!fs.existsSync(path.join(DIST, 'workflow-bundle.js')) || !fs.existsSync(path.join(DIST, 'workers', 'worker.js'))) {
-  fail('dist/ is not built: run `npm run build` first');
-}
-
-/** Newest .ts under the folders that make up the workflow bundle. */
+/** Newest .ts under a folder. */
 function newestSource(dir) {
   let newest = 0;
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -45,29 +41,74 @@ function newestSource(dir) {
   }
   return newest;
 }
-const bundleTime = fs.statSync(path.join(DIST, 'workflow-bundle.js')).mtimeMs;
-const stale = ['workflows', 'mas'].some((d) => newestSource(path.join(ROOT, d)) > bundleTime);
-if (stale && !process.argv.includes('--allow-stale')) {
-  fail('dist/workflow-bundle.js is older than workflows/ or mas/: run `npm run build` first (or pass --allow-stale)');
+
+function checkBuilt() {
+  if (!fs.existsSync(path.join(DIST, 'workflow-bundle.js')) || !fs.existsSync(path.join(DIST, 'workers', 'worker.js'))) {
+    fail('dist/ is not built: run `npm run build` first');
+  }
+  const bundleTime = fs.statSync(path.join(DIST, 'workflow-bundle.js')).mtimeMs;
+  const stale = ['workflows', 'mas'].some((d) => newestSource(path.join(ROOT, d)) > bundleTime);
+  if (stale && !process.argv.includes('--allow-stale')) {
+    fail('dist/workflow-bundle.js is older than workflows/ or mas/: run `npm run build` first (or pass --allow-stale)');
+  }
 }
 
-const { Client, Connection } = require('@temporalio/client');
-const { historyToJSON } = require('@temporalio/common/lib/proto-utils');
-const { createWorker } = require(path.join(DIST, 'workers', 'worker.js'));
-const { TaskInputSchema } = require(path.join(DIST, 'mas', 'schemas.js'));
-const { SIMULATOR_POOL } = require(path.join(DIST, 'mas', 'pool.js'));
-const { ensureDevServer, stopDevServer } = require(path.join(DIST, 'client', 'devServer.js'));
+/**
+ * History <-> proto JSON (the format of `temporal workflow show --output json`
+ * and of the SDK's historyToJSON/historyFromJSON). Those two SDK functions fail
+ * in this install with "type must be a Type": @temporalio/common, /proto and
+ * /worker each get their own nested copy of protobufjs 8 (the top level holds
+ * protobufjs 7 for @grpc/proto-loader), and common's protojson checks
+ * `instanceof Type` against its own copy. So the protojson of the copy that
+ * @temporalio/proto's types were built with is used instead; same output.
+ */
+function protoJson() {
+  const protoDir = path.dirname(require.resolve('@temporalio/proto/package.json'));
+  const protojson = require(require.resolve('protobufjs/ext/protojson', { paths: [protoDir] }));
+  const proto = require('@temporalio/proto');
+  const { patchProtobufRoot } = require('@temporalio/proto/lib/patch-protobuf-root');
+  const type = patchProtobufRoot(proto).lookupType('temporal.api.history.v1.History');
+  return { protojson, type, History: proto.temporal.api.history.v1.History };
+}
+
+/** A fetched History as a proto-JSON object. */
+function historyToJson(history) {
+  const { protojson, type, History } = protoJson();
+  return protojson.toJson(type, History.fromObject(history));
+}
+
+/** A proto-JSON object (as saved under test/histories/) as a History message. */
+function historyFromJson(json) {
+  const { protojson, type } = protoJson();
+  const h = protojson.fromJson(type, json, { ignoreUnknownFields: true });
+  if (!h || !Array.isArray(h.events) || !h.events.length) throw new TypeError('not a workflow history (no events)');
+  return h;
+}
 
 const CODE_TASK = 'Write a Python function fib(n) and check it on the first 10 values';
 const MATH_TASK = 'Compute (17 * 23 + 4) / 3 and explain the result';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** dist/ modules, loaded when recording (not when another file only wants the JSON helpers). */
+let dist;
+function loadDist() {
+  checkBuilt();
+  dist = {
+    ...require('@temporalio/client'),
+    ...require(path.join(DIST, 'workers', 'worker.js')),
+    ...require(path.join(DIST, 'mas', 'schemas.js')),
+    ...require(path.join(DIST, 'mas', 'pool.js')),
+    ...require(path.join(DIST, 'client', 'devServer.js')),
+  };
+}
+
 function pool(latencyMs = 0) {
+  const { SIMULATOR_POOL } = dist;
   return { ...SIMULATOR_POOL, backbones: SIMULATOR_POOL.backbones.map((b) => ({ ...b, sim: { ...b.sim, latencyMs } })) };
 }
 
 function input(task, extra = {}) {
-  return TaskInputSchema.parse({ task, budgetUsd: 1, pool: pool(), ...extra, options: { ...(extra.options || {}) } });
+  return dist.TaskInputSchema.parse({ task, budgetUsd: 1, pool: pool(), ...extra, options: { ...(extra.options || {}) } });
 }
 
 async function untilSteps(handle, n) {
@@ -115,8 +156,8 @@ const SCENARIOS = [
   },
   {
     name: 'budget-stop',
-    about: 'a $0.004 budget: budget trigger, then a hard stop before a call that could overrun',
-    input: () => input(CODE_TASK, { budgetUsd: 0.004 }),
+    about: 'a $0.0003 budget (a whole run costs ~$0.001 on the simulator): the hard stop before a call that could overrun',
+    input: () => input(CODE_TASK, { budgetUsd: 0.0003 }),
     check: (r) => r.status === 'budget_exhausted',
   },
   {
@@ -203,6 +244,8 @@ async function main() {
   const only = onlyIdx >= 0 ? new Set(args[onlyIdx + 1].split(',')) : null;
   const chosen = SCENARIOS.filter((s) => !only || only.has(s.name));
   if (only) for (const n of only) if (!SCENARIOS.some((s) => s.name === n)) fail(`unknown scenario "${n}" (see --list)`);
+  loadDist();
+  const { Client, Connection, createWorker, ensureDevServer, stopDevServer } = dist;
 
   let address = process.env.TEMPORAL_ADDRESS;
   let serverHome = null;
@@ -234,12 +277,12 @@ async function main() {
         if (s.drive) await s.drive(handle);
         const result = await handle.result();
         if (!s.check(result)) {
-          throw new Error(`scenario ${s.name}: the run is not the case it should record (status ${result.status}, ${result.rectifications.length} rectifications, continuedAsNew ${result.continuedAsNew}, reason ${result.reason})`);
+          throw new Error(`scenario ${s.name}: the run is not the case it should record (status ${result.status}, ${result.rectifications.length} rectifications, continuedAsNew ${result.continuedAsNew}, cost $${result.cost.usd.toFixed(6)}, reason ${result.reason})`);
         }
         const runs = await historyChain(client, workflowId, handle.firstExecutionRunId);
         runs.forEach((run, i) => {
           const file = runs.length === 1 ? `${s.name}.json` : `${s.name}.run${i + 1}.json`;
-          fs.writeFileSync(path.join(outDir, file), JSON.stringify(JSON.parse(historyToJSON(run.history)), null, 1) + '\n');
+          fs.writeFileSync(path.join(outDir, file), JSON.stringify(historyToJson(run.history), null, 1) + '\n');
           recorded.push({ file, scenario: s.name, about: s.about, workflowId, runId: run.runId, run: i + 1, runs: runs.length, events: run.history.events.length, status: result.status });
         });
         process.stderr.write(`record-histories: ${s.name}: ${result.status}, ${runs.length} run(s), ${runs.map((r) => r.history.events.length).join('+')} events\n`);
@@ -264,7 +307,11 @@ async function main() {
   process.stderr.write(`record-histories: wrote ${recorded.length} histories to ${path.relative(process.cwd(), outDir) || '.'}\n`);
 }
 
-main().catch((e) => {
-  process.stderr.write(`record-histories: ${(e && e.stack) || e}\n`);
-  process.exitCode = 1;
-});
+module.exports = { historyToJson, historyFromJson, SCENARIOS };
+
+if (require.main === module) {
+  main().catch((e) => {
+    process.stderr.write(`record-histories: ${(e && e.stack) || e}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -388,6 +388,7 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
       const patch = fallbackPatch(config, pool, trigger, new Set(finished), s.appliedPatches);
       value = patch ? { patch, source: 'fallback' } : { patch: null, source: 'fallback', reason: `Rectifier failed (${f.message}) and no rule applies` };
       s.decisions.push({ role: 'rectifier', source: 'fallback', output: patch, rationale: `Rectifier failed (${f.message}); rule-based fallback`, costUsd: 0 });
+      record({ agent: 'rectifier', kind: 'meta', name: 'rectifier', callIndex: nextIndex(s.counters.metaIndex, 'rectifier'), status: 'failed', attempts: f.attempts, costUsd: 0, durationMs: 0, error: f.message });
     }
     if (!value.patch) {
       if (budgetKind) return;

@@ -21,11 +21,14 @@ import { searchTool } from './search';
 import type { Tool, ToolContext } from './types';
 import { workspaceTool } from './workspace';
 
+import { KNOWN_TOOLS, type KnownTool } from '../../mas/tools';
+
 export type { Tool, ToolContext } from './types';
 export { ToolCrashError, isToolCrashError } from './errors';
 
-export const TOOL_NAMES = ['python', 'javascript', 'calculator', 'search', 'workspace'] as const;
-export type ToolName = (typeof TOOL_NAMES)[number];
+/** The names live in mas/ (the template validator needs them); this registry must cover exactly those. */
+export const TOOL_NAMES = KNOWN_TOOLS;
+export type ToolName = KnownTool;
 
 const TOOLS: Record<ToolName, Tool<unknown>> = {
   python: pythonTool as Tool<unknown>,

@@ -363,7 +363,18 @@ export function describeLimits(l: SandboxLimits, memory = `${fmtBytes(l.memoryBy
 }
 
 async function runWithCapabilities(program: SandboxProgram, ctx: SandboxRunContext, caps: SandboxCapabilities, options: SandboxOptions): Promise<ToolResult> {
-  const limits: SandboxLimits = { ...DEFAULT_SANDBOX_LIMITS, ...options.limits };
+  const given: SandboxLimits = { ...DEFAULT_SANDBOX_LIMITS, ...options.limits };
+  // rlimits are whole numbers; never 0 (0 would mean "nothing allowed" or be rejected by prlimit).
+  const limits: SandboxLimits = {
+    cpuSeconds: Math.max(1, Math.ceil(given.cpuSeconds)),
+    wallSeconds: Math.max(0.1, given.wallSeconds),
+    memoryBytes: Math.max(16 * MiB, Math.floor(given.memoryBytes)),
+    fileSizeBytes: Math.max(1, Math.floor(given.fileSizeBytes)),
+    maxProcesses: Math.max(1, Math.floor(given.maxProcesses)),
+    maxOpenFiles: Math.max(8, Math.floor(given.maxOpenFiles)),
+    outputBytes: Math.max(1024, Math.floor(given.outputBytes)),
+    tmpfsBytes: Math.max(MiB, Math.floor(given.tmpfsBytes)),
+  };
   const uid = options.uid ?? 65534;
   const gid = options.gid ?? 65534;
   const interpreterPath = program.interpreter[0];

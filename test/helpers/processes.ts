@@ -42,7 +42,7 @@ export function distStaleness(): string | null {
 
 /**
  * The worker process runs dist/, so dist/ must match the sources under test.
- * Rebuilds (tsc + workflow bundle, ~35 s) when it does not; MAS2_TEST_NO_BUILD=1
+ * Rebuilds (tsc --incremental as `npm run setup` does, + workflow bundle) when it does not; MAS2_TEST_NO_BUILD=1
  * skips that and tests whatever dist/ holds. Type errors elsewhere in the tree
  * (tsc still emits) are reported, not fatal; a failed bundle is.
  */
@@ -55,7 +55,7 @@ export function ensureBuilt(log: (line: string) => void = (l) => process.stderr.
     return;
   }
   log(`[processes] dist/ is stale (${why}): building (tsc + workflow bundle)`);
-  const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, encoding: 'utf8' });
+  const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json', '--incremental', '--tsBuildInfoFile', path.join('dist', '.tsbuildinfo')], { cwd: ROOT, encoding: 'utf8' });
   if (tsc.status !== 0) log(`[processes] tsc reported errors (output still emitted):\n${(tsc.stdout + tsc.stderr).split('\n').slice(0, 15).join('\n')}`);
   execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle-workflows.js')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   if (BUILT.some((f) => !fs.existsSync(f))) throw new Error('the build did not produce dist/client/cli.js and dist/workflow-bundle.js');

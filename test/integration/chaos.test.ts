@@ -7,17 +7,20 @@
  *   worker: the run completes with the same answer as an undisturbed run of
  *   the same input, and no finished model/tool call ran twice (call ledger);
  * - stop the server and start it again on the same database while a run is in
- *   flight: the run goes on and completes.
+ *   flight: the worker process rides out the outage, the run goes on and
+ *   completes (on a dev server of this test's own, see startOwnServer).
  *
  * The simulator is deterministic per (seed, call key, attempt); quality 1
  * keeps a retried attempt from drawing a different (buggy) answer, so "same
  * answer" tests the engine, not the simulator's dice.
  */
+import * as net from 'node:net';
 import * as path from 'node:path';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { ChildProcess } from 'node:child_process';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { Result, Step, TaskInput } from '../../mas/schemas';
 import { simPool, taskInput, tempHome, testClient, uniqueQueue } from './harness';
-import { startTestServer, stopTestServer, testServerInfo } from './server';
+import { testServerAddress } from './server';
 import {
   descendants,
   ensureBuilt,
@@ -137,7 +140,7 @@ async function killDuring(name: string, type: string, input: TaskInput, killPoin
 
 beforeAll(async () => {
   ensureBuilt();
-  address = testServerInfo().address;
+  address = testServerAddress();
   client = await testClient();
   // Undisturbed runs of the same inputs, on their own worker process, while the chaos runs go on.
   refHome = tempHome('mas2-chaos-ref-');
@@ -238,52 +241,117 @@ test('kill -9 the worker during a rectification: the Rectifier call is retried a
   metrics.rectification = { recoverySeconds: o.recoveryMs / 1000, newWorkerReadySeconds: o.respawnMs / 1000 };
 });
 
-test('stop the server and start it on the same SQLite file mid-run: the worker reconnects and the run completes', async () => {
-  const info = testServerInfo();
-  if (info.external) {
-    console.warn('TEMPORAL_TEST_ADDRESS is a server we did not start; skipping the server restart');
-    return;
+/**
+ * A dev server of our own for the restart: same binary and flags as the Jest
+ * test server (globalSetup.startServer), its own SQLite file and ports. The
+ * shared test server's info file (os.tmpdir()/mas2-jest-server.json) is
+ * rewritten by every concurrent Jest run, so stopping "the test server" by
+ * that file could stop somebody else's server; this one is ours by pid.
+ */
+interface OwnServer {
+  address: string;
+  dbFile: string;
+  child: ChildProcess;
+}
+const ownServers: ChildProcess[] = [];
+const setup = require('./globalSetup') as {
+  findTemporalCli(): string;
+  startServer(o: { bin: string; port: number; uiPort: number; dbFile: string; logFile: string }): Promise<{ child: ChildProcess; address: string }>;
+};
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = net.createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+async function startOwnServer(dir: string, ports: { port: number; uiPort: number }): Promise<OwnServer> {
+  const dbFile = path.join(dir, 'temporal.sqlite');
+  const { child, address } = await setup.startServer({ bin: setup.findTemporalCli(), ...ports, dbFile, logFile: path.join(dir, 'server.log') });
+  ownServers.push(child);
+  return { address, dbFile, child };
+}
+
+async function stopOwnServer(s: OwnServer): Promise<void> {
+  if (s.child.exitCode !== null || s.child.signalCode !== null) return;
+  const gone = new Promise((r) => s.child.once('exit', r));
+  s.child.kill('SIGTERM');
+  await Promise.race([gone, sleep(10_000)]);
+  if (s.child.exitCode === null && s.child.signalCode === null) {
+    s.child.kill('SIGKILL');
+    await gone;
   }
-  const home = tempHome('mas2-chaos-server-');
+}
+
+afterAll(async () => {
+  for (const c of ownServers) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+test('stop the server and start it on the same SQLite file mid-run: the worker reconnects and the run completes', async () => {
+  const dir = tempHome('mas2-chaos-server-');
+  const ports = { port: await freePort(), uiPort: await freePort() };
+  let server = await startOwnServer(dir, ports);
+  const own = new Client({ connection: await Connection.connect({ address: server.address }) });
+  const home = tempHome('mas2-chaos-restart-');
   const queue = uniqueQueue('chaos-server');
-  let w = await worker(home, queue);
-  const handle = await start(queue, `chaos-server-${Date.now().toString(36)}`, plainInput());
-  await waitForStarted(handle, 'callModel', async () => ((await handle.query('state')) as Result).steps.length >= 3);
-  const downAt = Date.now();
-  await stopTestServer();
-  await sleep(3000);
-  const upInfo = await startTestServer();
-  const upAt = Date.now();
-  expect(upInfo.dbFile).toBe(info.dbFile);
-  let workerRestarted = false;
-  const result = await waitFor(
-    'the run to complete after the server restart',
-    async () => {
-      if (!w.alive()) {
-        // not expected: record it and carry on with a new worker
-        workerRestarted = true;
-        w = await worker(home, queue);
-      }
-      const d = await handle.describe();
-      return d.status.name === 'RUNNING' ? undefined : ((await handle.result()) as Result);
-    },
-    { timeoutMs: 120_000, intervalMs: 500 },
-  );
-  const ref = await refPlain;
-  expect(result.status).toBe('completed');
-  expect(result.answer).toBe(ref.answer);
-  expectStepsOnce(result);
-  expectStepsOnce(await statusViaCli(result.workflowId));
-  const ledger = readLedger(path.join(home, 'ledger.jsonl'));
-  const repeated = repeatedCalls(ledger);
-  metrics.serverRestart = {
-    serverDownSeconds: (upAt - downAt) / 1000,
-    completedSecondsAfterServerUp: (Date.now() - upAt) / 1000,
-    workerSurvived: !workerRestarted,
-    // a call that finished while the server was down may not have been able to report; it is then retried
-    repeatedFinishedCalls: repeated,
+  const spawnOn = async () => {
+    const w = await spawnWorker({ address: server.address, home, ledger: path.join(home, 'ledger.jsonl'), taskQueue: queue });
+    workers.push(w);
+    return w;
   };
-  expect(workerRestarted).toBe(false);
-  expect(repeated).toEqual([]);
-  await w.stop();
+  let w = await spawnOn();
+  try {
+    const handle = await own.workflow.start('mas2Task', { taskQueue: queue, workflowId: `chaos-server-${Date.now().toString(36)}`, args: [plainInput()] });
+    // the coder's first model call is in flight when the server goes away
+    await waitForStarted(handle, 'callModel', async () => ((await handle.query('state')) as Result).steps.length >= 3);
+    const downAt = Date.now();
+    await stopOwnServer(server);
+    await sleep(3000);
+    const workerAliveWhileDown = w.alive();
+    server = await startOwnServer(dir, ports);
+    const upAt = Date.now();
+    let workerRestarted = false;
+    const result = await waitFor(
+      'the run to complete after the server restart',
+      async () => {
+        if (!w.alive()) {
+          // not expected: note it and carry on with a new worker
+          workerRestarted = true;
+          w = await spawnOn();
+        }
+        const d = await handle.describe();
+        return d.status.name === 'RUNNING' ? undefined : ((await handle.result()) as Result);
+      },
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+    const ref = await refPlain;
+    expect(result.status).toBe('completed');
+    expect(result.answer).toBe(ref.answer);
+    expectStepsOnce(result);
+    const status = await runCli(['status', result.workflowId, '--json'], { TEMPORAL_ADDRESS: server.address, MAS2_HOME: tempHome('mas2-chaos-cli-') });
+    expect(status.code).toBe(0);
+    expectStepsOnce(JSON.parse(status.stdout) as Result);
+    const ledger = readLedger(path.join(home, 'ledger.jsonl'));
+    const repeated = repeatedCalls(ledger);
+    metrics.serverRestart = {
+      serverDownSeconds: (upAt - downAt) / 1000,
+      completedSecondsAfterServerUp: (Date.now() - upAt) / 1000,
+      workerAliveWhileServerDown: workerAliveWhileDown,
+      workerSurvived: !workerRestarted,
+      // a call that finished while the server was down could not report; it would then be retried
+      repeatedFinishedCalls: repeated,
+    };
+    expect(workerRestarted).toBe(false);
+    expect(repeated).toEqual([]);
+    expectLedgerMatchesRun(ledger, result);
+  } finally {
+    await w.stop();
+    await own.connection.close();
+    await stopOwnServer(server);
+  }
 });

@@ -76,16 +76,27 @@ test('collects trees for a numeric and a python-tests query and exports tuples f
   }
   const recs = nodesOf(prime, 'rectifier') as CtoNode[];
   expect(recs.length).toBeGreaterThanOrEqual(4);
-  const rectified = recs.find((r) => r.depth === 1 && r.run && r.run.status !== 'error')!;
-  expect(rectified).toBeDefined();
-  // The branch continued from s_t: a new workflow, linked to the collection, carrying the parent's finished outputs.
-  const parentRun = prime.nodes[rectified.parent!].run!;
-  const branchResult = (await client.workflow.getHandle(rectified.run!.workflowId).result()) as Result;
-  expect(branchResult.parentWorkflowId).toBe(prime.workflowId);
-  expect(branchResult.rectifications[0].trigger).toEqual(parentRun.trigger);
-  expect(branchResult.rectifications[0].kept.length).toBeGreaterThan(0);
-  const firstPlanner = branchResult.steps.filter((st) => st.agent === branchResult.rectifications[0].kept[0] && st.kind === 'llm');
-  expect(firstPlanner.every((st) => st.configVersion === 1)).toBe(true); // kept agents did not run again after the patch
+  // Each branch continued from s_t: a new workflow, linked to the collection, that starts with the
+  // parent run's trigger rectified and keeps the finished outputs the patch does not touch.
+  const rectified = recs.filter((r) => r.depth === 1 && r.run && r.run.status !== 'error');
+  expect(rectified.length).toBeGreaterThanOrEqual(2);
+  let keptSomething = 0;
+  for (const r of rectified) {
+    const parentRun = prime.nodes[r.parent!].run!;
+    const branchResult = (await client.workflow.getHandle(r.run!.workflowId).result()) as Result;
+    expect(branchResult.parentWorkflowId).toBe(prime.workflowId);
+    const first = branchResult.rectifications[0];
+    expect(first.trigger).toEqual(parentRun.trigger);
+    expect(first.patch).toEqual((r.decision!.output as { ops: unknown[] }).ops);
+    for (const agent of first.kept) {
+      keptSomething++;
+      // A kept agent ran once, before the branch point, and not again after the patch.
+      const llm = branchResult.steps.filter((st) => st.agent === agent && st.kind === 'llm');
+      expect(llm.length).toBeGreaterThan(0);
+      expect(llm.every((st) => st.configVersion === 1)).toBe(true);
+    }
+  }
+  expect(keptSomething).toBeGreaterThan(0);
 
   // Export: prompts loaded from the workers' blob store.
   const out = path.join(worker.home, 'out', 'PREFS.jsonl');
@@ -133,14 +144,16 @@ test('a collection restarted after its workflow was terminated reuses the childr
     await new Promise((r) => setTimeout(r, 100));
   }
   await first.handle.terminate('simulated crash of the collection');
-  const childId = `${workflowId}--g0.i0`;
-  const before = (await client.workflow.getHandle(childId).describe()).runId;
+  const children = [`${workflowId}--g0.i0`, `${workflowId}--g1.i0`];
+  const before = await Promise.all(children.map((id) => client.workflow.getHandle(id).describe().then((d) => ({ id, runId: d.runId, status: d.status.name }), () => null)));
+  const completed = before.filter((d) => d?.status === 'COMPLETED');
+  expect(completed.length).toBeGreaterThanOrEqual(1);
 
   const again = await startOrAttach(client, ctoInput(line, s), workflowId, worker.taskQueue);
   expect(again.attached).toBe(false);
   const tree = await again.handle.result();
   expect(tree.leaves).toBe(2);
-  expect(tree.nodes['g0.i0'].outcome!.pass).toBe(true);
-  // Same child run as before the restart: fetched, not redone.
-  expect((await client.workflow.getHandle(childId).describe()).runId).toBe(before);
+  expect(tree.passed).toBe(2);
+  // The children that had completed are the same runs as before the restart: fetched, not redone.
+  for (const c of completed) expect((await client.workflow.getHandle(c!.id).describe()).runId).toBe(c!.runId);
 }, 90_000);

@@ -7,9 +7,17 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Worker, type WorkerOptions } from '@temporalio/worker';
-import { historyFromJSON, type History } from '@temporalio/common/lib/proto-utils';
+import { DefaultLogger, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { History } from '@temporalio/common/lib/proto-utils';
 import { workflowBundle } from './harness';
+
+/**
+ * The SDK's historyFromJSON fails in this install ("type must be a Type": several
+ * nested protobufjs copies); the recorder's helper does the same conversion with
+ * the copy @temporalio/proto was built with (see scripts/record-histories.js).
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { historyFromJson } = require('../../scripts/record-histories') as { historyFromJson(json: unknown): History };
 
 const DIR = path.resolve(__dirname, '..', 'histories');
 
@@ -32,7 +40,7 @@ const onDisk = fs
 let bundle: NonNullable<WorkerOptions['workflowBundle']>;
 
 function load(file: string): History {
-  return historyFromJSON(JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')));
+  return historyFromJson(JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')));
 }
 
 async function replay(file: string, history: History = load(file)): Promise<void> {
@@ -41,6 +49,12 @@ async function replay(file: string, history: History = load(file)): Promise<void
 }
 
 beforeAll(async () => {
+  try {
+    // replay workers log every state change at INFO
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    /* a runtime is already installed in this process */
+  }
   bundle = await workflowBundle();
 });
 

@@ -106,7 +106,7 @@ describe('templateProblems', () => {
 
   test('an unknown tool, with the known tools listed', () => {
     expect(templateProblems(rawTmpl(['A'], [], 'A', { A: ['python', 'shell'] }))).toEqual([
-      'agent "A" uses unknown tool "shell" (known tools: python, calculator, search, workspace)',
+      'agent "A" uses unknown tool "shell" (known tools: python, javascript, calculator, search, workspace)',
     ]);
     // A caller-given registry replaces the default one.
     expect(templateProblems(rawTmpl(['A'], [], 'A', { A: ['shell'] }), ['shell'])).toEqual([]);

@@ -172,7 +172,7 @@ describe('applyPatch: errors', () => {
 
   test('an unknown tool', () => {
     expect(applyErr(base(), patch({ op: 'set_tools', agent: 'A', tools: ['shell'] }))).toBe(
-      'the patched system is invalid: agent "A" uses unknown tool "shell" (known tools: python, calculator, search, workspace)',
+      'the patched system is invalid: agent "A" uses unknown tool "shell" (known tools: python, javascript, calculator, search, workspace)',
     );
     // The caller's registry is honoured.
     const next = applyPatch(base(), patch({ op: 'set_tools', agent: 'A', tools: ['shell'] }), POOL, ['shell', 'python']);
@@ -322,6 +322,12 @@ describe('describeDiff', () => {
     const next = applyPatch(prev, patch({ op: 'set_instructions', agent: 'A', instructions: long }), POOL);
     const [line] = describeDiff(prev, next);
     expect(line).toBe(`~ A.instructions: "do A" → "${'x'.repeat(59)}…"`);
+  });
+
+  test('an appended note is shown as what was added, not as two identical prefixes', () => {
+    const prev = base();
+    const next = applyPatch(prev, patch({ op: 'set_instructions', agent: 'A', instructions: 'do A\nThe python tool crashed; retry.' }), POOL);
+    expect(describeDiff(prev, next)).toEqual(['~ A.instructions: + "The python tool crashed; retry."']);
   });
 
   test('a role change and no changes', () => {
