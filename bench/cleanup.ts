@@ -34,6 +34,14 @@ export function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+const signalActions = new Set<() => void>();
+
+/** An action only for SIGINT/SIGTERM/SIGHUP (e.g. removing scratch files that an error would keep). */
+export function onSignal(action: () => void): () => void {
+  signalActions.add(action);
+  return () => signalActions.delete(action);
+}
+
 let installed = false;
 export function installSignalCleanup(): void {
   if (installed) return;
@@ -43,6 +51,13 @@ export function installSignalCleanup(): void {
     process.once(sig, () => {
       process.stderr.write(`\nbench: ${sig}, stopping the dev server and workers\n`);
       runCleanup();
+      for (const a of signalActions) {
+        try {
+          a();
+        } catch {
+          // best effort
+        }
+      }
       process.exit(sig === 'SIGINT' ? 130 : 143);
     });
   }

@@ -31,7 +31,7 @@ export interface ConcurrencyResult {
   cpuSeconds: { server: number; worker: number; bench: number };
 }
 
-export async function benchConcurrency(ctx: BenchContext, tasks: number, agents: number, latencyMs: number): Promise<ConcurrencyResult> {
+export async function benchConcurrency(ctx: BenchContext, tasks: number, agents: number, latencyMs: number, profileDir?: string): Promise<ConcurrencyResult> {
   const taskQueue = `bench-conc-${process.pid}`;
   const limits = {
     maxConcurrentActivityTaskExecutions: Math.max(100, tasks),
@@ -39,7 +39,7 @@ export async function benchConcurrency(ctx: BenchContext, tasks: number, agents:
   };
   const cfg: ChildWorkerConfig = { address: ctx.address, taskQueue, home: path.join(ctx.tmp, 'conc-home'), ...limits };
   const worker = await spawnWorker({
-    args: [path.join(__dirname, 'worker.js'), JSON.stringify(cfg)],
+    args: [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), path.join(__dirname, 'worker.js'), JSON.stringify(cfg)],
     ready: /^ready$/m,
     logFile: path.join(ctx.tmp, 'conc-worker.log'),
   });

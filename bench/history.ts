@@ -85,3 +85,46 @@ export function stepProfile(events: Event[]): { steps: number; activityDispatch:
   const per = (x: number, n: number) => (n ? Math.round((x / n) * 100) / 100 : 0);
   return { steps, activityDispatch: per(activityDispatch, steps), activityRun: per(activityRun, steps), wftDispatch: per(wftDispatch, wfts), wftRun: per(wftRun, wfts), wfts };
 }
+
+/**
+ * Where a layered run's wall time goes beyond the model latency, from the
+ * server's event times. Activities scheduled by the same workflow task form a
+ * layer. Returns, in ms: workflow start → first schedule, the layers' spans
+ * beyond `latencyMs` (dispatch, activity overhead, stragglers), the gaps from
+ * a layer's last completion to the next layer's schedule (the workflow's
+ * reaction: workflow task dispatch + run), and last completion → workflow
+ * completed.
+ */
+export function criticalPathProfile(events: Event[], latencyMs: number): { layers: number; startup: number; layerOverhead: number; gaps: number; finish: number; serverTotal: number } {
+  const byId = new Map<string, Event>();
+  for (const e of events) byId.set(String(e.eventId), e);
+  const groups = new Map<string, { scheduled: number; completed: number }>();
+  for (const e of events) {
+    const a = e.activityTaskCompletedEventAttributes;
+    if (!a) continue;
+    const sched = byId.get(String(a.scheduledEventId));
+    const key = String(sched?.activityTaskScheduledEventAttributes?.workflowTaskCompletedEventId ?? '?');
+    const g = groups.get(key) ?? { scheduled: ms(sched!), completed: 0 };
+    g.scheduled = Math.min(g.scheduled, ms(sched!));
+    g.completed = Math.max(g.completed, ms(e));
+    groups.set(key, g);
+  }
+  const layers = [...groups.values()].sort((a, b) => a.scheduled - b.scheduled);
+  const started = ms(events[0]);
+  const ended = ms(events[events.length - 1]);
+  const r = (x: number) => Math.round(x * 10) / 10;
+  let layerOverhead = 0;
+  let gaps = 0;
+  layers.forEach((l, i) => {
+    layerOverhead += l.completed - l.scheduled - latencyMs;
+    if (i + 1 < layers.length) gaps += layers[i + 1].scheduled - l.completed;
+  });
+  return {
+    layers: layers.length,
+    startup: r(layers.length ? layers[0].scheduled - started : 0),
+    layerOverhead: r(layerOverhead),
+    gaps: r(gaps),
+    finish: r(layers.length ? ended - layers[layers.length - 1].completed : 0),
+    serverTotal: r(ended - started),
+  };
+}

@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { packageRoot } from '../client/temporalBinary';
-import { installSignalCleanup, runCleanup } from './cleanup';
+import { installSignalCleanup, onSignal, runCleanup } from './cleanup';
 import { startBenchServer } from './server';
 import { bareBundlePath, installBenchRuntime, startInProcessWorkers } from './worker';
 import type { BenchContext } from './context';
@@ -37,8 +37,8 @@ export interface BenchSizes {
 }
 
 export const FULL: BenchSizes = {
-  overhead: { steps: 12, repetitions: 9 },
-  parallel: { width: 3, depth: 3, latencyMs: 1000, repetitions: 3 },
+  overhead: { steps: 12, repetitions: 15 },
+  parallel: { width: 3, depth: 3, latencyMs: 1000, repetitions: 5 },
   history: { calls: [10, 100, 300] },
   recovery: { agents: 4, latencyMs: 2000 },
   concurrency: { tasks: 1000, agents: 6, latencyMs: 250 },
@@ -46,7 +46,7 @@ export const FULL: BenchSizes = {
 
 export const QUICK: BenchSizes = {
   overhead: { steps: 10, repetitions: 3 },
-  parallel: { width: 3, depth: 2, latencyMs: 200, repetitions: 2 },
+  parallel: { width: 3, depth: 2, latencyMs: 200, repetitions: 3 },
   history: { calls: [10, 30, 60] },
   recovery: { agents: 3, latencyMs: 1000 },
   concurrency: { tasks: 50, agents: 6, latencyMs: 250 },
@@ -141,6 +141,8 @@ export interface MainOptions {
   quick?: boolean;
   out?: string;
   only?: Scenario[];
+  /** Write V8 CPU profiles of the concurrency worker child into this folder (investigation). */
+  profileWorker?: string;
   /** Extra `temporal server start-dev` arguments, for investigation only (recorded in the results). */
   serverArgs?: string[];
   log?: (line: string) => void;
@@ -158,11 +160,13 @@ export function parseArgs(argv: string[]): MainOptions {
       const names = (v ?? '').split(',').filter(Boolean);
       for (const n of names) if (!(SCENARIOS as readonly string[]).includes(n)) throw new Error(`--only: unknown scenario "${n}" (one of ${SCENARIOS.join(', ')})`);
       o.only = names as Scenario[];
+    } else if (a === '--profile-worker' || a.startsWith('--profile-worker=')) {
+      o.profileWorker = path.resolve(a === '--profile-worker' ? argv[++i] : a.slice(17));
     } else if (a === '--server-args' || a.startsWith('--server-args=')) {
       const v = a === '--server-args' ? argv[++i] : a.slice(14);
       o.serverArgs = (v ?? '').split(/\s+/).filter(Boolean);
     } else if (a === '--help' || a === '-h') {
-      process.stdout.write(`usage: node dist/bench/run.js [--quick] [--out FILE] [--only ${SCENARIOS.join(',')}] [--server-args '<extra start-dev args, investigation only>']\n`);
+      process.stdout.write(`usage: node dist/bench/run.js [--quick] [--out FILE] [--only ${SCENARIOS.join(',')}] [--server-args '<extra start-dev args, investigation only>'] [--profile-worker DIR]\n`);
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -183,6 +187,7 @@ export async function main(opts: MainOptions = {}): Promise<BenchResults> {
   const startedAt = new Date();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mas2-bench-'));
   installSignalCleanup();
+  const forget = onSignal(() => fs.rmSync(tmp, { recursive: true, force: true }));
   installBenchRuntime();
   let ok = false;
   const stops: (() => Promise<void>)[] = [];
@@ -233,7 +238,7 @@ export async function main(opts: MainOptions = {}): Promise<BenchResults> {
     if (only.has('concurrency')) {
       const c = sizes.concurrency;
       log(`concurrency: ${c.tasks} tasks × ${c.agents} agents at ${c.latencyMs} ms on one worker process`);
-      results.concurrency = await benchConcurrency(ctx, c.tasks, c.agents, c.latencyMs);
+      results.concurrency = await benchConcurrency(ctx, c.tasks, c.agents, c.latencyMs, opts.profileWorker);
     }
 
     const finishedAt = new Date();
@@ -258,6 +263,7 @@ export async function main(opts: MainOptions = {}): Promise<BenchResults> {
       }
     }
     runCleanup();
+    forget();
     if (ok) fs.rmSync(tmp, { recursive: true, force: true });
     else log(`kept ${tmp} (server and worker logs)`);
   }

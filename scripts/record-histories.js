@@ -156,7 +156,7 @@ const SCENARIOS = [
   },
   {
     name: 'budget-stop',
-    about: 'a $0.0003 budget (a whole run costs ~$0.001 on the simulator): the hard stop before a call that could overrun',
+    about: 'a $0.0003 budget (from $0.004 down to $0.001 the simulated run still completes after one budget rectification): the hard stop before a call that could overrun',
     input: () => input(CODE_TASK, { budgetUsd: 0.0003 }),
     check: (r) => r.status === 'budget_exhausted',
   },

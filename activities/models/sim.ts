@@ -32,9 +32,12 @@ export class SimulatorClient implements ModelClient {
     const ctx = req.sim;
     if (!ctx) throw new ModelError(`backbone ${req.backbone.id}: the simulator needs a sim context`, 'config', false);
     const knobs = req.backbone.sim ?? { latencyMs: 0, failureRate: 0, quality: 0.9 };
-    const rng = seededRandom(`${ctx.seed}|${req.backbone.id}|${ctx.callKey}`);
+    // Transient failures vary with the attempt (callKey "…#N") so a retry can succeed; the
+    // answer itself depends only on the call, so a call retried after a crash answers the same.
+    const failureDraw = seededRandom(`${ctx.seed}|${req.backbone.id}|${ctx.callKey}|failure`)();
+    const rng = seededRandom(`${ctx.seed}|${req.backbone.id}|${ctx.callKey.replace(/#\d+$/, '')}`);
     await sleep(knobs.latencyMs, req.signal);
-    if (rng() < knobs.failureRate) throw new ModelError(`simulated 503 from ${req.backbone.id}`, 'server', true, 503);
+    if (failureDraw < knobs.failureRate) throw new ModelError(`simulated 503 from ${req.backbone.id}`, 'server', true, 503);
     const quality = knobs.quality;
     let content: string | null;
     let toolCalls: ToolCall[] = [];

@@ -88,13 +88,17 @@ function expectStepsOnce(r: Result): void {
   expect(new Set(keys).size).toBe(keys.length);
 }
 
-/** Polls the server until an activity of this type is STARTED (a worker holds it) and `extra` agrees. */
-async function waitForStarted(handle: WorkflowHandle, type: string, extra: () => Promise<boolean> | boolean = () => true, intervalMs = 50): Promise<PendingActivity> {
+/**
+ * Polls the server until `before` holds and then an activity of this type is
+ * STARTED (a worker holds it). `before` is asked first, so the activity seen
+ * is one scheduled after that state (not an earlier one finishing meanwhile).
+ */
+async function waitForStarted(handle: WorkflowHandle, type: string, before: () => Promise<boolean> | boolean = () => true, intervalMs = 50): Promise<PendingActivity> {
   return waitFor(
     `a started ${type} activity`,
     async () => {
-      const p = (await pendingActivities(handle)).find((a) => a.type === type && a.started);
-      return p && (await extra()) ? p : undefined;
+      if (!(await before())) return undefined;
+      return (await pendingActivities(handle)).find((a) => a.type === type && a.started);
     },
     { timeoutMs: 60_000, intervalMs },
   );
@@ -152,7 +156,7 @@ beforeAll(async () => {
   refCrash = crash.result() as Promise<Result>;
   refPlain.catch(() => undefined);
   refCrash.catch(() => undefined);
-});
+}, 300_000); // includes rebuilding dist/ when it is stale
 
 afterAll(async () => {
   for (const w of workers) await w.stop(5000).catch(() => undefined);
@@ -281,7 +285,9 @@ async function stopOwnServer(s: OwnServer): Promise<void> {
   if (s.child.exitCode !== null || s.child.signalCode !== null) return;
   const gone = new Promise((r) => s.child.once('exit', r));
   s.child.kill('SIGTERM');
-  await Promise.race([gone, sleep(10_000)]);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([gone, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+  clearTimeout(timer);
   if (s.child.exitCode === null && s.child.signalCode === null) {
     s.child.kill('SIGKILL');
     await gone;

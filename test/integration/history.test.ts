@@ -53,6 +53,10 @@ interface Measured {
   runs: number;
   events: number;
   bytes: number;
+  /** Largest ActivityTaskScheduled event: what one call carries in (references, not content). */
+  maxScheduledBytes: number;
+  /** Largest ActivityTaskCompleted event: bounded by one answer's size, not by the run's length. */
+  maxCompletedBytes: number;
   result: Result;
 }
 
@@ -71,15 +75,22 @@ async function measure(name: string, template: Template): Promise<Measured> {
   let runs = 0;
   let events = 0;
   let bytes = 0;
+  let maxScheduledBytes = 0;
+  let maxCompletedBytes = 0;
   while (runId) {
     const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
     runs++;
     events += history.events!.length;
     bytes += temporal.api.history.v1.History.encode(history).finish().length;
+    for (const e of history.events!) {
+      const size = () => temporal.api.history.v1.HistoryEvent.encode(e).finish().length;
+      if (e.activityTaskScheduledEventAttributes) maxScheduledBytes = Math.max(maxScheduledBytes, size());
+      if (e.activityTaskCompletedEventAttributes) maxCompletedBytes = Math.max(maxCompletedBytes, size());
+    }
     runId = history.events![history.events!.length - 1].workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
   }
   const done = result.steps.filter((s) => s.status === 'completed');
-  return { modelCalls: done.filter((s) => s.kind === 'llm').length, toolCalls: done.filter((s) => s.kind === 'tool').length, runs, events, bytes, result };
+  return { modelCalls: done.filter((s) => s.kind === 'llm').length, toolCalls: done.filter((s) => s.kind === 'tool').length, runs, events, bytes, maxScheduledBytes, maxCompletedBytes, result };
 }
 
 /** Least-squares slope of log(y) on log(x). */
@@ -120,14 +131,26 @@ test('history bytes grow linearly with the number of model calls (log-log slope 
   const points = [small, medium, large].map((m) => ({ x: m.modelCalls, y: m.bytes }));
   const slope = logLogSlope(points);
   report.linearity = {
-    runs: [small, medium, large].map((m) => ({ modelCalls: m.modelCalls, historyBytes: m.bytes, events: m.events, runs: m.runs, bytesPerCall: Math.round(m.bytes / m.modelCalls) })),
+    runs: [small, medium, large].map((m) => ({
+      modelCalls: m.modelCalls,
+      historyBytes: m.bytes,
+      events: m.events,
+      runs: m.runs,
+      bytesPerCall: Math.round(m.bytes / m.modelCalls),
+      maxScheduledEventBytes: m.maxScheduledBytes,
+      maxCompletedEventBytes: m.maxCompletedBytes,
+    })),
     logLogSlope: Number(slope.toFixed(3)),
     // marginal cost per extra call between the two larger runs
     marginalBytesPerCall: Math.round((large.bytes - medium.bytes) / (large.modelCalls - medium.modelCalls)),
   };
   expect(slope).toBeLessThanOrEqual(1.2);
-  // and the per-call cost does not creep up: the largest run costs no more per call than the middle one (+10 %)
-  expect(large.bytes / large.modelCalls).toBeLessThanOrEqual((medium.bytes / medium.modelCalls) * 1.1);
+  // What a call carries in does not grow with the run (the quadratic pattern is the
+  // conversation so far passed into every call): references, not content.
+  expect(large.maxScheduledBytes).toBeLessThanOrEqual(small.maxScheduledBytes * 1.25);
+  // What a call brings back is one answer (the simulator's agent answers are capped near 3 KB;
+  // they grow along a chain up to that cap, which is why bytes per call rise somewhat with depth).
+  expect(large.maxCompletedBytes).toBeLessThan(8 * 1024);
 });
 
 test('a 300+ model-call run (plus its tool calls) stays far below the 50 MB history limit', async () => {
@@ -139,6 +162,15 @@ test('a 300+ model-call run (plus its tool calls) stays far below the 50 MB hist
   ], ['calculator']));
   expect(big.modelCalls).toBeGreaterThanOrEqual(300);
   expect(big.toolCalls).toBe(big.modelCalls / 2);
-  report.big = { modelCalls: big.modelCalls, toolCalls: big.toolCalls, historyBytes: big.bytes, events: big.events, runs: big.runs, bytesPerActivity: Math.round(big.bytes / (big.modelCalls + big.toolCalls)) };
+  report.big = {
+    modelCalls: big.modelCalls,
+    toolCalls: big.toolCalls,
+    historyBytes: big.bytes,
+    events: big.events,
+    runs: big.runs,
+    bytesPerActivity: Math.round(big.bytes / (big.modelCalls + big.toolCalls)),
+    maxScheduledEventBytes: big.maxScheduledBytes,
+    maxCompletedEventBytes: big.maxCompletedBytes,
+  };
   expect(big.bytes).toBeLessThan(5 * 1024 * 1024);
 });
