@@ -10,6 +10,9 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
+import { pidAlive } from '../../client/devServer';
+
+export { pidAlive };
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const BIN = path.join(ROOT, 'bin', 'mas2.js');
@@ -63,21 +66,6 @@ export function ensureBuilt(log: (line: string) => void = (l) => process.stderr.
 
 // ---------------------------------------------------------------- processes
 
-/** Whether a pid is a live (not zombie) process. */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return true;
-  }
-}
 
 /** All live descendants of a pid (children, grandchildren, ...), from /proc. */
 export function descendants(pid: number): number[] {

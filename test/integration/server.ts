@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { ChildProcess } from 'child_process';
+import { pidAlive } from '../../client/devServer';
 
 /** Set by globalSetup.js per Jest run (concurrent runs on one machine must not share it). */
 export const TEST_SERVER_INFO_FILE = process.env.MAS2_TEST_SERVER_INFO || path.join(os.tmpdir(), 'mas2-jest-server.json');
@@ -52,20 +53,6 @@ export function testServerInfo(): TestServerInfo {
   throw new Error(NO_SERVER);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return true;
-  }
-}
 
 /**
  * Chaos tests: stop the test server (SIGTERM, or SIGKILL with `hard`). Its
@@ -75,12 +62,12 @@ export async function stopTestServer(opts: { hard?: boolean } = {}): Promise<voi
   const info = testServerInfo();
   if (info.external || !info.pid) throw new Error('cannot stop a user-supplied TEMPORAL_TEST_ADDRESS server');
   const pid = info.pid;
-  if (!alive(pid)) return;
+  if (!pidAlive(pid)) return;
   process.kill(pid, opts.hard ? 'SIGKILL' : 'SIGTERM');
   const until = Date.now() + 10_000;
-  while (alive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
-  while (alive(pid)) await new Promise((r) => setTimeout(r, 50));
+  while (pidAlive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+  if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
+  while (pidAlive(pid)) await new Promise((r) => setTimeout(r, 50));
 }
 
 /** Restart the test server on the same SQLite file and port; waits until it answers. */
