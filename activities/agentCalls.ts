@@ -9,7 +9,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { CallModelInput, CallModelOutput, RunToolInput, RunToolOutput } from '../mas/contract';
 import { FAILURE_TYPES } from '../mas/contract';
 import type { ChatMessage, ToolResult } from '../mas/messages';
-import { backboneById } from '../mas/pool';
 import { priceOf } from '../mas/cost';
 import { agentSystemPrompt, agentUserPrompt } from './prompts';
 import { getJson } from './blobStore';
@@ -31,10 +30,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export async function callModel(rt: Runtime, input: CallModelInput): Promise<CallModelOutput> {
   const started = Date.now();
   const info = activityInfo();
-  const backbone = backboneById(input.pool, input.backboneId);
-  if (!backbone) {
-    throw ApplicationFailure.create({ message: `agent ${input.agent.id}: backbone "${input.backboneId}" is not in the pool`, type: FAILURE_TYPES.config, nonRetryable: true });
-  }
+  const backbone = input.backbone;
   if (input.injectError) {
     throw ApplicationFailure.create({ message: `injected fault: model call ${input.callKey} on ${backbone.id} failed`, type: FAILURE_TYPES.injected, nonRetryable: true });
   }

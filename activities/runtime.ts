@@ -44,7 +44,8 @@ export function activityInfo(): { attempt: number; signal?: AbortSignal; heartbe
 
 /** Heartbeats while `work` runs, so a dead worker's call is retried within seconds, not after the whole timeout. */
 export async function withHeartbeat<T>(work: Promise<T>, heartbeat: (d?: unknown) => void, everyMs = 2000): Promise<T> {
-  heartbeat();
+  // No heartbeat at t = 0: the heartbeat timeout already runs from the activity's start, and a
+  // zero-latency call would pay one more server round trip for nothing.
   const timer = setInterval(() => heartbeat(), everyMs);
   try {
     return await work;

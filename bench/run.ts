@@ -248,8 +248,13 @@ export async function main(opts: MainOptions = {}): Promise<BenchResults> {
     results.verdicts = verdicts(results);
     const out = opts.out ?? path.join(root, 'bench', 'results.json');
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
-    if (!opts.quick && !opts.out && !opts.only && !opts.serverArgs?.length) fs.writeFileSync(path.join(root, 'bench', 'results.full.json'), JSON.stringify(results, null, 2) + '\n');
+    const write = (file: string) => {
+      // Write-then-rename: a reader (the integration test) never sees half a file.
+      fs.writeFileSync(`${file}.tmp`, JSON.stringify(results, null, 2) + '\n');
+      fs.renameSync(`${file}.tmp`, file);
+    };
+    write(out);
+    if (!opts.quick && !opts.out && !opts.only && !opts.serverArgs?.length) write(path.join(root, 'bench', 'results.full.json'));
     process.stdout.write(formatTable(results) + '\n');
     log(`results in ${out}`);
     ok = true;

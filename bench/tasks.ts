@@ -4,7 +4,7 @@
  * one agent model call on the simulator backbone (no tools).
  */
 import { AgentSpecSchema, PoolSchema, TaskInputSchema, type AgentSpec, type Pool, type TaskInput, type Template } from '../mas/schemas';
-import { SIMULATOR_POOL } from '../mas/pool';
+import { SIMULATOR_POOL } from '../mas/simulatorPool';
 
 /** The schema's cap on agents per template (TemplateSchema agents.max). */
 export const MAX_SCHEMA_AGENTS = 12;

@@ -799,7 +799,8 @@ export function projectHistory(runs: RunHistory[], opts: ProjectOptions = {}): A
         ...base,
         agent: inp?.agent?.id ?? '?',
         kind: 'llm',
-        backbone: inp?.backboneId,
+        // Histories recorded before the call carried the whole backbone have only its id.
+        backbone: inp?.backbone?.id ?? (inp as { backboneId?: string } | undefined)?.backboneId,
         callKey: inp?.callKey,
         inputTokens: out?.usage?.inputTokens ?? 0,
         outputTokens: out?.usage?.outputTokens ?? 0,

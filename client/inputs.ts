@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import { PoolSchema, type Fault, type Pool } from '../mas/schemas';
-import { SIMULATOR_POOL } from '../mas/pool';
+import { SIMULATOR_POOL } from '../mas/simulatorPool';
 import { parseFault } from '../mas/faults';
 import { UserError } from './errors';
 

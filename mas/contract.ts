@@ -3,7 +3,7 @@
  * this interface; `activities/` implements it. Kept in mas/ so workflow code
  * never imports activity code, not even for types.
  */
-import type { AgentSpec, Assignment, Config, ImplementerOutput, MetaDecision, Patch, PatchOp, Pool, Result, Template, Trigger, Usage } from './schemas';
+import type { AgentSpec, Assignment, Backbone, Config, ImplementerOutput, MetaDecision, Patch, PatchOp, Pool, Result, Template, Trigger, Usage } from './schemas';
 import type { ToolCall } from './messages';
 import type { StateSummaryInput } from './summary';
 import type { EvaluateInput, EvaluateOutput } from './cto';
@@ -50,8 +50,8 @@ export interface CallModelInput {
   workflowId: string;
   task: string;
   agent: AgentSpec;
-  backboneId: string;
-  pool: Pool;
+  /** Only the assigned backbone travels with the call, not the whole pool. */
+  backbone: Backbone;
   seed: number;
   callKey: string;
   /** Outputs of upstream agents, by blob reference. */

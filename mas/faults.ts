@@ -1,5 +1,5 @@
 /** Chaos injection: `--fault SPEC` strings into typed faults, and the decision for one call. */
-import { FaultSchema, type Fault } from './schemas';
+import type { Fault } from './schemas';
 
 const TOOL_CRASH = /^tool:([A-Za-z0-9_-]+):crash@(\d+)$/;
 const MODEL_ERROR = /^model:([A-Za-z0-9_*-]+|\*):error@(\d+)$/;
@@ -18,11 +18,12 @@ export function parseFault(spec: string): Fault {
   throw new Error(`invalid --fault "${spec}": expected ${FAULT_SYNTAX} (K counts from 1)`);
 }
 
-/** Out-of-range numbers (crash@0, K past the safe integers) get the same clear sentence, not a raw ZodError dump. */
-function checked(spec: string, value: unknown): Fault {
-  const r = FaultSchema.safeParse(value);
-  if (!r.success) throw new Error(`invalid --fault "${spec}": expected ${FAULT_SYNTAX} (K counts from 1)`);
-  return r.data;
+/** Out-of-range numbers (crash@0, K past the safe integers) get the same clear sentence. */
+function checked(spec: string, value: Fault): Fault {
+  const n = value.kind === 'model_latency' ? value.ms : value.at;
+  const min = value.kind === 'model_latency' ? 0 : 1;
+  if (!Number.isSafeInteger(n) || n < min) throw new Error(`invalid --fault "${spec}": expected ${FAULT_SYNTAX} (K counts from 1)`);
+  return value;
 }
 
 /** Whether the n-th call (1-based) of this tool crashes. */

@@ -65,10 +65,18 @@ export function neededAgents(t: Template): Set<string> {
  * Everything that is wrong with a template, as sentences a model (or a person)
  * can act on. Empty means valid.
  */
+/** Upper bound on team size (schema and patches alike). */
+export const MAX_AGENTS = 12;
+/** Agent and backbone ids: they appear in prompts, file names and Mermaid diagrams. */
+export const ID_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+
 export function templateProblems(t: Template, knownTools: readonly string[] = KNOWN_TOOLS): string[] {
   const problems: string[] = [];
+  if (t.agents.length === 0) problems.push('the team has no agents');
+  if (t.agents.length > MAX_AGENTS) problems.push(`the team has ${t.agents.length} agents; at most ${MAX_AGENTS} are allowed`);
   const ids = new Set<string>();
   for (const a of t.agents) {
+    if (!ID_PATTERN.test(a.id)) problems.push(`agent id "${a.id}" is not valid: ids start with a letter and use letters, digits, "_" or "-" (at most 64)`);
     if (ids.has(a.id)) problems.push(`agent id "${a.id}" is used twice`);
     ids.add(a.id);
     for (const tool of a.tools) {

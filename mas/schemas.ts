@@ -4,12 +4,9 @@
  * a schema here, so validation and typing cannot drift apart.
  */
 import { z } from 'zod';
+import { ID_PATTERN, MAX_AGENTS } from './graph';
 
-const id = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'ids start with a letter and use letters, digits, "_" or "-"');
+const id = z.string().min(1).max(64).regex(ID_PATTERN, 'ids start with a letter and use letters, digits, "_" or "-"');
 
 // ---------------------------------------------------------------- R, P, T
 export const AgentSpecSchema = z.object({
@@ -39,7 +36,7 @@ export type FeedbackLoop = z.infer<typeof FeedbackLoopSchema>;
 
 export const TemplateSchema = z.object({
   name: z.string().min(1).default('team'),
-  agents: z.array(AgentSpecSchema).min(1).max(12),
+  agents: z.array(AgentSpecSchema).min(1).max(MAX_AGENTS),
   edges: z.array(EdgeSchema).default([]),
   loops: z.array(FeedbackLoopSchema).default([]),
   finalAgent: id,

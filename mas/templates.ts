@@ -2,7 +2,17 @@
  * Task kinds and the built-in templates: what the simulated Generator proposes
  * for each kind, and the fixed template of the `--no-generator` ablation.
  */
-import { TemplateSchema, type Template } from './schemas';
+import type { AgentSpec, Template } from './schemas';
+
+type AgentDraft = Omit<AgentSpec, 'tools' | 'maxTurns'> & Partial<Pick<AgentSpec, 'tools' | 'maxTurns'>>;
+
+/**
+ * The schema's defaults, filled by hand: workflow code imports these
+ * templates and stays free of zod (a unit test checks they parse unchanged).
+ */
+function template(t: Omit<Template, 'agents' | 'loops'> & { agents: AgentDraft[]; loops?: Template['loops'] }): Template {
+  return { ...t, loops: t.loops ?? [], agents: t.agents.map((a) => ({ tools: [], maxTurns: 4, ...a })) };
+}
 
 export type TaskKind = 'code' | 'math' | 'qa';
 
@@ -13,7 +23,7 @@ export function classifyTask(task: string): TaskKind {
   return 'qa';
 }
 
-const CODE: Template = TemplateSchema.parse({
+const CODE: Template = template({
   name: 'plan-code-review',
   agents: [
     { id: 'planner', role: 'Planner', instructions: 'Break the task into a short plan: the function signature, edge cases and the checks to run.', tools: [], expects: 'a numbered plan' },
@@ -27,7 +37,7 @@ const CODE: Template = TemplateSchema.parse({
   finalAgent: 'reviewer',
 });
 
-const MATH: Template = TemplateSchema.parse({
+const MATH: Template = template({
   name: 'analyse-solve-check',
   agents: [
     { id: 'analyst', role: 'Analyst', instructions: 'Restate the problem as precise quantities and the expression that answers it.', tools: [], expects: 'the expression to evaluate' },
@@ -41,7 +51,7 @@ const MATH: Template = TemplateSchema.parse({
   finalAgent: 'checker',
 });
 
-const QA: Template = TemplateSchema.parse({
+const QA: Template = template({
   name: 'research-answer',
   agents: [
     { id: 'researcher', role: 'Researcher', instructions: 'Search the document collection for facts relevant to the question and list them with their sources.', tools: ['search'], expects: 'relevant facts with sources', maxTurns: 3 },
@@ -54,7 +64,7 @@ const QA: Template = TemplateSchema.parse({
 export const TEMPLATES_BY_KIND: Record<TaskKind, Template> = { code: CODE, math: MATH, qa: QA };
 
 /** The `--no-generator` ablation: one fixed, task-agnostic team for every task. */
-export const DEFAULT_TEMPLATE: Template = TemplateSchema.parse({
+export const DEFAULT_TEMPLATE: Template = template({
   name: 'solve-review',
   agents: [
     { id: 'solver', role: 'Solver', instructions: 'Solve the task. Use the tools when they help, and show the result.', tools: ['python', 'calculator'], maxTurns: 4 },

@@ -97,7 +97,7 @@ function loadDist() {
     ...require('@temporalio/client'),
     ...require(path.join(DIST, 'workers', 'worker.js')),
     ...require(path.join(DIST, 'mas', 'schemas.js')),
-    ...require(path.join(DIST, 'mas', 'pool.js')),
+    ...require(path.join(DIST, 'mas', 'simulatorPool.js')),
     ...require(path.join(DIST, 'client', 'devServer.js')),
   };
 }

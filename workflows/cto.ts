@@ -19,8 +19,8 @@
 import { defineQuery, isCancellation, proxyActivities, setHandler, startChild, workflowInfo, ParentClosePolicy, WorkflowIdReusePolicy } from '@temporalio/workflow';
 import type { Mas2Activities, MetaResult } from '../mas/contract';
 import { NON_RETRYABLE_TYPES } from '../mas/contract';
-import { TaskOptionsSchema, type MetaRole, type Result, type TaskInput, type Trigger } from '../mas/schemas';
-import { CtoInputSchema, ROOT_ID, assignCredit, childId, ctoCallKey, type CtoRequest, type CtoNode, type CtoTree } from '../mas/cto';
+import type { MetaRole, Result, TaskInput, Trigger } from '../mas/schemas';
+import { ROOT_ID, assignCredit, childId, ctoCallKey, type CtoInput, type CtoNode, type CtoTree } from '../mas/cto';
 import type { RunState } from '../mas/runState';
 import { summariseState } from '../mas/summary';
 import { mas2Task } from './task';
@@ -89,10 +89,9 @@ function errorText(e: unknown): string {
   return err.cause?.message ?? err.message ?? String(e);
 }
 
-export async function ctoCollect(raw: CtoRequest): Promise<CtoTree> {
+/** `input` is parsed by the caller (CtoInputSchema in mas/ctoSchemas.ts): workflow code carries no zod. */
+export async function ctoCollect(input: CtoInput): Promise<CtoTree> {
   const info = workflowInfo();
-  // Defaults filled here too, so a caller may pass a partial input (zod is deterministic).
-  const input = CtoInputSchema.parse(raw);
   const { k, n, m, concurrency, maxDepth } = input.params;
   const slots = new Semaphore(concurrency);
   const nodes: Record<string, CtoNode> = {
@@ -101,7 +100,7 @@ export async function ctoCollect(raw: CtoRequest): Promise<CtoTree> {
   const progress: CtoProgress = { queryId: input.queryId, metaCalls: 0, runsStarted: 0, runsDone: 0, running: 0, leaves: 0, passed: 0, done: false };
   setHandler(ctoProgressQuery, () => progress);
 
-  const baseOptions = { ...TaskOptionsSchema.parse({}), ...input.options };
+  const baseOptions = input.options;
   const base = (): Omit<TaskInput, 'options'> => ({
     task: input.task,
     budgetUsd: input.budgetUsd,

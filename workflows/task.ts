@@ -5,6 +5,7 @@
  * resuming from s_t. Deterministic: imports only mas/ and the workflow API.
  */
 import {
+  ActivityCancellationType,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -41,12 +42,16 @@ const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInter
 const MODEL_ATTEMPTS = 5;
 const TOOL_ATTEMPTS = 3;
 
+// Cancelling a run waits until its running calls have actually stopped, so nothing runs on
+// unaccounted after the result says "cancelled".
 const models = proxyActivities<Mas2Activities>({
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '10 seconds',
   retry: { ...retry, nonRetryableErrorTypes: [...retry.nonRetryableErrorTypes], maximumAttempts: MODEL_ATTEMPTS },
 });
 const tools = proxyActivities<Mas2Activities>({
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   startToCloseTimeout: '3 minutes',
   heartbeatTimeout: '10 seconds',
   retry: { ...retry, nonRetryableErrorTypes: [...retry.nonRetryableErrorTypes], maximumAttempts: TOOL_ATTEMPTS },
@@ -267,8 +272,7 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
           workflowId: info.workflowId,
           task: input.task,
           agent,
-          backboneId,
-          pool,
+          backbone,
           seed: opts.seed,
           callKey,
           upstream,

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { CtoParamsSchema } from '../../mas/cto';
+import { CtoParamsSchema } from '../../mas/ctoSchemas';
 import { mas2Home } from '../../activities/home';
 import { LocalBlobStore } from '../../activities/blobStore';
 import { createWorker } from '../../workers/worker';

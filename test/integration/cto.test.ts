@@ -7,7 +7,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { CtoParamsSchema, type CtoNode, type CtoTree, type PreferenceLine } from '../../mas/cto';
+import type { CtoNode, CtoTree, PreferenceLine } from '../../mas/cto';
+import { CtoParamsSchema } from '../../mas/ctoSchemas';
 import type { Result } from '../../mas/schemas';
 import { LocalBlobStore } from '../../activities/blobStore';
 import { collectTrees, ctoInput, ctoWorkflowId, exportPreferences, parseTasksFile, sha256, startOrAttach, type CollectSettings } from '../../client/cto';

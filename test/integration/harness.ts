@@ -12,7 +12,7 @@ import type { z } from 'zod';
 import { createWorker } from '../../workers/worker';
 import type { Runtime } from '../../activities/runtime';
 import { PoolSchema, TaskInputSchema, type Pool, type Result, type TaskInput } from '../../mas/schemas';
-import { SIMULATOR_POOL } from '../../mas/pool';
+import { SIMULATOR_POOL } from '../../mas/simulatorPool';
 import { testServerAddress } from './server';
 
 export async function workflowBundle(): Promise<NonNullable<WorkerOptions['workflowBundle']>> {

@@ -8,7 +8,7 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import { AuditSchema, projectHistory, renderAudit, type HistoryEvent, type RunHistory } from '../../client/audit';
 import { TaskInputSchema, type Config, type Result, type Step, type TaskInput, type Template } from '../../mas/schemas';
-import { SIMULATOR_POOL } from '../../mas/pool';
+import { SIMULATOR_POOL } from '../../mas/simulatorPool';
 import { TEMPLATES_BY_KIND } from '../../mas/templates';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');

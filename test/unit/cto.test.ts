@@ -19,16 +19,17 @@ import {
   preferenceLines,
   preferencePairs,
   sampleOfCallKey,
-  CtoParamsSchema,
   type CtoNode,
   type CtoTree,
 } from '../../mas/cto';
+import { CtoParamsSchema } from '../../mas/ctoSchemas';
 import type { MetaRole, Template } from '../../mas/schemas';
 import { ImplementerOutputSchema, PatchSchema, TemplateSchema, ConfigSchema } from '../../mas/schemas';
 import type { ChatMessage } from '../../mas/messages';
 import { templateProblems } from '../../mas/graph';
 import { applyPatch } from '../../mas/patch';
-import { SIMULATOR_POOL, cheapestBackbone, strongestBackbone } from '../../mas/pool';
+import { cheapestBackbone, strongestBackbone } from '../../mas/pool';
+import { SIMULATOR_POOL } from '../../mas/simulatorPool';
 import { TEMPLATES_BY_KIND } from '../../mas/templates';
 import { SimulatorClient } from '../../activities/models/sim';
 import { evaluate, extractPython, lastNumber, normalizeAnswer, answerCandidates } from '../../activities/evaluate';

@@ -181,7 +181,7 @@ describe('applyPatch: errors', () => {
 
   test('a malformed template (bad id from add_agent)', () => {
     const msg = applyErr(base(), patch({ op: 'add_agent', agent: { id: '9lives', role: 'r', instructions: 'i', tools: [], maxTurns: 4 }, backbone: 'mid' }));
-    expect(msg).toMatch(/^the patched template is malformed: agents\.4\.id: /);
+    expect(msg).toMatch(/^the patched system is invalid: agent id "9lives" is not valid/);
   });
 
   test('a patch that changes nothing', () => {

@@ -1,0 +1,76 @@
+/**
+ * CTO inputs as zod schemas: a TASKS.jsonl line, the tree parameters and the
+ * collection input. Kept apart from the credit logic in cto.ts, which the
+ * workflow imports: workflow code stays free of zod (it is rebuilt for every
+ * workflow and costs milliseconds there).
+ */
+import { z } from 'zod';
+import { FaultSchema, PoolSchema, TaskOptionsSchema } from './schemas';
+
+// ---------------------------------------------------------------- input lines and workflow input
+export const EVALUATORS = ['exact', 'numeric', 'python-tests'] as const;
+export const EvaluatorNameSchema = z.enum(EVALUATORS);
+export type EvaluatorName = z.infer<typeof EvaluatorNameSchema>;
+
+/** One line of TASKS.jsonl. */
+export const CtoTaskLineSchema = z
+  .object({
+    id: z.union([z.string().min(1).max(200), z.number().int()]).transform((v) => String(v)),
+    task: z.string().trim().min(1, 'the task is empty'),
+    expected: z.union([z.string(), z.number()]).transform((v) => String(v)).optional(),
+    /** Python code (asserts) appended to the answer's code; a list is joined with newlines. */
+    tests: z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v.join('\n') : v)).optional(),
+    evaluator: EvaluatorNameSchema,
+    /** numeric: |answer − expected| ≤ max(tolerance, 1e-9 · |expected|); default 1e-6. */
+    tolerance: z.number().min(0).optional(),
+  })
+  .superRefine((line, ctx) => {
+    if ((line.evaluator === 'exact' || line.evaluator === 'numeric') && line.expected === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['expected'], message: `the "${line.evaluator}" evaluator needs "expected"` });
+    }
+    if (line.evaluator === 'numeric' && line.expected !== undefined && !Number.isFinite(Number(line.expected.replace(/,/g, '')))) {
+      ctx.addIssue({ code: 'custom', path: ['expected'], message: `"expected" must be a number for the numeric evaluator (got "${line.expected}")` });
+    }
+    if (line.evaluator === 'python-tests' && !line.tests?.trim()) {
+      ctx.addIssue({ code: 'custom', path: ['tests'], message: 'the "python-tests" evaluator needs "tests" (Python asserts)' });
+    }
+  });
+export type CtoTaskLine = z.infer<typeof CtoTaskLineSchema>;
+
+export const CtoParamsSchema = z.object({
+  /** Generator samples per query. */
+  k: z.number().int().min(1).max(16).default(3),
+  /** Implementer samples per template. */
+  n: z.number().int().min(1).max(16).default(3),
+  /** Rectifier samples per trigger. */
+  m: z.number().int().min(1).max(16).default(2),
+  /** Max child runs in flight for one query. */
+  concurrency: z.number().int().min(1).max(256).default(8),
+  /** Rectifier levels that branch; deeper triggers are rectified inside the run by the normal Rectifier. */
+  maxDepth: z.number().int().min(0).max(5).default(2),
+  /** Floor of C_norm (so R ≤ 1 / minCostNorm). */
+  minCostNorm: z.number().gt(0).max(1).default(0.1),
+});
+export type CtoParams = z.infer<typeof CtoParamsSchema>;
+
+export const CtoInputSchema = z.object({
+  queryId: z.string().min(1),
+  task: z.string().trim().min(1),
+  evaluator: EvaluatorNameSchema,
+  expected: z.string().optional(),
+  tests: z.string().optional(),
+  tolerance: z.number().min(0).optional(),
+  /** Budget of each trajectory's runs (each child mas2Task). */
+  budgetUsd: z.number().gt(0).default(1),
+  pool: PoolSchema,
+  params: CtoParamsSchema.default(CtoParamsSchema.parse({})),
+  /** Options handed to every child run (seed, θ_C, rectification cap ...); template/assignment/branching are set by CTO. */
+  options: TaskOptionsSchema.default(TaskOptionsSchema.parse({})),
+  /** Chaos injection for every child run (e.g. a python crash, to get Rectifier branches). */
+  faults: z.array(FaultSchema).default([]),
+});
+export type CtoInput = z.infer<typeof CtoInputSchema>;
+/** What a caller may pass (defaults not yet filled). */
+export type CtoRequest = z.input<typeof CtoInputSchema>;
+
+// ---------------------------------------------------------------- evaluation (the evaluate activity's contract)
