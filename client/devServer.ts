@@ -97,7 +97,20 @@ export function startDevArgs(opts: DevServerOptions): string[] {
     '--log-level', 'error',
   ];
   for (const [key, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${key}=${type}`);
+  args.push(...sqlitePragmaArgs());
   return args;
+}
+
+/**
+ * WAL with synchronous=NORMAL: a committed transaction survives a crash of the
+ * server process (what the chaos tests do) but may be lost on power failure or
+ * an OS crash. It saves an fsync per workflow task (measured: parallelRatio
+ * 1.06 → 1.045). MAS2_SQLITE_SYNC=full restores fsync on every commit.
+ */
+export function sqlitePragmaArgs(env: NodeJS.ProcessEnv = process.env): string[] {
+  const sync = (env.MAS2_SQLITE_SYNC || 'normal').toLowerCase();
+  if (!['normal', 'full', 'extra'].includes(sync)) throw new Error(`MAS2_SQLITE_SYNC must be normal, full or extra (got "${sync}")`);
+  return ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', `synchronous=${sync}`];
 }
 
 const sleep = (ms: number) => new Promise<void>((res) => setTimeout(res, ms));

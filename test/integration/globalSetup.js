@@ -122,6 +122,8 @@ async function startServer({ bin, port, uiPort, dbFile, logFile }) {
     '--log-level', 'error',
   ];
   for (const [k, t] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${k}=${t}`);
+  // Same SQLite settings as the embedded server (client/devServer.ts sqlitePragmaArgs).
+  args.push('--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
   const logFd = fs.openSync(logFile, 'a');
   const child = spawn(bin, args, { detached: false, stdio: ['ignore', logFd, logFd] });
   fs.closeSync(logFd);
