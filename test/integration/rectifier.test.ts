@@ -117,6 +117,21 @@ test('at 60% of an unconstrained run’s cost the run rectifies for budget or st
   }
 });
 
+test('cost above θ_C fires the budget trigger once and moves unfinished agents to the cheapest backbone', async () => {
+  const free = await runToEnd(client, worker.taskQueue, taskInput(IS_PRIME));
+  // θ_C at 10% of a budget four times the run's cost: crossed early, never near the hard limit.
+  const r = await runToEnd(client, worker.taskQueue, taskInput(IS_PRIME, { budgetUsd: free.cost.usd * 4, options: { thetaFraction: 0.1 } }));
+  expect(r.status).toBe('completed');
+  const budget = r.rectifications.filter((x) => x.trigger.kind === 'budget');
+  expect(budget).toHaveLength(1);
+  expect(budget[0].trigger.detail).toMatch(/above θ_C = 10%/);
+  expect(budget[0].patch.length).toBeGreaterThan(0);
+  expect(budget[0].patch.every((op) => op.op === 'set_backbone' && op.backbone === 'sim-small')).toBe(true);
+  // Finished agents keep their outputs; only unfinished ones moved.
+  for (const op of budget[0].patch) expect(budget[0].kept).not.toContain((op as { agent: string }).agent);
+  expect(r.cost.usd).toBeLessThan(free.cost.usd);
+});
+
 test('a projected overrun fires before the overrun and moves unfinished agents to cheaper backbones', async () => {
   const template = TEMPLATES_BY_KIND.code;
   const allLarge = Object.fromEntries(template.agents.map((a) => [a.id, 'sim-large']));
