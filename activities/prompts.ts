@@ -7,6 +7,7 @@
 import type { ChatMessage } from '../mas/messages';
 import type { AgentSpec, Config, Pool, Template, Trigger } from '../mas/schemas';
 import { KNOWN_TOOLS } from '../mas/tools';
+import type { StateSummaryInput } from '../mas/summary';
 
 const TOOL_NOTES: Record<string, string> = {
   python: 'runs Python 3 code in a sandbox (no network, no secrets) and returns stdout/stderr',
@@ -56,15 +57,8 @@ export function implementerMessages(task: string, template: Template, pool: Pool
   ];
 }
 
-export interface StateSummary {
-  costUsd: number;
-  budgetUsd: number;
-  finished: { agent: string; preview: string }[];
-  failedSteps: { agent: string; kind: string; error: string }[];
-  previousPatches: string[];
-}
 
-export function rectifierMessages(task: string, config: Config, state: StateSummary, trigger: Trigger, pool: Pool): ChatMessage[] {
+export function rectifierMessages(task: string, config: Config, state: StateSummaryInput, trigger: Trigger, pool: Pool): ChatMessage[] {
   return [
     {
       role: 'system',
