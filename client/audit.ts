@@ -487,6 +487,22 @@ function versionEntry(prev: Config | null, next: Config, origin: ConfigVersion['
   return { version: next.version, origin, label, config: next, changed, addedEdges, diff: prev ? describeDiff(prev, next) : [] };
 }
 
+/** The fields a meta-agent decision contributes when its activity completed. */
+function decidedByActivity(r: MetaResult<unknown>) {
+  return {
+    source: r.decision?.source ?? 'model',
+    fromMetaAgent: metaFromModel(r.decision?.source),
+    evidence: 'activity' as const,
+    backbone: r.backbone,
+    rationale: r.decision?.rationale ?? '',
+    costUsd: r.decision?.costUsd ?? 0,
+  };
+}
+
+function spanMs(a: { scheduledAt?: number; closedAt?: number }): number | undefined {
+  return a.closedAt !== undefined && a.scheduledAt !== undefined ? a.closedAt - a.scheduledAt : undefined;
+}
+
 /**
  * Folds the histories of a continue-as-new chain (oldest run first) into the
  * audit document. Pure: no I/O, deterministic for the same events.
@@ -529,19 +545,11 @@ export function projectHistory(runs: RunHistory[], opts: ProjectOptions = {}): A
   if (genAct) {
     generator.attempts = genAct.attempt;
     generator.backbone = metaBackboneId('generator');
-    generator.durationMs = genAct.closedAt !== undefined && genAct.scheduledAt !== undefined ? genAct.closedAt - genAct.scheduledAt : undefined;
+    generator.durationMs = spanMs(genAct);
   }
   if (genAct?.outcome === 'completed') {
     const r = genAct.result as MetaResult<Template>;
-    Object.assign(generator, {
-      source: r.decision?.source ?? 'model',
-      fromMetaAgent: metaFromModel(r.decision?.source),
-      evidence: 'activity',
-      backbone: r.backbone,
-      rationale: r.decision?.rationale ?? '',
-      costUsd: r.decision?.costUsd ?? 0,
-      template: parseTemplate(r.value),
-    });
+    Object.assign(generator, decidedByActivity(r), { template: parseTemplate(r.value) });
   } else if (genAct && !genAct.outcome) {
     generator.source = 'pending';
   } else {
@@ -566,21 +574,13 @@ export function projectHistory(runs: RunHistory[], opts: ProjectOptions = {}): A
   if (implAct) {
     implementer.attempts = implAct.attempt;
     implementer.backbone = metaBackboneId('implementer');
-    implementer.durationMs = implAct.closedAt !== undefined && implAct.scheduledAt !== undefined ? implAct.closedAt - implAct.scheduledAt : undefined;
+    implementer.durationMs = spanMs(implAct);
   }
   const allDefault = (t: Template | null): Assignment => Object.fromEntries((t?.agents ?? []).map((a) => [a.id, pool?.default ?? '?']));
   if (implAct?.outcome === 'completed') {
     const r = implAct.result as MetaResult<{ assignment: Assignment; output: { assignment: { agent: string; reason?: string }[] } | null }>;
     reasons = Object.fromEntries((r.value?.output?.assignment ?? []).filter((x) => x.reason).map((x) => [x.agent, x.reason!]));
-    Object.assign(implementer, {
-      source: r.decision?.source ?? 'model',
-      fromMetaAgent: metaFromModel(r.decision?.source),
-      evidence: 'activity',
-      backbone: r.backbone,
-      rationale: r.decision?.rationale ?? '',
-      costUsd: r.decision?.costUsd ?? 0,
-      assignment: parseAssignment(r.value?.assignment),
-    });
+    Object.assign(implementer, decidedByActivity(r), { assignment: parseAssignment(r.value?.assignment) });
   } else if (implAct && !implAct.outcome) {
     implementer.source = 'pending';
   } else if (generator.template) {
