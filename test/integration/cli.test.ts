@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import type { Result } from '../../mas/schemas';
 import { tempHome } from './harness';
 import { testServerAddress } from './server';
+import { stopDevServer } from '../../client/devServer';
+import { closedPort } from '../helpers/fakeOpenAI';
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'mas2.js');
 const home = tempHome('mas2-cli-');
@@ -84,4 +86,33 @@ test('an invalid pool file is named with the field that is wrong', () => {
   expect(r.stderr.trim().split('\n').filter((l) => l.includes('error'))).toHaveLength(1);
   fs.writeFileSync(file, '{not json');
   expect(mas2(['run', 'x', '--pool', file]).stderr).toMatch(/is not valid JSON/);
+});
+
+test('without TEMPORAL_ADDRESS, mas2 run starts the embedded dev server itself and the next run reuses it', async () => {
+  const embeddedHome = tempHome('mas2-embedded-');
+  const port = await closedPort();
+  const env = { TEMPORAL_ADDRESS: '', MAS2_HOME: embeddedHome, MAS2_SERVER_PORT: String(port) };
+  const run = (task: string) => {
+    const r = spawnSync(process.execPath, [BIN, 'run', task, '--json'], {
+      encoding: 'utf8',
+      timeout: 150_000,
+      env: { ...process.env, OPENAI_API_KEY: '', MAS2_TASK_QUEUE: `${queue}-embedded`, ...env },
+    });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  try {
+    const first = run('Compute 17 * 23 + 4');
+    expect(first.stderr).toMatch(/starting Temporal dev server/);
+    expect(first.code).toBe(0);
+    expect((JSON.parse(first.stdout) as Result).status).toBe('completed');
+    expect(fs.existsSync(path.join(embeddedHome, 'temporal.sqlite'))).toBe(true);
+
+    const second = run('Write a Python function fib(n) and check it on the first 10 values');
+    expect(second.stderr).toMatch(/already running/);
+    expect(second.stderr).not.toMatch(/starting Temporal dev server/);
+    expect(second.code).toBe(0);
+    expect((JSON.parse(second.stdout) as Result).status).toBe('completed');
+  } finally {
+    await stopDevServer(embeddedHome);
+  }
 });
