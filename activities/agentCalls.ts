@@ -107,7 +107,15 @@ export async function runTool(rt: Runtime, input: RunToolInput): Promise<RunTool
       );
     } catch (e) {
       if (isToolCrashError(e)) {
-        throw ApplicationFailure.create({ message: `tool ${name} crashed: ${(e as Error).message}`, type: FAILURE_TYPES.toolCrash, nonRetryable: true, details: [{ tool: name }] });
+        // A crash that trying again can fix (an HTTP search service's 429/5xx) is retried by
+        // Temporal; only after the retries, or for any other crash, does it fire the Rectifier.
+        const retryable = (e as { retryable?: boolean }).retryable === true;
+        throw ApplicationFailure.create({
+          message: `tool ${name} crashed: ${(e as Error).message}`,
+          type: retryable ? 'ToolTransient' : FAILURE_TYPES.toolCrash,
+          nonRetryable: !retryable,
+          details: [{ tool: name }],
+        });
       }
       throw e;
     }

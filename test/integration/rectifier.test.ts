@@ -2,6 +2,8 @@
  * The Rectifier against the real dev server: every trigger kind, resume from
  * s_t, the budget guard, the raiseBudget update, ablations and cancellation.
  */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import type { Result, Step } from '../../mas/schemas';
 import { TemplateSchema } from '../../mas/schemas';
@@ -51,6 +53,37 @@ test('a crashed tool fires the failure trigger; the patched team resumes from s_
   const keys = completedStepKeys(r);
   expect(new Set(keys).size).toBe(keys.length);
   expect(r.answer).toContain('[2, 3, 5, 7, 11, 13, 17, 19, 23, 29]');
+});
+
+test('a tool crash that retrying can fix (search service 503) is retried by Temporal, not rectified', async () => {
+  let requests = 0;
+  const server = http.createServer((req, res) => {
+    requests++;
+    req.resume();
+    if (requests <= 2) {
+      res.writeHead(503).end('busy');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ results: [{ id: 'titan', title: 'Titan', snippet: 'Titan is the largest moon of Saturn.', score: 1 }] }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const previous = process.env.MAS2_SEARCH_URL;
+  process.env.MAS2_SEARCH_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/search`;
+  try {
+    const r = await runToEnd(client, worker.taskQueue, taskInput('Name the largest moon of Saturn'));
+    expect(r.status).toBe('completed');
+    const search = r.steps.filter((st) => st.kind === 'tool' && st.name === 'search');
+    expect(search).toHaveLength(1);
+    expect(search[0]).toMatchObject({ status: 'completed', attempts: 3 });
+    expect(r.rectifications).toHaveLength(0);
+    expect(r.outputs.researcher.text).toContain('Titan is the largest moon of Saturn.');
+    expect(requests).toBe(3);
+  } finally {
+    if (previous === undefined) delete process.env.MAS2_SEARCH_URL;
+    else process.env.MAS2_SEARCH_URL = previous;
+    server.close();
+  }
 });
 
 test('with --no-rectifier the same fault fails the run and names the trigger', async () => {
