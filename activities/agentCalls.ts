@@ -4,6 +4,7 @@
  * what returns to history is references plus the little the workflow decides on.
  */
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promises as fs } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CallModelInput, CallModelOutput, RunToolInput, RunToolOutput } from '../mas/contract';
@@ -16,16 +17,6 @@ import { activityInfo, appendLedger, clientFor, toFailure, withHeartbeat, type R
 import { runDir } from './home';
 import { executeTool, toolDefinitions } from './tools/registry';
 import { isToolCrashError } from './tools/errors';
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(signal.reason ?? new Error('cancelled'));
-    });
-  });
-}
 
 export async function callModel(rt: Runtime, input: CallModelInput): Promise<CallModelOutput> {
   const started = Date.now();
@@ -43,7 +34,7 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
     ...history,
   ];
   const promptChars = messages.reduce((n, m) => n + (m.content?.length ?? 0), 0);
-  if (input.extraLatencyMs) await withHeartbeat(sleep(input.extraLatencyMs, info.signal), info.heartbeat);
+  if (input.extraLatencyMs) await withHeartbeat(sleep(input.extraLatencyMs, undefined, { signal: info.signal }), info.heartbeat);
   let response;
   try {
     response = await withHeartbeat(

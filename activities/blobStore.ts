@@ -46,10 +46,6 @@ export class LocalBlobStore implements BlobStore {
       throw new Error(`blob ${ref} is missing from ${this.dir} (workers on other machines need a shared blob store): ${(e as Error).message}`);
     }
   }
-
-  async putJson(value: unknown): Promise<string> {
-    return this.put(JSON.stringify(value));
-  }
 }
 
 export async function getJson<T>(store: BlobStore, ref: string): Promise<T> {

@@ -4,9 +4,7 @@
  * the model's own rules, and falls back to rules when the model cannot help.
  */
 import { z } from 'zod';
-import { ApplicationFailure } from '@temporalio/common';
 import type { GenerateInput, ImplementInput, MetaResult, RectifyInput, RectifyValue } from '../mas/contract';
-import { FAILURE_TYPES } from '../mas/contract';
 import {
   ImplementerOutputSchema,
   PatchSchema,
@@ -189,8 +187,4 @@ export async function rectify(rt: Runtime, input: RectifyInput): Promise<MetaRes
   if (!asked.value) return fallback(`Rectifier output unusable (${asked.error})`, asked, promptRef);
   if (input.previousPatches.some((p) => samePatch(p, asked.value!.ops))) return fallback('the Rectifier proposed a patch that was already applied', asked, promptRef);
   return result('rectifier', backbone, { patch: asked.value, source: asked.repaired ? 'repair' : 'rectifier' }, asked, asked.repaired ? 'repair' : 'model', asked.value, asked.value.rationale, promptRef, started);
-}
-
-export function configFailure(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ message, type: FAILURE_TYPES.config, nonRetryable: true });
 }

@@ -56,34 +56,29 @@ function ms(e: Event): number {
 export function stepProfile(events: Event[]): { steps: number; activityDispatch: number; activityRun: number; wftDispatch: number; wftRun: number; wfts: number } {
   const byId = new Map<string, Event>();
   for (const e of events) byId.set(String(e.eventId), e);
-  let steps = 0;
-  let activityDispatch = 0;
-  let activityRun = 0;
-  for (const e of events) {
-    const a = e.activityTaskCompletedEventAttributes;
-    if (!a) continue;
-    const sched = byId.get(String(a.scheduledEventId));
-    const start = byId.get(String(a.startedEventId));
-    if (!sched || !start) continue;
-    steps++;
-    activityDispatch += ms(start) - ms(sched);
-    activityRun += ms(e) - ms(start);
-  }
-  let wfts = 0;
-  let wftDispatch = 0;
-  let wftRun = 0;
-  for (const e of events) {
-    const c = e.workflowTaskCompletedEventAttributes;
-    if (!c) continue;
-    const sched = byId.get(String(c.scheduledEventId));
-    const start = byId.get(String(c.startedEventId));
-    if (!sched || !start) continue;
-    wfts++;
-    wftDispatch += ms(start) - ms(sched);
-    wftRun += ms(e) - ms(start);
-  }
+  /** Count, dispatch (scheduled → started) and run (started → closed) summed over one kind of closing event. */
+  const phases = (closing: (e: Event) => { scheduledEventId?: unknown; startedEventId?: unknown } | null | undefined) => {
+    let n = 0;
+    let dispatch = 0;
+    let run = 0;
+    for (const e of events) {
+      const c = closing(e);
+      if (!c) continue;
+      const sched = byId.get(String(c.scheduledEventId));
+      const start = byId.get(String(c.startedEventId));
+      if (!sched || !start) continue;
+      n++;
+      dispatch += ms(start) - ms(sched);
+      run += ms(e) - ms(start);
+    }
+    return { n, dispatch, run };
+  };
+  const act = phases((e) => e.activityTaskCompletedEventAttributes);
+  const wft = phases((e) => e.workflowTaskCompletedEventAttributes);
+  const steps = act.n;
+  const wfts = wft.n;
   const per = (x: number, n: number) => (n ? Math.round((x / n) * 100) / 100 : 0);
-  return { steps, activityDispatch: per(activityDispatch, steps), activityRun: per(activityRun, steps), wftDispatch: per(wftDispatch, wfts), wftRun: per(wftRun, wfts), wfts };
+  return { steps, activityDispatch: per(act.dispatch, steps), activityRun: per(act.run, steps), wftDispatch: per(wft.dispatch, wfts), wftRun: per(wft.run, wfts), wfts };
 }
 
 /**

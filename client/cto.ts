@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { z } from 'zod';
 import { preferenceLines, type CtoInput, type CtoParams, type CtoTaskLine, type CtoTree, type PreferenceLine } from '../mas/cto';
@@ -19,6 +19,7 @@ import type { BlobStore } from '../activities/blobStore';
 import { ctoCollect, ctoProgressQuery, type CtoProgress } from '../workflows/cto';
 import { TASK_QUEUE } from '../workers/worker';
 import { UserError } from './errors';
+import { startOrAttach } from './runs';
 
 // ---------------------------------------------------------------- TASKS.jsonl
 function issues(err: z.ZodError): string {
@@ -103,29 +104,19 @@ export interface QueryRun {
   error?: string;
 }
 
-/** Starts the query's workflow, or re-attaches when one with that id is running or completed. */
-export async function startOrAttach(client: Client, input: CtoInput, workflowId: string, taskQueue = TASK_QUEUE): Promise<{ handle: WorkflowHandle<typeof ctoCollect>; attached: boolean }> {
-  const existing = client.workflow.getHandle<typeof ctoCollect>(workflowId);
-  const status = await existing.describe().then(
-    (d) => d.status.name,
-    () => null,
-  );
-  if (status === 'RUNNING' || status === 'COMPLETED') return { handle: existing, attached: true };
-  try {
-    // A closed but unfinished collection (terminated, failed) starts again; its completed children are reused.
-    const handle = await client.workflow.start(ctoCollect, {
-      taskQueue,
-      workflowId,
-      args: [input],
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-      memo: { task: input.task.slice(0, 500), cto: input.queryId },
-    });
-    return { handle, attached: false };
-  } catch (e) {
-    if ((e as Error).name === 'WorkflowExecutionAlreadyStartedError') return { handle: existing, attached: true };
-    throw e;
-  }
+/**
+ * Starts the query's workflow, or re-attaches when one with that id is running or completed.
+ * A closed but unfinished collection (terminated, failed) starts again; its completed children are reused.
+ */
+export function startQuery(client: Client, input: CtoInput, workflowId: string, taskQueue = TASK_QUEUE): Promise<{ handle: WorkflowHandle<typeof ctoCollect>; attached: boolean }> {
+  return startOrAttach(client, ctoCollect, {
+    workflowId,
+    taskQueue,
+    args: [input],
+    memo: { task: input.task.slice(0, 500), cto: input.queryId },
+    attachTo: (status) => status === 'RUNNING' || status === 'COMPLETED',
+    reusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+  });
 }
 
 export interface CollectOptions {
@@ -172,7 +163,7 @@ export async function collectTrees(o: CollectOptions): Promise<QueryRun[]> {
       const i = next++;
       const q = results[i];
       try {
-        const { handle, attached } = await startOrAttach(o.client, ctoInput(o.tasks[i], o.settings), q.workflowId, o.taskQueue);
+        const { handle, attached } = await startQuery(o.client, ctoInput(o.tasks[i], o.settings), q.workflowId, o.taskQueue);
         q.attached = attached;
         o.onStart?.(q);
         live.set(q.workflowId, { handle });

@@ -1,6 +1,7 @@
 /** Starting, following and steering runs through the Temporal client. */
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle, WorkflowStartOptions } from '@temporalio/client';
+import type { Workflow } from '@temporalio/common';
 import { TaskInputSchema, type Result, type TaskInput } from '../mas/schemas';
 import { mas2Task, stateQuery, rectifySignal, raiseBudgetUpdate } from '../workflows';
 import { TASK_QUEUE } from '../workers/worker';
@@ -8,29 +9,56 @@ import { UserError } from './errors';
 
 export const WORKFLOW_TYPE = 'mas2Task';
 
-export async function startRun(client: Client, input: TaskInput, workflowId: string, taskQueue = TASK_QUEUE): Promise<{ handle: WorkflowHandle<typeof mas2Task>; attached: boolean }> {
-  const parsed = TaskInputSchema.parse(input);
-  const existing = client.workflow.getHandle<typeof mas2Task>(workflowId);
-  // `--id` is idempotent: a run with that id, running or finished, is re-attached instead of started again.
-  const known = await existing.describe().then(
-    () => true,
-    () => false,
+/**
+ * Starts a workflow, or re-attaches to an existing one with that id when
+ * `attachTo(status)` says so; a start racing another caller's start attaches too.
+ */
+export async function startOrAttach<T extends Workflow>(
+  client: Client,
+  workflow: T,
+  opts: {
+    workflowId: string;
+    taskQueue: string;
+    args: Parameters<T>;
+    memo: Record<string, unknown>;
+    attachTo: (status: string) => boolean;
+    reusePolicy: WorkflowIdReusePolicy;
+  },
+): Promise<{ handle: WorkflowHandle<T>; attached: boolean }> {
+  const existing = client.workflow.getHandle<T>(opts.workflowId);
+  const status = await existing.describe().then(
+    (d) => d.status.name as string,
+    () => null,
   );
-  if (known) return { handle: existing, attached: true };
+  if (status !== null && opts.attachTo(status)) return { handle: existing, attached: true };
   try {
-    const handle = await client.workflow.start(mas2Task, {
-      taskQueue,
-      workflowId,
-      args: [parsed],
+    const handle = await client.workflow.start(workflow, {
+      taskQueue: opts.taskQueue,
+      workflowId: opts.workflowId,
+      args: opts.args,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      memo: { task: parsed.task.slice(0, 500), budgetUsd: parsed.budgetUsd },
-    });
+      workflowIdReusePolicy: opts.reusePolicy,
+      memo: opts.memo,
+      // The SDK types `args` by a conditional on Parameters<T>, which TS cannot resolve for a generic T.
+    } as unknown as WorkflowStartOptions<T>);
     return { handle, attached: false };
   } catch (e) {
     if ((e as Error).name === 'WorkflowExecutionAlreadyStartedError') return { handle: existing, attached: true };
     throw e;
   }
+}
+
+/** `--id` is idempotent: a run with that id, running or finished, is re-attached instead of started again. */
+export async function startRun(client: Client, input: TaskInput, workflowId: string, taskQueue = TASK_QUEUE): Promise<{ handle: WorkflowHandle<typeof mas2Task>; attached: boolean }> {
+  const parsed = TaskInputSchema.parse(input);
+  return startOrAttach(client, mas2Task, {
+    workflowId,
+    taskQueue,
+    args: [parsed],
+    memo: { task: parsed.task.slice(0, 500), budgetUsd: parsed.budgetUsd },
+    attachTo: () => true,
+    reusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+  });
 }
 
 /** The result document: the stored result of a closed run, or the live state of a running one. */

@@ -28,7 +28,7 @@
  */
 import type { MetaDecision, MetaRole, RunStatus, Trigger } from './schemas';
 import type { ChatMessage } from './messages';
-import type { CtoInput, CtoParams, EvaluatorName } from './ctoSchemas';
+import type { CtoParams, EvaluatorName } from './ctoSchemas';
 
 export type { CtoInput, CtoParams, CtoRequest, CtoTaskLine, EvaluatorName } from './ctoSchemas';
 

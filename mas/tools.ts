@@ -1,7 +1,3 @@
 /** Names of the tools in the registry; the template validator and the registry both use this list. */
 export const KNOWN_TOOLS = ['python', 'javascript', 'calculator', 'search', 'workspace'] as const;
 export type KnownTool = (typeof KNOWN_TOOLS)[number];
-
-export function isKnownToolName(name: string): name is KnownTool {
-  return (KNOWN_TOOLS as readonly string[]).includes(name);
-}

@@ -439,8 +439,9 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
     running.add(id);
     runAgent(id)
       .catch((e) => {
+        // Cancellation reaches the main loop through its own await; anything else is a bug
+        // and must fail the workflow task (Temporal retries it once the code is fixed).
         if (!isCancellation(e)) throw e;
-        s.pendingTrigger = null;
       })
       .finally(() => {
         running.delete(id);
@@ -449,7 +450,6 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
   };
 
   const canContinueAsNew = () =>
-    info.continueAsNewSuggested ||
     workflowInfo().continueAsNewSuggested ||
     (opts.continueAsNewAfterSteps !== undefined && s.steps.length - s.stepsAtRunStart >= opts.continueAsNewAfterSteps);
 

@@ -4,6 +4,7 @@
  * and plays agents that request tools and then finish. It is a test and demo
  * harness, not a model: its "reasoning" is a lookup on the task kind.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChatMessage, ModelResponse, SimContext, ToolCall } from '../../mas/messages';
 import type { Config, Patch, PatchOp, Pool, Template, Trigger } from '../../mas/schemas';
 import { seededRandom } from '../../mas/hash';
@@ -16,17 +17,6 @@ import { templateProblems } from '../../mas/graph';
 import { TemplateSchema } from '../../mas/schemas';
 import { ModelError, type ModelClient, type ModelRequest } from './types';
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason ?? new Error('aborted'));
-    });
-  });
-}
-
 export class SimulatorClient implements ModelClient {
   async complete(req: ModelRequest): Promise<ModelResponse> {
     const ctx = req.sim;
@@ -36,7 +26,7 @@ export class SimulatorClient implements ModelClient {
     // answer itself depends only on the call, so a call retried after a crash answers the same.
     const failureDraw = seededRandom(`${ctx.seed}|${req.backbone.id}|${ctx.callKey}|failure`)();
     const rng = seededRandom(`${ctx.seed}|${req.backbone.id}|${ctx.callKey.replace(/#\d+$/, '')}`);
-    await sleep(knobs.latencyMs, req.signal);
+    if (knobs.latencyMs > 0) await sleep(knobs.latencyMs, undefined, { signal: req.signal });
     if (failureDraw < knobs.failureRate) throw new ModelError(`simulated 503 from ${req.backbone.id}`, 'server', true, 503);
     const quality = knobs.quality;
     let content: string | null;

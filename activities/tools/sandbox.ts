@@ -178,11 +178,6 @@ export function detectSandbox(): Promise<SandboxCapabilities> {
   return detection;
 }
 
-/** Forget the cached detection (tests). */
-export function resetSandboxDetection(): void {
-  detection = undefined;
-}
-
 async function probe(): Promise<SandboxCapabilities> {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const python = process.env.MAS2_SANDBOX_PYTHON || '/usr/bin/python3';

@@ -8,7 +8,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import MiniSearch from 'minisearch';
 import { z } from 'zod';
-import type { ToolResult } from '../../mas/messages';
 import { ToolCrashError } from './errors';
 import type { Tool, ToolContext } from './types';
 

@@ -3,27 +3,16 @@
  * rectify signal, a cancellation and continue-as-new, each audited from its
  * Temporal history and checked against the workflow's own result document.
  */
-import type { Client } from '@temporalio/client';
 import { AuditSchema, fetchAudit, renderAudit, type Audit } from '../../client/audit';
 import type { Result } from '../../mas/schemas';
-import { runToEnd, startTestWorker, taskInput, tempHome, testClient, uniqueQueue, type TestWorker } from './harness';
+import { runToEnd, taskInput, useTestWorker } from './harness';
 
-let client: Client;
-let worker: TestWorker;
+const env = useTestWorker('audit');
+
 let n = 0;
 
 const TASK = 'Write a Python function is_prime(n) and test it';
 const newId = (name: string) => `audit-${name}-${Date.now().toString(36)}-${n++}`;
-
-beforeAll(async () => {
-  client = await testClient();
-  worker = await startTestWorker({ taskQueue: uniqueQueue('audit'), home: tempHome() });
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-});
 
 const sequence = (steps: { agent: string; kind: string; status: string }[]) => steps.map((s) => `${s.agent}/${s.kind}/${s.status}`);
 
@@ -38,9 +27,9 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 }
 
 test('a run with a tool crash: the rectification, its diff and every step, in md, json and mermaid', async () => {
-  const result = await runToEnd(client, worker.taskQueue, taskInput(TASK, { faults: [{ kind: 'tool_crash', tool: 'python', at: 1 }] }), newId('fault'));
+  const result = await runToEnd(env.client, env.worker.taskQueue, taskInput(TASK, { faults: [{ kind: 'tool_crash', tool: 'python', at: 1 }] }), newId('fault'));
   expect(result.rectifications.length).toBeGreaterThanOrEqual(1);
-  const audit = await fetchAudit(client, result.workflowId);
+  const audit = await fetchAudit(env.client, result.workflowId);
 
   // json: the audit document
   const json = JSON.parse(renderAudit(audit, 'json')) as Audit;
@@ -91,8 +80,8 @@ test('a run with a tool crash: the rectification, its diff and every step, in md
 
 test('an external rectify signal shows as a signal and as an external trigger', async () => {
   const workflowId = newId('signal');
-  const handle = await client.workflow.start('mas2Task', {
-    taskQueue: worker.taskQueue,
+  const handle = await env.client.workflow.start('mas2Task', {
+    taskQueue: env.worker.taskQueue,
     workflowId,
     args: [taskInput(TASK, { faults: [{ kind: 'model_latency', backbone: '*', ms: 1500 }] })],
   });
@@ -106,7 +95,7 @@ test('an external rectify signal shows as a signal and as an external trigger', 
   const result = (await handle.result()) as Result;
   expect(result.rectifications.some((r) => r.trigger.kind === 'external')).toBe(true);
 
-  const audit = await fetchAudit(client, workflowId);
+  const audit = await fetchAudit(env.client, workflowId);
   expect(audit.signals).toEqual([expect.objectContaining({ name: 'rectify', reason })]);
   const ext = audit.rectifications.find((r) => r.trigger.kind === 'external');
   expect(ext).toBeDefined();
@@ -119,8 +108,8 @@ test('an external rectify signal shows as a signal and as an external trigger', 
 
 test('a cancelled run: the cancel request, the cancelled status and the steps it got through', async () => {
   const workflowId = newId('cancel');
-  const handle = await client.workflow.start('mas2Task', {
-    taskQueue: worker.taskQueue,
+  const handle = await env.client.workflow.start('mas2Task', {
+    taskQueue: env.worker.taskQueue,
     workflowId,
     args: [taskInput(TASK, { faults: [{ kind: 'model_latency', backbone: '*', ms: 3000 }] })],
   });
@@ -132,7 +121,7 @@ test('a cancelled run: the cancel request, the cancelled status and the steps it
   const result = (await handle.result()) as Result;
   expect(result.status).toBe('cancelled');
 
-  const audit = await fetchAudit(client, workflowId);
+  const audit = await fetchAudit(env.client, workflowId);
   expect(audit.status).toBe('cancelled');
   expect(audit.cancelRequests).toHaveLength(1);
   expect(audit.result).toMatchObject({ status: 'cancelled', live: false });
@@ -145,13 +134,13 @@ test('a cancelled run: the cancel request, the cancelled status and the steps it
 
 test('a continued-as-new run: the audit has the steps of every run in the chain', async () => {
   const result = await runToEnd(
-    client,
-    worker.taskQueue,
+    env.client,
+    env.worker.taskQueue,
     taskInput(TASK, { faults: [{ kind: 'tool_crash', tool: 'python', at: 1 }], options: { continueAsNewAfterSteps: 2 } }),
     newId('can'),
   );
   expect(result.continuedAsNew).toBeGreaterThanOrEqual(1);
-  const audit = await fetchAudit(client, result.workflowId);
+  const audit = await fetchAudit(env.client, result.workflowId);
   expect(audit.runs.length).toBe(result.continuedAsNew + 1);
   expect(audit.runs.slice(0, -1).every((r) => r.end === 'continued_as_new')).toBe(true);
   expect(audit.runs[audit.runs.length - 1].end).toBe('completed');
@@ -164,5 +153,5 @@ test('a continued-as-new run: the audit has the steps of every run in the chain'
 });
 
 test('an unknown id is a one-line user error', async () => {
-  await expect(fetchAudit(client, 'no-such-run-for-audit')).rejects.toMatchObject({ name: 'UserError', message: expect.stringMatching(/^no run with id "no-such-run-for-audit"[^\n]*$/) });
+  await expect(fetchAudit(env.client, 'no-such-run-for-audit')).rejects.toMatchObject({ name: 'UserError', message: expect.stringMatching(/^no run with id "no-such-run-for-audit"[^\n]*$/) });
 });

@@ -6,27 +6,15 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Client } from '@temporalio/client';
 import type { CtoNode, CtoTree, PreferenceLine } from '../../mas/cto';
 import { CtoParamsSchema } from '../../mas/ctoSchemas';
 import type { Result } from '../../mas/schemas';
 import { LocalBlobStore } from '../../activities/blobStore';
-import { collectTrees, ctoInput, ctoWorkflowId, exportPreferences, parseTasksFile, sha256, startOrAttach, type CollectSettings } from '../../client/cto';
+import { collectTrees, ctoInput, ctoWorkflowId, exportPreferences, parseTasksFile, sha256, startQuery, type CollectSettings } from '../../client/cto';
 import { ctoProgressQuery } from '../../workflows/cto';
-import { simPool, startTestWorker, tempHome, testClient, uniqueQueue, type TestWorker } from './harness';
+import { simPool, useTestWorker } from './harness';
 
-let client: Client;
-let worker: TestWorker;
-
-beforeAll(async () => {
-  client = await testClient();
-  worker = await startTestWorker({ taskQueue: uniqueQueue('cto'), home: tempHome('mas2-cto-') });
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-});
+const env = useTestWorker('cto', { homePrefix: 'mas2-cto-' });
 
 const TASKS = [
   JSON.stringify({ id: 'arith', task: 'Compute 17 * 23 + 4', expected: '395', evaluator: 'numeric' }),
@@ -48,7 +36,7 @@ const nodesOf = (t: CtoTree, role: string) => Object.values(t.nodes).filter((n) 
 test('collects trees for a numeric and a python-tests query and exports tuples for several roles', async () => {
   const tasks = parseTasksFile(TASKS);
   const s = settings();
-  const runs = await collectTrees({ client, tasks, fileHash: sha256(TASKS), settings: s, taskQueue: worker.taskQueue, parallel: 2 });
+  const runs = await collectTrees({ client: env.client, tasks, fileHash: sha256(TASKS), settings: s, taskQueue: env.worker.taskQueue, parallel: 2 });
   expect(runs.map((r) => r.error)).toEqual([undefined, undefined]);
   const [arith, prime] = runs.map((r) => r.tree!);
 
@@ -84,7 +72,7 @@ test('collects trees for a numeric and a python-tests query and exports tuples f
   let keptSomething = 0;
   for (const r of rectified) {
     const parentRun = prime.nodes[r.parent!].run!;
-    const branchResult = (await client.workflow.getHandle(r.run!.workflowId).result()) as Result;
+    const branchResult = (await env.client.workflow.getHandle(r.run!.workflowId).result()) as Result;
     expect(branchResult.parentWorkflowId).toBe(prime.workflowId);
     const first = branchResult.rectifications[0];
     expect(first.trigger).toEqual(parentRun.trigger);
@@ -100,8 +88,8 @@ test('collects trees for a numeric and a python-tests query and exports tuples f
   expect(keptSomething).toBeGreaterThan(0);
 
   // Export: prompts loaded from the workers' blob store.
-  const out = path.join(worker.home, 'out', 'PREFS.jsonl');
-  const summary = await exportPreferences([arith, prime], new LocalBlobStore(path.join(worker.home, 'blobs')), out);
+  const out = path.join(env.worker.home, 'out', 'PREFS.jsonl');
+  const summary = await exportPreferences([arith, prime], new LocalBlobStore(path.join(env.worker.home, 'blobs')), out);
   const lines = fs
     .readFileSync(out, 'utf8')
     .trim()
@@ -118,12 +106,12 @@ test('collects trees for a numeric and a python-tests query and exports tuples f
     JSON.parse(l.chosen);
     JSON.parse(l.rejected);
   }
-  const tree = JSON.parse(fs.readFileSync(path.join(worker.home, 'out', 'PREFS.tree.json'), 'utf8')) as { trees: CtoTree[] };
+  const tree = JSON.parse(fs.readFileSync(path.join(env.worker.home, 'out', 'PREFS.tree.json'), 'utf8')) as { trees: CtoTree[] };
   expect(tree.trees.map((t) => t.queryId)).toEqual(['arith', 'prime']);
   expect(JSON.stringify(tree.trees)).not.toContain('"prompt"'); // the tree carries promptRefs, not prompts
 
   // Collecting again with the same file and settings re-attaches to the finished workflows.
-  const again = await collectTrees({ client, tasks, fileHash: sha256(TASKS), settings: s, taskQueue: worker.taskQueue });
+  const again = await collectTrees({ client: env.client, tasks, fileHash: sha256(TASKS), settings: s, taskQueue: env.worker.taskQueue });
   expect(again.map((r) => r.attached)).toEqual([true, true]);
   expect(again.map((r) => r.tree!.workflowId)).toEqual([arith.workflowId, prime.workflowId]);
   expect(again[1].tree!.preferences).toEqual(prime.preferences);
@@ -134,7 +122,7 @@ test('a collection restarted after its workflow was terminated reuses the childr
   const [line] = parseTasksFile(text);
   const s = settings({ params: CtoParamsSchema.parse({ k: 2, n: 1, m: 2, concurrency: 1, maxDepth: 1 }), faults: [] });
   const workflowId = ctoWorkflowId(sha256(text), s, line.id);
-  const first = await startOrAttach(client, ctoInput(line, s), workflowId, worker.taskQueue);
+  const first = await startQuery(env.client, ctoInput(line, s), workflowId, env.worker.taskQueue);
   expect(first.attached).toBe(false);
   // Wait for the first child run to finish, then kill the collection.
   const deadline = Date.now() + 60_000;
@@ -146,15 +134,15 @@ test('a collection restarted after its workflow was terminated reuses the childr
   }
   await first.handle.terminate('simulated crash of the collection');
   const children = [`${workflowId}--g0.i0`, `${workflowId}--g1.i0`];
-  const before = await Promise.all(children.map((id) => client.workflow.getHandle(id).describe().then((d) => ({ id, runId: d.runId, status: d.status.name }), () => null)));
+  const before = await Promise.all(children.map((id) => env.client.workflow.getHandle(id).describe().then((d) => ({ id, runId: d.runId, status: d.status.name }), () => null)));
   const completed = before.filter((d) => d?.status === 'COMPLETED');
   expect(completed.length).toBeGreaterThanOrEqual(1);
 
-  const again = await startOrAttach(client, ctoInput(line, s), workflowId, worker.taskQueue);
+  const again = await startQuery(env.client, ctoInput(line, s), workflowId, env.worker.taskQueue);
   expect(again.attached).toBe(false);
   const tree = await again.handle.result();
   expect(tree.leaves).toBe(2);
   expect(tree.passed).toBe(2);
   // The children that had completed are the same runs as before the restart: fetched, not redone.
-  for (const c of completed) expect((await client.workflow.getHandle(c!.id).describe()).runId).toBe(c!.runId);
+  for (const c of completed) expect((await env.client.workflow.getHandle(c!.id).describe()).runId).toBe(c!.runId);
 }, 90_000);

@@ -62,6 +62,28 @@ export async function startTestWorker(opts: { taskQueue: string; home: string; r
   };
 }
 
+export interface TestEnv {
+  client: Client;
+  worker: TestWorker;
+}
+
+/**
+ * A client and a worker on its own task queue for one test file: started in
+ * beforeAll, stopped in afterAll. Read the fields inside tests (they are set by then).
+ */
+export function useTestWorker(name: string, opts: { homePrefix?: string; runtime?: Partial<Runtime> } = {}): TestEnv {
+  const env = {} as TestEnv;
+  beforeAll(async () => {
+    env.client = await testClient();
+    env.worker = await startTestWorker({ taskQueue: uniqueQueue(name), home: tempHome(opts.homePrefix), runtime: opts.runtime });
+  });
+  afterAll(async () => {
+    await env.worker?.stop();
+    await env.client?.connection.close();
+  });
+  return env;
+}
+
 export function simPool(overrides: { latencyMs?: number; failureRate?: number; quality?: number } = {}): Pool {
   return PoolSchema.parse({
     ...SIMULATOR_POOL,

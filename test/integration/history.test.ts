@@ -13,16 +13,14 @@
  * Agents without tools make 1 model call; agents with the calculator make 2
  * (ask for the tool, then answer) plus 1 tool call.
  */
-import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Result, Template } from '../../mas/schemas';
 import { TemplateSchema } from '../../mas/schemas';
-import { simPool, startTestWorker, taskInput, tempHome, testClient, uniqueQueue, type TestWorker } from './harness';
+import { simPool, taskInput, useTestWorker } from './harness';
+
+const env = useTestWorker('history');
 
 jest.setTimeout(170_000);
-
-let client: Client;
-let worker: TestWorker;
 
 interface Loop {
   from: number;
@@ -67,7 +65,7 @@ async function measure(name: string, template: Template): Promise<Measured> {
     options: { template, assignment: Object.fromEntries(template.agents.map((a) => [a.id, 'sim-small'])) },
   });
   const workflowId = `history-${name}-${Date.now().toString(36)}`;
-  const handle = await client.workflow.start('mas2Task', { taskQueue: worker.taskQueue, workflowId, args: [input] });
+  const handle = await env.client.workflow.start('mas2Task', { taskQueue: env.worker.taskQueue, workflowId, args: [input] });
   const result = (await handle.result()) as Result;
   expect(result.status).toBe('completed');
   // every run of the chain, should Temporal have suggested continue-as-new
@@ -78,7 +76,7 @@ async function measure(name: string, template: Template): Promise<Measured> {
   let maxScheduledBytes = 0;
   let maxCompletedBytes = 0;
   while (runId) {
-    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const history = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
     runs++;
     events += history.events!.length;
     bytes += temporal.api.history.v1.History.encode(history).finish().length;
@@ -106,14 +104,7 @@ function logLogSlope(points: { x: number; y: number }[]): number {
 
 const report: Record<string, unknown> = {};
 
-beforeAll(async () => {
-  client = await testClient();
-  worker = await startTestWorker({ taskQueue: uniqueQueue('history'), home: tempHome() });
-});
-
 afterAll(async () => {
-  await worker?.stop();
-  await client?.connection.close();
   process.stderr.write(`\n[history] ${JSON.stringify(report, null, 2)}\n`);
 });
 

@@ -3,13 +3,12 @@
  * call goes over HTTP to an OpenAI-compatible server on 127.0.0.1, with a 429
  * that Temporal retries (visible as a second attempt) and tool calling.
  */
-import type { Client } from '@temporalio/client';
 import { PoolSchema, type Result } from '../../mas/schemas';
 import { FakeOpenAI, reply, type FakeServerHandle, type RecordedRequest } from '../helpers/fakeOpenAI';
-import { runToEnd, startTestWorker, taskInput, tempHome, testClient, uniqueQueue, type TestWorker } from './harness';
+import { runToEnd, taskInput, useTestWorker } from './harness';
 
-let client: Client;
-let worker: TestWorker;
+const env = useTestWorker('openai');
+
 let fake: FakeOpenAI;
 let server: FakeServerHandle;
 
@@ -44,13 +43,9 @@ beforeAll(async () => {
   fake = new FakeOpenAI({ defaultHandler: scriptedModel });
   server = await fake.start();
   process.env.MAS2_TEST_FAKE_KEY = 'sk-test-loopback';
-  client = await testClient();
-  worker = await startTestWorker({ taskQueue: uniqueQueue('openai'), home: tempHome() });
 });
 
 afterAll(async () => {
-  await worker?.stop();
-  await client?.connection.close();
   await server?.close();
 });
 
@@ -70,7 +65,7 @@ const chat = (): RecordedRequest[] => fake.requests.filter((r) => r.path === '/v
 test('a task runs end to end over HTTP: structured meta-agent output, tool calling, usage → cost, a 429 retried by Temporal', async () => {
   // The first request (the Generator) is refused once with 429; Temporal's retry policy tries again.
   fake.enqueue(reply.error(429, 'slow down'));
-  const r: Result = await runToEnd(client, worker.taskQueue, taskInput('Compute 17 * 23 + 4', { pool: pool() }));
+  const r: Result = await runToEnd(env.client, env.worker.taskQueue, taskInput('Compute 17 * 23 + 4', { pool: pool() }));
   expect(r.status).toBe('completed');
   expect(r.simulated).toBe(false);
   expect(r.answer).toBe('PASS: 17 * 23 + 4 = 395');
@@ -97,7 +92,7 @@ test('a task runs end to end over HTTP: structured meta-agent output, tool calli
 test('a 401 is not retried: the model call fails once and fires the failure trigger', async () => {
   fake.reset();
   fake.setDefault((body: any) => (systemText(body).startsWith('You are Solver') ? reply.error(401, 'invalid api key') : scriptedModel(body)));
-  const r = await runToEnd(client, worker.taskQueue, taskInput('Compute 17 * 23 + 4', { pool: pool(), options: { rectifier: false } }));
+  const r = await runToEnd(env.client, env.worker.taskQueue, taskInput('Compute 17 * 23 + 4', { pool: pool(), options: { rectifier: false } }));
   expect(r.status).toBe('failed');
   expect(r.reason).toMatch(/failure trigger/);
   expect(r.reason).toMatch(/401/);
@@ -120,8 +115,8 @@ test('a bounded feedback loop: REVISE sends the work back once with the feedback
   });
   const template = { ...TEMPLATE, loops: [{ from: 'checker', to: 'solver', maxRounds: 1 }] };
   const r = await runToEnd(
-    client,
-    worker.taskQueue,
+    env.client,
+    env.worker.taskQueue,
     taskInput('Compute 17 * 23 + 4', { pool: pool(), options: { template, assignment: { solver: 'strong', checker: 'cheap' } } }),
   );
   expect(r.status).toBe('completed');

@@ -4,24 +4,12 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Client } from '@temporalio/client';
 import type { Result, Step } from '../../mas/schemas';
 import { TemplateSchema } from '../../mas/schemas';
 import { TEMPLATES_BY_KIND } from '../../mas/templates';
-import { runToEnd, simPool, startTestWorker, taskInput, tempHome, testClient, uniqueQueue, type TestWorker } from './harness';
+import { runToEnd, simPool, taskInput, useTestWorker } from './harness';
 
-let client: Client;
-let worker: TestWorker;
-
-beforeAll(async () => {
-  client = await testClient();
-  worker = await startTestWorker({ taskQueue: uniqueQueue('rect'), home: tempHome() });
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-});
+const env = useTestWorker('rect');
 
 const IS_PRIME = 'Write a Python function is_prime(n) and test it';
 
@@ -39,7 +27,7 @@ async function waitFor(pred: () => Promise<boolean>, timeoutMs = 30_000): Promis
 }
 
 test('a crashed tool fires the failure trigger; the patched team resumes from s_t', async () => {
-  const r = await runToEnd(client, worker.taskQueue, taskInput(IS_PRIME, { faults: [{ kind: 'tool_crash', tool: 'python', at: 1 }] }));
+  const r = await runToEnd(env.client, env.worker.taskQueue, taskInput(IS_PRIME, { faults: [{ kind: 'tool_crash', tool: 'python', at: 1 }] }));
   expect(r.status).toBe('completed');
   expect(r.rectifications.length).toBeGreaterThanOrEqual(1);
   const rect = r.rectifications[0];
@@ -71,7 +59,7 @@ test('a tool crash that retrying can fix (search service 503) is retried by Temp
   const previous = process.env.MAS2_SEARCH_URL;
   process.env.MAS2_SEARCH_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/search`;
   try {
-    const r = await runToEnd(client, worker.taskQueue, taskInput('Name the largest moon of Saturn'));
+    const r = await runToEnd(env.client, env.worker.taskQueue, taskInput('Name the largest moon of Saturn'));
     expect(r.status).toBe('completed');
     const search = r.steps.filter((st) => st.kind === 'tool' && st.name === 'search');
     expect(search).toHaveLength(1);
@@ -88,8 +76,8 @@ test('a tool crash that retrying can fix (search service 503) is retried by Temp
 
 test('with --no-rectifier the same fault fails the run and names the trigger', async () => {
   const r = await runToEnd(
-    client,
-    worker.taskQueue,
+    env.client,
+    env.worker.taskQueue,
     taskInput(IS_PRIME, { faults: [{ kind: 'tool_crash', tool: 'python', at: 1 }], options: { rectifier: false } }),
   );
   expect(r.status).toBe('failed');
@@ -100,7 +88,7 @@ test('with --no-rectifier the same fault fails the run and names the trigger', a
 });
 
 test('a model call that fails for good moves the agent to another backbone', async () => {
-  const r = await runToEnd(client, worker.taskQueue, taskInput(IS_PRIME, { faults: [{ kind: 'model_error', backbone: 'sim-large', at: 1 }] }));
+  const r = await runToEnd(env.client, env.worker.taskQueue, taskInput(IS_PRIME, { faults: [{ kind: 'model_error', backbone: 'sim-large', at: 1 }] }));
   expect(r.status).toBe('completed');
   const rect = r.rectifications[0];
   expect(rect.trigger.kind).toBe('failure');
@@ -123,8 +111,8 @@ test('a verifier that answers FAIL fires the verifier trigger (silent error) and
     finalAgent: 'checker',
   });
   const r = await runToEnd(
-    client,
-    worker.taskQueue,
+    env.client,
+    env.worker.taskQueue,
     taskInput('Name the largest moon of Saturn', { options: { template, assignment: { solver: 'sim-small', checker: 'sim-small' }, maxRectifications: 2 } }),
   );
   const verifierRects = r.rectifications.filter((x) => x.trigger.kind === 'verifier');
@@ -137,10 +125,10 @@ test('a verifier that answers FAIL fires the verifier trigger (silent error) and
 });
 
 test('at 60% of an unconstrained run’s cost the run rectifies for budget or stops without overspending', async () => {
-  const free = await runToEnd(client, worker.taskQueue, taskInput(IS_PRIME));
+  const free = await runToEnd(env.client, env.worker.taskQueue, taskInput(IS_PRIME));
   expect(free.status).toBe('completed');
   const budgetUsd = free.cost.usd * 0.6;
-  const r = await runToEnd(client, worker.taskQueue, taskInput(IS_PRIME, { budgetUsd }));
+  const r = await runToEnd(env.client, env.worker.taskQueue, taskInput(IS_PRIME, { budgetUsd }));
   expect(r.cost.usd).toBeLessThanOrEqual(budgetUsd);
   if (r.status === 'completed') {
     expect(r.rectifications.some((x) => x.trigger.kind === 'budget' || x.trigger.kind === 'projected_budget')).toBe(true);
@@ -151,9 +139,9 @@ test('at 60% of an unconstrained run’s cost the run rectifies for budget or st
 });
 
 test('cost above θ_C fires the budget trigger once and moves unfinished agents to the cheapest backbone', async () => {
-  const free = await runToEnd(client, worker.taskQueue, taskInput(IS_PRIME));
+  const free = await runToEnd(env.client, env.worker.taskQueue, taskInput(IS_PRIME));
   // θ_C at 10% of a budget four times the run's cost: crossed early, never near the hard limit.
-  const r = await runToEnd(client, worker.taskQueue, taskInput(IS_PRIME, { budgetUsd: free.cost.usd * 4, options: { thetaFraction: 0.1 } }));
+  const r = await runToEnd(env.client, env.worker.taskQueue, taskInput(IS_PRIME, { budgetUsd: free.cost.usd * 4, options: { thetaFraction: 0.1 } }));
   expect(r.status).toBe('completed');
   const budget = r.rectifications.filter((x) => x.trigger.kind === 'budget');
   expect(budget).toHaveLength(1);
@@ -169,11 +157,11 @@ test('a projected overrun fires before the overrun and moves unfinished agents t
   const template = TEMPLATES_BY_KIND.code;
   const allLarge = Object.fromEntries(template.agents.map((a) => [a.id, 'sim-large']));
   const forced = { template, assignment: allLarge };
-  const free = await runToEnd(client, worker.taskQueue, taskInput(IS_PRIME, { options: forced }));
+  const free = await runToEnd(env.client, env.worker.taskQueue, taskInput(IS_PRIME, { options: forced }));
   expect(free.status).toBe('completed');
   // Half of what the all-large team costs: enough on cheap backbones, not on the large one.
   const budgetUsd = free.cost.usd * 0.5;
-  const r = await runToEnd(client, worker.taskQueue, taskInput(IS_PRIME, { budgetUsd, options: { ...forced, thetaFraction: 1 } }));
+  const r = await runToEnd(env.client, env.worker.taskQueue, taskInput(IS_PRIME, { budgetUsd, options: { ...forced, thetaFraction: 1 } }));
   const projected = r.rectifications.find((x) => x.trigger.kind === 'projected_budget');
   expect(projected).toBeDefined();
   // It fired before the overrun: when it fired, less than the budget was spent.
@@ -187,7 +175,7 @@ test('a projected overrun fires before the overrun and moves unfinished agents t
 test('an external rectify signal yields an external rectification; raiseBudget rejects values at or below spend', async () => {
   const workflowId = `ext-${Date.now().toString(36)}`;
   const input = taskInput(IS_PRIME, { pool: simPool({ latencyMs: 600 }) });
-  const handle = await client.workflow.start('mas2Task', { taskQueue: worker.taskQueue, workflowId, args: [input] });
+  const handle = await env.client.workflow.start('mas2Task', { taskQueue: env.worker.taskQueue, workflowId, args: [input] });
   await waitFor(async () => ((await handle.query<Result>('state')).config !== null));
   await handle.signal('rectify', { reason: 'use cheaper backbones from here on' });
 
@@ -205,7 +193,7 @@ test('an external rectify signal yields an external rectification; raiseBudget r
 });
 
 test('ablations: --no-generator uses the fixed template, --no-implementer the default backbone', async () => {
-  const r = await runToEnd(client, worker.taskQueue, taskInput('Compute 17 * 23 + 4', { options: { generator: false, implementer: false } }));
+  const r = await runToEnd(env.client, env.worker.taskQueue, taskInput('Compute 17 * 23 + 4', { options: { generator: false, implementer: false } }));
   expect(r.status).toBe('completed');
   expect(r.config!.template.name).toBe('solve-review');
   expect(new Set(Object.values(r.config!.assignment))).toEqual(new Set(['sim-medium']));
@@ -215,8 +203,8 @@ test('ablations: --no-generator uses the fixed template, --no-implementer the de
 
 test('cancelling a run ends it as cancelled with its partial results', async () => {
   const workflowId = `cancel-${Date.now().toString(36)}`;
-  const handle = await client.workflow.start('mas2Task', {
-    taskQueue: worker.taskQueue,
+  const handle = await env.client.workflow.start('mas2Task', {
+    taskQueue: env.worker.taskQueue,
     workflowId,
     args: [taskInput(IS_PRIME, { pool: simPool({ latencyMs: 1500 }) })],
   });

@@ -1,22 +1,10 @@
-import type { Client } from '@temporalio/client';
 import { ResultSchema } from '../../mas/schemas';
-import { runToEnd, startTestWorker, taskInput, tempHome, testClient, uniqueQueue, type TestWorker } from './harness';
+import { runToEnd, taskInput, useTestWorker } from './harness';
 
-let client: Client;
-let worker: TestWorker;
-
-beforeAll(async () => {
-  client = await testClient();
-  worker = await startTestWorker({ taskQueue: uniqueQueue('run'), home: tempHome() });
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-});
+const env = useTestWorker('run');
 
 test('a code task runs end to end: Generator → Implementer → team, with model and tool steps', async () => {
-  const r = await runToEnd(client, worker.taskQueue, taskInput('Write a Python function fib(n) and check it on the first 10 values'));
+  const r = await runToEnd(env.client, env.worker.taskQueue, taskInput('Write a Python function fib(n) and check it on the first 10 values'));
   expect(ResultSchema.parse(r)).toBeTruthy();
   expect(r.status).toBe('completed');
   expect(r.config!.template.agents.length).toBeGreaterThanOrEqual(2);

@@ -108,10 +108,9 @@ const meta = (role: string, value: unknown, costUsd: number, extra: Record<strin
   attempts: 1,
   durationMs: 5,
 });
-const llm = (agent: string, backboneId: string, n: number) => ({ workflowId: 'wf', task: 't', agent: TEMPLATE.agents.find((a) => a.id === agent), backboneId, callKey: `${agent}:llm:${n}` });
+const llm = (agent: string, backboneId: string, n: number) => ({ workflowId: 'wf', task: 't', agent: TEMPLATE.agents.find((a) => a.id === agent), backbone: { id: backboneId }, callKey: `${agent}:llm:${n}` });
 const llmOut = (costUsd: number, toolCalls: unknown[] = []) => ({ messageRef: 'm', content: toolCalls.length ? null : 'done', contentRef: 'c', toolCalls, usage: usage(10, 5), costUsd, durationMs: 3, promptChars: 100, attempts: 1 });
 const tool = (agent: string, n: number) => ({ workflowId: 'wf', agent, callKey: `${agent}:tool:${n}`, call: { id: 'x', name: 'python', arguments: {} }, allowedTools: ['python'] });
-const toolOut = { messageRef: 'r', ok: true, preview: 'ok', durationMs: 7, attempts: 1 };
 const summaryOf = (costUsd: number) => ({ costUsd, budgetUsd: 1, finished: [{ agent: 'planner', preview: 'plan' }], failedSteps: [{ agent: 'coder', kind: 'tool', error: 'crashed' }], previousPatches: [] });
 const trigger = { kind: 'failure', detail: 'injected fault: tool python crashed', agent: 'coder', tool: 'python', backbone: 'sim-large', step: 4 };
 const patch = { scope: 'local', ops: [{ op: 'set_backbone', agent: 'coder', backbone: 'sim-medium' }], rationale: 'use another backbone for coder' };

@@ -279,11 +279,12 @@ describe('OpenAIClient against a loopback OpenAI-compatible server', () => {
   });
 
   test('request timeout (server slower than timeoutMs) → retryable timeout, one request', async () => {
-    fake.enqueue(reply.delayed(3000, reply.text('too late')));
+    fake.enqueue(reply.delayed(20_000, reply.text('too late')));
     const started = Date.now();
     const err = await catchError(client().complete(request({ timeoutMs: 200 })));
     expect(err).toMatchObject({ kind: 'timeout', retryable: true });
-    expect(Date.now() - started).toBeLessThan(2500);
+    // Only proves it gave up long before the server answered; generous for a loaded 2-core machine.
+    expect(Date.now() - started).toBeLessThan(15_000);
     expect(fake.requests).toHaveLength(1);
   });
 
