@@ -23,6 +23,8 @@ import * as path from 'node:path';
 export const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc'];
 const DEVICES = ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom'];
 /** Not mounted, but listed so that a folder of theirs never becomes an interpreter prefix. */
+/** Folders the jail has its own of: an interpreter there could not be mounted. */
+const JAIL_OWN = ['/tmp', '/dev', '/proc', '/sys'];
 export const ALWAYS_HIDDEN = ['/home', '/root', '/run', '/var', '/tmp', '/mnt', '/media', '/srv', '/opt', '/proc', '/sys', '/dev', '/boot'];
 
 export interface MountPlanInput {
@@ -80,6 +82,8 @@ export function planMounts(input: MountPlanInput): MountPlan {
       const why = (s: string) => `refusing to run: the interpreter ${interp} lives in ${s}, a folder the sandbox must hide`;
       if (prefix === '/' || ALWAYS_HIDDEN.includes(prefix)) return { ok: false, reason: `refusing to run: the interpreter ${interp} has no install prefix of its own (${prefix}) that could be mounted without exposing its neighbours; install it under e.g. /opt/<name>/bin or /usr` };
       if (hidden.includes(prefix)) return { ok: false, reason: why(prefix) };
+      const replaced = JAIL_OWN.find((j) => isInside(prefix, j));
+      if (replaced) return { ok: false, reason: `refusing to run: the interpreter ${interp} lives under ${replaced}, which the sandbox replaces with its own` };
       if (!safe(prefix)) return { ok: false, reason: `refusing to run: the interpreter prefix ${prefix} contains ':' or ',', which nsjail cannot mount` };
       if (!prefixes.includes(prefix)) prefixes.push(prefix);
     }

@@ -291,14 +291,25 @@ async function runWithCapabilities(program: SandboxProgram, ctx: SandboxRunConte
       /* already gone */
     }
   };
+  // nsjail is asked to end the jail (SIGTERM: it kills the jail and reaps it), so no orphan is left for the
+  // host's PID 1 to reap; if it does not exit quickly, the whole process group is killed.
+  const stop = () => {
+    if (!jail || child.pid === undefined) return killGroup();
+    try {
+      process.kill(child.pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+    setTimeout(killGroup, 1500).unref();
+  };
   const onAbort = () => {
     aborted = true;
-    killGroup();
+    stop();
   };
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
   const wallTimer = setTimeout(() => {
     wallHit = true;
-    killGroup();
+    stop();
   }, limits.wallSeconds * 1000);
   const beat = ctx.heartbeat
     ? setInterval(() => {
