@@ -53,12 +53,17 @@ export function nsjailCommand(j: JailInput): { argv: string[]; env: Record<strin
     gid: insideGid,
   });
   if (!mounts.ok) return { refusal: mounts.reason };
-  const initCfg = {
-    argv: j.argv,
-    env: j.env,
-    script: j.fileName,
-    rlimits: { cpu: limits.cpuSeconds, as: limits.memoryBytes, fsize: limits.fileSizeBytes, nofile: limits.maxOpenFiles },
-  };
+  const envList = Object.entries(j.env).map(([k, v]) => `${k}=${v}`);
+  const initArgs = [
+    j.fileName,
+    String(limits.cpuSeconds),
+    String(limits.memoryBytes),
+    String(limits.fileSizeBytes),
+    String(limits.maxOpenFiles),
+    String(envList.length),
+    ...envList,
+    ...j.argv,
+  ];
   const argv = [
     caps.bins.nsjail!,
     '--mode', 'o',
@@ -86,7 +91,7 @@ export function nsjailCommand(j: JailInput): { argv: string[]; env: Record<strin
     '-S',
     '-c',
     SANDBOX_INIT_PY,
-    JSON.stringify(initCfg),
+    ...initArgs,
   ];
   const base = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' };
   if (!j.cgroupProcs.length) return { argv, env: base };

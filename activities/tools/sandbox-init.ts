@@ -13,42 +13,48 @@
  * When it exits the kernel kills every process left in the PID namespace, so
  * nothing the code started (double forks, setsid daemons) survives the run.
  *
- * It is launched as `python3 -I -S -c <this> <config json>`: /proc/1/cmdline
- * shows only this code and the config (the interpreter, /tmp paths, limits),
- * never a host path of the worker.
+ * It is launched as `python3 -I -S -c <this> <script> <cpu> <as> <fsize> <nofile>
+ * <n> <n × NAME=VALUE> <program argv...>` (no json: importing it would double
+ * the init's start-up time). /proc/1/cmdline shows only this code and that
+ * config (the interpreter, /tmp paths, limits), never a host path of the worker.
+ * Status lines on fd 3 are `key value` (see parseInitStatus in sandbox.ts).
  */
 export const SANDBOX_INIT_PY = String.raw`
-import json, os, sys, resource
+import os, sys, resource
 
-cfg = json.loads(sys.argv[1])
+a = sys.argv
+script = a[1]
+cpu, vmem, fsize, nofile = int(a[2]), int(a[3]), int(a[4]), int(a[5])
+nenv = int(a[6])
+env = dict(kv.split('=', 1) for kv in a[7:7 + nenv])
+argv = a[7 + nenv:]
 
-def report(obj):
+def report(key, value):
     try:
-        os.write(3, (json.dumps(obj) + '\n').encode())
+        os.write(3, ('%s %s\n' % (key, str(value).replace('\n', ' '))).encode())
     except OSError:
         pass
 
 try:
     code = sys.stdin.buffer.read()
     os.mkdir('/tmp/work', 0o700)
-    fd = os.open('/tmp/' + cfg['script'], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    fd = os.open('/tmp/' + script, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     view = memoryview(code)
     while view:
         n = os.write(fd, view)
         view = view[n:]
     os.close(fd)
 except BaseException as e:
-    report({'setup_error': '%s: %s' % (type(e).__name__, e)})
+    report('setup_error', '%s: %s' % (type(e).__name__, e))
     os._exit(70)
 
 pid = os.fork()
 if pid == 0:
     try:
-        lim = cfg['rlimits']
-        resource.setrlimit(resource.RLIMIT_CPU, (lim['cpu'], lim['cpu'] + 1))
-        resource.setrlimit(resource.RLIMIT_AS, (lim['as'], lim['as']))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (lim['fsize'], lim['fsize']))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (lim['nofile'], lim['nofile']))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        resource.setrlimit(resource.RLIMIT_AS, (vmem, vmem))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         os.chdir('/tmp/work')
         nul = os.open('/dev/null', os.O_RDONLY)
@@ -57,10 +63,9 @@ if pid == 0:
         os.close(4)
         os.closerange(5, 65536)
         os.set_inheritable(3, False)
-        argv = cfg['argv']
-        os.execve(argv[0], argv, cfg['env'])
+        os.execve(argv[0], argv, env)
     except BaseException as e:
-        report({'exec_error': '%s: %s' % (cfg['argv'][0], e)})
+        report('exec_error', '%s: %s' % (argv[0], e))
     os._exit(127)
 
 os.close(4)
@@ -76,14 +81,11 @@ while True:
     if p == pid:
         st, ru = s, r
         break
-res = {}
 if st is not None:
     if os.WIFSIGNALED(st):
-        res['signal'] = os.WTERMSIG(st)
+        report('signal', os.WTERMSIG(st))
     elif os.WIFEXITED(st):
-        res['exit'] = os.WEXITSTATUS(st)
-    res['cpu'] = ru.ru_utime + ru.ru_stime
-    res['maxrss_kb'] = ru.ru_maxrss
-report(res)
+        report('exit', os.WEXITSTATUS(st))
+    report('cpu', ru.ru_utime + ru.ru_stime)
 os._exit(0)
 `;

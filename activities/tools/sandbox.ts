@@ -162,7 +162,20 @@ interface InitStatus {
   exit?: number;
   signal?: number;
   cpu?: number;
-  maxrss_kb?: number;
+}
+
+/** The init's `key value` lines on fd 3 (sandbox-init.ts). */
+function parseInitStatus(text: string): InitStatus {
+  const status: InitStatus = {};
+  for (const line of text.split('\n')) {
+    const sp = line.indexOf(' ');
+    if (sp < 0) continue;
+    const key = line.slice(0, sp);
+    const value = line.slice(sp + 1);
+    if (key === 'setup_error' || key === 'exec_error') status[key] = value;
+    else if ((key === 'exit' || key === 'signal' || key === 'cpu') && Number.isFinite(Number(value))) status[key] = Number(value);
+  }
+  return status;
 }
 
 /** Runs `program` in the sandbox. Throws ToolCrashError when the sandbox itself cannot run it (or refuses to). */
@@ -379,15 +392,7 @@ async function runWithCapabilities(program: SandboxProgram, ctx: SandboxRunConte
   let progSignal: string | null = exitSignal;
   let cpuUsed: number | undefined;
   if (jail) {
-    const status: InitStatus = {};
-    for (const line of statusText.split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        Object.assign(status, JSON.parse(line));
-      } catch {
-        /* ignore garbage */
-      }
-    }
+    const status = parseInitStatus(statusText);
     if (status.setup_error) throw new ToolCrashError(program.tool, `sandbox setup failed: ${status.setup_error}`);
     if (status.exec_error) throw new ToolCrashError(program.tool, `could not start the program in the sandbox: ${status.exec_error}`);
     if (status.exit === undefined && status.signal === undefined) {
