@@ -73,8 +73,11 @@ export function detectCgroups(): CgroupSupport | string {
       } catch (e) {
         return `cannot create a cgroup under ${root}: ${(e as Error).message}`;
       }
+      if (!writable(path.join(root, PARENT))) return `${path.join(root, PARENT)} is not writable by this user (no cgroup delegation)`;
     }
-    return { version: 'v1', memoryRoot: path.join(v1mem.point, PARENT), pidsRoot: path.join(v1pids.point, PARENT), swapLimit: fs.existsSync(path.join(v1mem.point, 'memory.memsw.limit_in_bytes')) };
+    const support: CgroupSupport = { version: 'v1', memoryRoot: path.join(v1mem.point, PARENT), pidsRoot: path.join(v1pids.point, PARENT), swapLimit: fs.existsSync(path.join(v1mem.point, 'memory.memsw.limit_in_bytes')) };
+    removeStale(support);
+    return support;
   }
   if (v1mem || v1pids) return `cgroup v1 without both the memory and pids controllers (memory ${v1mem ? 'found' : 'missing'}, pids ${v1pids ? 'found' : 'missing'})`;
   const v2 = all.find((m) => m.type === 'cgroup2');
@@ -96,9 +99,38 @@ export function detectCgroups(): CgroupSupport | string {
       const enabled = controllers(path.join(dir, 'cgroup.subtree_control'));
       if (!enabled.includes('memory') || !enabled.includes('pids')) fs.writeFileSync(path.join(dir, 'cgroup.subtree_control'), '+memory +pids');
     }
-    return { version: 'v2', memoryRoot: parent, pidsRoot: parent, swapLimit: false };
+    const support: CgroupSupport = { version: 'v2', memoryRoot: parent, pidsRoot: parent, swapLimit: false };
+    removeStale(support);
+    return support;
   } catch (e) {
     return `cannot enable the memory and pids controllers under ${v2.point}: ${(e as Error).message}`;
+  }
+}
+
+/** Groups left by a worker that died mid-run (its pid is gone): empty by now, removed. */
+function removeStale(cg: CgroupSupport): void {
+  for (const root of new Set([cg.memoryRoot, cg.pidsRoot])) {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(root);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const m = /^run-(\d+)-\d+$/.exec(name);
+      if (!m || Number(m[1]) === process.pid) continue;
+      try {
+        process.kill(Number(m[1]), 0);
+        continue; // that worker is alive
+      } catch {
+        /* dead: its group can go */
+      }
+      try {
+        fs.rmdirSync(path.join(root, name));
+      } catch {
+        /* still busy: a later detection retries */
+      }
+    }
   }
 }
 

