@@ -8,7 +8,7 @@ import type { VariantSummary } from '../../mas/eval/summary';
 
 const W = 900;
 const H = 600;
-const M = { left: 84, right: 36, top: 78, bottom: 74 };
+const M = { left: 84, right: 36, top: 96, bottom: 74 };
 const COLORS: Record<string, string> = { full: '#1f5fbf', 'no-generator': '#d9822b', 'no-implementer': '#2b9a4a', 'no-rectifier': '#b8336a', 'single-agent': '#555555' };
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -87,31 +87,40 @@ export function paretoSvg(summaries: VariantSummary[], frontier: string[], meta:
     const onFront = frontier.includes(s.variant);
     out.push(`<circle cx="${cx}" cy="${y(s.passRate)}" r="${onFront ? 7 : 6}" fill="${onFront ? c : '#ffffff'}" stroke="${c}" stroke-width="2.5"/>`);
   }
-  // labels: right of the point (left near the right edge), pushed apart vertically so none overlap
-  const labels = pts
-    .map((s) => ({ s, text: `${s.variant}  ${Math.round(s.passRate * 100)}% (${s.passed}/${s.n}) · ${formatUsdShort(s.meanCostUsd)}`, px: x(s.meanCostUsd), py: y(s.passRate), ly: y(s.passRate) }))
-    .sort((a, b) => a.py - b.py);
-  for (let i = 1; i < labels.length; i++) {
-    const prev = labels[i - 1];
-    const l = labels[i];
-    const near = Math.abs(l.px - prev.px) < 260;
-    if (near && l.ly - prev.ly < 17) l.ly = prev.ly + 17;
+  // Labels: the first free spot around the point (right/left, above/below, then further up or
+  // down); a spot is free when its box hits no placed label, no point and stays inside the plot.
+  type Box = { x0: number; y0: number; x1: number; y1: number };
+  const hit = (a: Box, b: Box) => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+  const placed: Box[] = pts.map((s) => ({ x0: x(s.meanCostUsd) - 8, y0: y(s.passRate) - 8, x1: x(s.meanCostUsd) + 8, y1: y(s.passRate) + 8 }));
+  for (const s of [...pts].sort((a, b) => a.meanCostUsd - b.meanCostUsd)) {
+    const text = `${s.variant}  ${Math.round(s.passRate * 100)}% (${s.passed}/${s.n}) · ${formatUsdShort(s.meanCostUsd)}`;
+    const w = text.length * 7.4;
+    const px = x(s.meanCostUsd);
+    const py = y(s.passRate);
+    let best: { lx: number; ly: number; anchor: 'start' | 'end'; box: Box } | undefined;
+    search: for (let step = 0; step < 24; step++) {
+      const dy = 16 * Math.ceil(step / 2) * (step % 2 ? -1 : 1);
+      for (const [side, vert] of [[1, -1], [-1, -1], [1, 1], [-1, 1]] as const) {
+        const ly = py + vert * 12 + (vert < 0 ? 0 : 10) + dy;
+        const lx = px + side * 12;
+        const box = side > 0 ? { x0: lx, y0: ly - 13, x1: lx + w, y1: ly + 3 } : { x0: lx - w, y0: ly - 13, x1: lx, y1: ly + 3 };
+        if (box.x0 < M.left + 2 || box.x1 > M.left + pw - 2 || box.y0 < M.top + 2 || box.y1 > M.top + ph - 2) continue;
+        if (placed.some((b) => hit(b, box))) continue;
+        best = { lx, ly, anchor: side > 0 ? 'start' : 'end', box };
+        break search;
+      }
+    }
+    const c = COLORS[s.variant] ?? '#333';
+    const l = best ?? { lx: px + 12, ly: py - 12, anchor: 'start' as const, box: { x0: px + 12, y0: py - 25, x1: px + 12 + w, y1: py - 9 } };
+    placed.push(l.box);
+    const ex = l.anchor === 'start' ? l.box.x0 - 2 : l.box.x1 + 2;
+    if (Math.abs(l.ly - 5 - py) > 22) out.push(`<line x1="${px}" y1="${py}" x2="${ex}" y2="${l.ly - 5}" stroke="${c}" stroke-width="1" opacity="0.6"/>`);
+    out.push(`<text x="${l.lx}" y="${l.ly}" text-anchor="${l.anchor}" font-size="13" fill="${c}" font-weight="bold" stroke="#ffffff" stroke-width="3" paint-order="stroke">${esc(text)}</text>`);
   }
-  for (const l of labels) {
-    const left = l.px > M.left + pw - 250;
-    const lx = left ? l.px - 14 : l.px + 14;
-    const c = COLORS[l.s.variant] ?? '#333';
-    if (Math.abs(l.ly - l.py) > 3) out.push(`<line x1="${l.px}" y1="${l.py}" x2="${left ? lx + 2 : lx - 2}" y2="${l.ly - 4}" stroke="${c}" stroke-width="1" opacity="0.6"/>`);
-    out.push(`<text x="${lx}" y="${l.ly}" text-anchor="${left ? 'end' : 'start'}" font-size="13" fill="${c}" font-weight="bold" stroke="#ffffff" stroke-width="3" paint-order="stroke">${esc(l.text)}</text>`);
-  }
-  // legend
-  const lx = M.left + 12;
-  const ly = M.top + ph - 40;
-  out.push(`<rect x="${lx - 6}" y="${ly - 16}" width="330" height="48" fill="#ffffff" opacity="0.9" stroke="#ccc"/>`);
-  out.push(`<line x1="${lx}" x2="${lx + 30}" y1="${ly - 4}" y2="${ly - 4}" stroke="#1f5fbf" stroke-width="2" stroke-dasharray="7 5"/>`);
-  out.push(`<text x="${lx + 38}" y="${ly}" font-size="12" fill="#333">Pareto frontier (filled: on it)</text>`);
-  out.push(`<circle cx="${lx + 15}" cy="${ly + 17}" r="5" fill="#ffffff" stroke="#777" stroke-width="2"/>`);
-  out.push(`<text x="${lx + 38}" y="${ly + 21}" font-size="12" fill="#333">hollow: a cheaper variant does at least as well</text>`);
+  // legend, above the plot so it never hides a point
+  const gy = M.top - 14;
+  out.push(`<line x1="${M.left}" x2="${M.left + 30}" y1="${gy - 4}" y2="${gy - 4}" stroke="#1f5fbf" stroke-width="2" stroke-dasharray="7 5"/>`);
+  out.push(`<text x="${M.left + 38}" y="${gy}" font-size="12" fill="#333">Pareto frontier: filled points (no other variant is as cheap and at least as accurate); hollow points are dominated</text>`);
   out.push('</svg>');
   return out.join('\n') + '\n';
 }
