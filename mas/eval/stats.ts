@@ -12,7 +12,8 @@ export function wilson(k: number, n: number, z = 1.959963984540054): Interval | 
   const z2 = z * z;
   const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
   const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / (1 + z2 / n);
-  return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+  // The bounds are exactly 0 and 1 at k = 0 and k = n; floating point would leave 1e-17 off.
+  return { low: k === 0 ? 0 : Math.max(0, centre - half), high: k === n ? 1 : Math.min(1, centre + half) };
 }
 
 function logChoose(n: number, k: number): number {
