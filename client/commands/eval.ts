@@ -130,7 +130,21 @@ async function evalCommand(o: EvalOptions): Promise<number> {
     if (showBar) bar.update(done, { attached, passed, cost: formatUsdShort(spent) });
     else if (o.progress) say(`[${done}/${jobs.length}] ${row.problemId} ${row.variant}: ${row.status}, ${row.pass ? 'pass' : 'fail'}, ${formatUsdShort(row.costUsd)}${row.wallMs !== null ? `, ${(row.wallMs / 1000).toFixed(1)} s` : ''}${row.attached ? ' (re-attached)' : ''}`);
   };
-  const running = runJobs({ client, jobs, concurrency: o.concurrency, home, onDone });
+  // Real-model runs take minutes: without a bar, say every minute that the evaluation is alive.
+  const inFlight = new Set<string>();
+  const alive = !showBar && o.progress ? setInterval(() => say(`${done}/${jobs.length} runs finished, ${inFlight.size} in flight`), 60_000) : undefined;
+  alive?.unref();
+  const running = runJobs({
+    client,
+    jobs,
+    concurrency: o.concurrency,
+    home,
+    onStart: (job) => inFlight.add(job.workflowId),
+    onDone: (row) => {
+      inFlight.delete(row.workflowId);
+      onDone(row);
+    },
+  });
   let rows: EvalRow[];
   try {
     if (target.embedded || o.localWorker) {
@@ -144,6 +158,7 @@ async function evalCommand(o: EvalOptions): Promise<number> {
       rows = await running;
     }
   } finally {
+    if (alive) clearInterval(alive);
     if (showBar) bar.stop();
     await client.connection.close();
   }
