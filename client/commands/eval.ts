@@ -122,7 +122,9 @@ async function evalCommand(o: EvalOptions): Promise<number> {
   let attached = 0;
   let spent = 0;
   if (showBar) bar.start(jobs.length, 0, { attached: 0, passed: 0, cost: '$0' });
+  let interrupted = false;
   const onDone = (row: EvalRow) => {
+    if (interrupted) return;
     done++;
     if (row.pass) passed++;
     if (row.attached) attached++;
@@ -151,6 +153,13 @@ async function evalCommand(o: EvalOptions): Promise<number> {
       const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, home });
       try {
         rows = await worker.runUntil(running);
+      } catch (e) {
+        // SIGINT/SIGTERM shut the in-process worker down before the runs finished; they are durable.
+        if ((e as Error).name === 'PromiseCompletionTimeoutError' || worker.getState() !== 'RUNNING') {
+          interrupted = true;
+          throw new UserError(`interrupted with ${done}/${jobs.length} runs finished; the runs are durable: run the same command again to re-attach to them`);
+        }
+        throw e;
       } finally {
         await connection.close();
       }
