@@ -13,6 +13,7 @@ import { Context } from '@temporalio/activity';
 import type { EvaluateInput, EvaluateOutput } from '../mas/cto';
 import type { Result } from '../mas/schemas';
 import { executeTool } from './tools/registry';
+import { extractCode } from '../mas/eval/code';
 import { runDir } from './home';
 import { activityInfo, withHeartbeat, type Runtime } from './runtime';
 
@@ -81,15 +82,10 @@ export function lastNumber(answer: string): number | null {
   return null;
 }
 
-/** The code of the last ```python (or ```py / bare ```) block that defines something, else the last block. */
+/** The code of the last ```python (or ```py / bare ```) block that defines something, else the last block (mas2 eval uses the same rule). */
 export function extractPython(answer: string): string | null {
-  const blocks = [...answer.matchAll(/```[ \t]*(python3?|py)?[ \t]*\r?\n([\s\S]*?)```/gi)].map((m) => ({ lang: m[1], code: m[2] }));
-  if (!blocks.length) return null;
-  const tagged = blocks.filter((b) => b.lang);
-  const python = tagged.length ? tagged : blocks;
-  const defining = python.filter((b) => /^\s*(def|class|import|from)\s/m.test(b.code));
-  const pick = defining.length ? defining : python;
-  return pick[pick.length - 1].code;
+  const r = extractCode(answer);
+  return r?.from === 'block' ? r.code : null;
 }
 
 // ---------------------------------------------------------------- the evaluators
@@ -117,14 +113,20 @@ const pythonTests: Evaluator = async ({ answer, tests, workflowId }, { rt, signa
   if (!tests?.trim()) return { pass: false, detail: 'no tests for the python-tests evaluator' };
   const code = answer ? extractPython(answer) : null;
   if (!code) return { pass: false, detail: 'no ```python block in the answer' };
-  const program = `${code}\n\n# ---- tests appended by the mas2 CTO evaluator ----\n${tests}\nprint("mas2: all tests passed")\n`;
-  const workspaceDir = path.join(runDir(rt.home, workflowId), 'eval');
-  await fs.mkdir(workspaceDir, { recursive: true });
-  const r = await executeTool('python', JSON.stringify({ code: program }), { workspaceDir, signal, heartbeat });
-  const stderr = (r as { stderr?: string }).stderr ?? '';
-  const tail = `${r.error ?? ''}\n${r.output}\n${stderr}`.trim().slice(-400);
-  return { pass: r.ok, detail: r.ok ? 'tests passed' : `tests failed: ${tail}` };
+  const program = `${code}\n\n# ---- tests appended by the mas2 CTO evaluator ----\n${tests}\n`;
+  return runTestProgram(program, { workspaceDir: path.join(runDir(rt.home, workflowId), 'eval'), signal, heartbeat });
 };
+
+/**
+ * Runs a test program (code + tests) in the sandboxed python tool: pass = it
+ * exits cleanly. Shared by the CTO evaluator and `mas2 eval` (HumanEval, MBPP).
+ */
+export async function runTestProgram(program: string, ctx: { workspaceDir: string; signal?: AbortSignal; heartbeat?: () => void }): Promise<EvaluateOutput> {
+  await fs.mkdir(ctx.workspaceDir, { recursive: true });
+  const r = await executeTool('python', JSON.stringify({ code: `${program}\nprint("mas2: all tests passed")\n` }), { workspaceDir: ctx.workspaceDir, signal: ctx.signal, heartbeat: ctx.heartbeat });
+  const tail = `${r.error ?? ''}\n${r.output}\n${r.stderr ?? ''}`.trim().slice(-400);
+  return { pass: r.ok, detail: r.ok ? 'tests passed' : `tests failed: ${tail}` };
+}
 
 const REGISTRY = new Map<string, Evaluator>([
   ['exact', exact],

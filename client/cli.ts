@@ -20,6 +20,7 @@ import { cancelRun, getResult, listRuns, raiseBudget, sendRectify, startRun } fr
 import { ProgressPrinter, summary } from './format';
 import { registerCto } from './commands/cto';
 import { registerAudit } from './commands/audit';
+import { registerEval } from './commands/eval';
 import { runToolCommand } from '../activities/tools/cli';
 
 const EXIT: Record<Result['status'], number> = { completed: 0, failed: 1, budget_exhausted: 3, cancelled: 4, running: 0, branched: 0 };
@@ -272,6 +273,7 @@ export function buildProgram(): Command {
   // ---- registered commands ----
   registerCto(program);
   registerAudit(program);
+  registerEval(program);
   // ---- end registered commands ----
 
   return program;

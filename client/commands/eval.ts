@@ -1,0 +1,215 @@
+/**
+ * `mas2 eval`: a benchmark file (HumanEval, MBPP, GSM8K, MATH) × variants
+ * (full MAS², the three ablations, a single agent) as durable runs, scored as
+ * the benchmarks define it, reported in --out DIR (results.json, report.md,
+ * pareto.svg). Re-running the same command re-attaches to the same runs.
+ * `mas2 eval --compare A B` compares two results.json.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { mas2Home } from '../../activities/home';
+import { usesSimulator } from '../../mas/pool';
+import { DatasetError, parseDataset, SUITES, type Suite } from '../../mas/eval/datasets';
+import { isVariant, VARIANTS, type Variant } from '../../mas/eval/variants';
+import type { EvalRow } from '../../mas/eval/summary';
+import { createWorker } from '../../workers/worker';
+import { connectClient, hasSearchAttributes, resolveTarget } from '../connect';
+import { UserError } from '../errors';
+import { choosePool, parseBudget } from '../inputs';
+import { evalJobs, runJobs, sha256 } from '../eval/runner';
+import { buildResults, writeReport } from '../eval/report';
+import { compareResults, formatComparison, loadResults } from '../eval/compare';
+import { formatUsdShort } from '../eval/pareto';
+
+const say = (line: string) => process.stderr.write(`mas2: ${line}\n`);
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
+  return n;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number ≥ 0');
+  return n;
+}
+
+function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('must be a whole number');
+  return n;
+}
+
+interface EvalOptions {
+  suite?: string;
+  data?: string;
+  limit?: number;
+  offset: number;
+  variants: string;
+  pool?: string;
+  budget: string;
+  concurrency: number;
+  out?: string;
+  seed: number;
+  compare?: string[];
+  localWorker?: boolean;
+  progress: boolean;
+}
+
+export function parseVariants(list: string): Variant[] {
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (!names.length) throw new UserError(`--variants is empty; choose from ${VARIANTS.join(', ')}`);
+  const bad = names.filter((n) => !isVariant(n));
+  if (bad.length) throw new UserError(`unknown variant${bad.length > 1 ? 's' : ''} ${bad.map((b) => `"${b}"`).join(', ')} in --variants; choose from ${VARIANTS.join(', ')}`);
+  return [...new Set(names)] as Variant[];
+}
+
+function compareCommand(files: string[]): number {
+  if (files.length !== 2) throw new UserError(`--compare takes two results.json files (got ${files.length})`);
+  const [a, b] = files.map(loadResults);
+  process.stdout.write(formatComparison(files[0], files[1], compareResults(a, b)));
+  return 0;
+}
+
+async function evalCommand(o: EvalOptions): Promise<number> {
+  if (o.compare) return compareCommand(o.compare);
+  if (!o.suite) throw new UserError(`--suite is required: ${SUITES.join(', ')}`);
+  if (!(SUITES as readonly string[]).includes(o.suite)) throw new UserError(`--suite "${o.suite}" is not one of ${SUITES.join(', ')}`);
+  const suite = o.suite as Suite;
+  if (!o.data) throw new UserError('--data FILE is required: the benchmark file in its published JSONL format');
+  if (!o.out) throw new UserError('--out DIR is required: where results.json, report.md and pareto.svg go');
+  const variants = parseVariants(o.variants);
+  const budgetUsd = parseBudget(o.budget);
+  let text: string;
+  try {
+    text = fs.readFileSync(o.data, 'utf8');
+  } catch (e) {
+    throw new UserError(`cannot read --data ${o.data}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let all;
+  try {
+    all = parseDataset(suite, text, path.basename(o.data));
+  } catch (e) {
+    if (e instanceof DatasetError) throw new UserError(e.message);
+    throw e;
+  }
+  if (o.offset >= all.length) throw new UserError(`--offset ${o.offset} skips every problem: ${o.data} has ${all.length}`);
+  const problems = all.slice(o.offset, o.limit !== undefined ? o.offset + o.limit : undefined);
+  const { pool, note } = choosePool(o.pool, process.env);
+  if (note) say(note);
+  const poolLabel = o.pool ? (o.pool === 'local' ? 'local' : path.basename(o.pool)) : usesSimulator(pool) ? 'simulator' : 'openai';
+  const settings = { suite, dataSha256: sha256(text), pool, budgetUsd, seed: o.seed };
+
+  const home = mas2Home();
+  const target = await resolveTarget({ log: say });
+  const client = await connectClient(target);
+  const jobs = evalJobs(problems, variants, settings, await hasSearchAttributes(client, target.namespace));
+  say(`${suite}: ${problems.length} problem${problems.length === 1 ? '' : 's'} × ${variants.length} variant${variants.length === 1 ? '' : 's'} (${variants.join(', ')}) = ${jobs.length} runs, ${o.concurrency} at a time, budget $${budgetUsd} each`);
+
+  const showBar = o.progress && Boolean(process.stderr.isTTY);
+  const bar = new SingleBar(
+    { stream: process.stderr, format: 'eval [{bar}] {value}/{total} runs | {attached} re-attached | {passed} passed | {cost} spent', hideCursor: true, clearOnComplete: false },
+    Presets.shades_classic,
+  );
+  let done = 0;
+  let passed = 0;
+  let attached = 0;
+  let spent = 0;
+  if (showBar) bar.start(jobs.length, 0, { attached: 0, passed: 0, cost: '$0' });
+  let interrupted = false;
+  const onDone = (row: EvalRow) => {
+    if (interrupted) return;
+    done++;
+    if (row.pass) passed++;
+    if (row.attached) attached++;
+    spent += row.costUsd;
+    if (showBar) bar.update(done, { attached, passed, cost: formatUsdShort(spent) });
+    else if (o.progress) say(`[${done}/${jobs.length}] ${row.problemId} ${row.variant}: ${row.status}, ${row.pass ? 'pass' : 'fail'}, ${formatUsdShort(row.costUsd)}${row.wallMs !== null ? `, ${(row.wallMs / 1000).toFixed(1)} s` : ''}${row.attached ? ' (re-attached)' : ''}`);
+  };
+  // Real-model runs take minutes: without a bar, say every minute that the evaluation is alive.
+  const inFlight = new Set<string>();
+  const alive = !showBar && o.progress ? setInterval(() => say(`${done}/${jobs.length} runs finished, ${inFlight.size} in flight`), 60_000) : undefined;
+  alive?.unref();
+  const running = runJobs({
+    client,
+    jobs,
+    concurrency: o.concurrency,
+    home,
+    onStart: (job) => inFlight.add(job.workflowId),
+    onDone: (row) => {
+      inFlight.delete(row.workflowId);
+      onDone(row);
+    },
+  });
+  let rows: EvalRow[];
+  try {
+    if (target.embedded || o.localWorker) {
+      const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, home });
+      try {
+        rows = await worker.runUntil(running);
+      } catch (e) {
+        // SIGINT/SIGTERM shut the in-process worker down before the runs finished; they are durable.
+        if ((e as Error).name === 'PromiseCompletionTimeoutError' || worker.getState() !== 'RUNNING') {
+          interrupted = true;
+          throw new UserError(`interrupted with ${done}/${jobs.length} runs finished; the runs are durable: run the same command again to re-attach to them`);
+        }
+        throw e;
+      } finally {
+        await connection.close();
+      }
+    } else {
+      rows = await running;
+    }
+  } finally {
+    if (alive) clearInterval(alive);
+    if (showBar) bar.stop();
+    await client.connection.close();
+  }
+  const results = buildResults({
+    suite,
+    data: { file: path.resolve(o.data), sha256: settings.dataSha256, problemsInFile: all.length, offset: o.offset, limit: o.limit ?? null, evaluated: problems.length },
+    pool,
+    poolLabel,
+    budgetUsd,
+    seed: o.seed,
+    variants,
+    runs: rows,
+  });
+  const files = writeReport(o.out, results);
+  for (const s of results.summary) {
+    const ci = s.interval ? ` [${(s.interval.low * 100).toFixed(0)}–${(s.interval.high * 100).toFixed(0)}%]` : '';
+    process.stdout.write(`${s.variant.padEnd(15)} ${String(s.passed).padStart(4)}/${s.n} pass ${(s.passRate * 100).toFixed(1)}%${ci}  mean ${formatUsdShort(s.meanCostUsd)}${s.meanWallMs !== null ? `  ${(s.meanWallMs / 1000).toFixed(1)} s` : ''}\n`);
+  }
+  say(`wrote ${files.results}, ${files.report} and ${files.svg}`);
+  const errors = rows.filter((r) => r.status === 'error');
+  for (const e of errors.slice(0, 5)) say(`no result for ${e.problemId} / ${e.variant} (${e.workflowId}): ${e.reason}`);
+  return errors.length ? 1 : 0;
+}
+
+export function registerEval(program: Command): void {
+  program
+    .command('eval')
+    .description('run a benchmark (HumanEval, MBPP, GSM8K, MATH) on MAS², its ablations and a single agent; report pass rates, costs and the Pareto frontier')
+    .addOption(new Option('--suite <name>', 'benchmark format of --data').choices([...SUITES]))
+    .option('--data <file>', 'the benchmark file (JSONL, its published field names)')
+    .option('--limit <n>', 'at most this many problems', positiveInt)
+    .option('--offset <k>', 'skip the first K problems', nonNegativeInt, 0)
+    .option('--variants <list>', `comma-separated: ${VARIANTS.join(', ')}`, VARIANTS.join(','))
+    .option('--pool <file|local>', 'backbone pool (JSON or YAML); default: simulator, or OpenAI when OPENAI_API_KEY is set')
+    .option('--budget <usd>', 'hard budget of each run in USD', '1')
+    .option('--concurrency <n>', 'runs in flight at once', positiveInt, 4)
+    .option('--out <dir>', 'report folder: results.json, report.md, pareto.svg')
+    .option('--seed <n>', 'simulator seed (part of the run ids)', integer, 1)
+    .option('--compare <files...>', 'compare two results.json files instead of running (A B)')
+    .option('--local-worker', 'with TEMPORAL_ADDRESS: also run a worker in this process')
+    .option('--no-progress', 'no progress bar or per-run lines')
+    .action(async (o: EvalOptions) => {
+      process.exitCode = await evalCommand(o);
+    });
+}
