@@ -1,0 +1,1 @@
+export function renderHtml(a: import('../schemas').Audit): string { return JSON.stringify(a); }
