@@ -11,14 +11,17 @@ import type { Runtime } from '../activities/runtime';
 
 export const TASK_QUEUE = process.env.MAS2_TASK_QUEUE || 'mas2';
 
+/** Workflow interceptors every bundle carries (UI summaries and progress); scripts/bundle-workflows.js and the test bundles list the same. */
+export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../workflows/interceptors')];
+
 /**
  * `npm run build` pre-bundles the workflow code (webpack takes seconds); a
  * worker started from a source checkout bundles on start instead.
  */
-export function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+export function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'interceptors'> {
   const prebuilt = path.join(__dirname, '..', 'workflow-bundle.js');
   if (fs.existsSync(prebuilt)) return { workflowBundle: { codePath: prebuilt } };
-  return { workflowsPath: require.resolve('../workflows') };
+  return { workflowsPath: require.resolve('../workflows'), interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } };
 }
 
 export interface WorkerSetup {
