@@ -12,6 +12,9 @@ import { formatUsd } from './cost';
 /** `$0.01 of $1` would be typeset as math by the UI's markdown renderer: amounts as `0.01 USD`. */
 const usd = (n: number) => `${formatUsd(n).replace('$', '')} USD`;
 
+/** Activity header carrying the config version the call runs under (for `mas2.config_version` on spans). */
+export const CONFIG_VERSION_HEADER = 'mas2-config-version';
+
 const MAX_SUMMARY = 200;
 const oneLine = (s: string, n = MAX_SUMMARY) => {
   const line = s.replace(/\s+/g, ' ').trim();

@@ -12,10 +12,7 @@
  */
 import { defaultPayloadConverter, setCurrentDetails, workflowInfo, type WorkflowInterceptors } from '@temporalio/workflow';
 import type { Result } from '../mas/schemas';
-import { activitySummary, progressMarkdown } from '../mas/progress';
-
-/** Header the activity-side telemetry reads `mas2.config_version` from. */
-export const CONFIG_VERSION_HEADER = 'mas2-config-version';
+import { activitySummary, CONFIG_VERSION_HEADER, progressMarkdown } from '../mas/progress';
 
 interface QueryHandlers {
   queryHandlers?: Map<string, { handler: (...args: unknown[]) => unknown }>;
