@@ -28,7 +28,9 @@ function callIndex(callKey: string | undefined): number | undefined {
 }
 
 /** The UI summary of one activity, from its input; undefined for activity types mas2 does not know. */
-export function activitySummary(type: string, arg: unknown): string | undefined {
+export function activitySummary(type: string, input: unknown): string | undefined {
+  // Never throw here: this runs in the workflow interceptor, where a throw fails the workflow task.
+  const arg = (input && typeof input === 'object' ? input : {}) as Record<string, unknown>;
   switch (type) {
     case 'callModel': {
       const a = arg as Partial<CallModelInput>;

@@ -135,7 +135,13 @@ export class GenAiSpans implements ActivityInboundCallsInterceptor {
 
   async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
     const type = this.ctx.info.activityType;
-    const start = spanStart(type, input.args[0]);
+    // Telemetry must never fail a call: an input it cannot read gets no span.
+    let start: ReturnType<typeof spanStart>;
+    try {
+      start = spanStart(type, input.args[0]);
+    } catch {
+      start = undefined;
+    }
     if (!start) return next(input);
     const versionHeader = input.headers[CONFIG_VERSION_HEADER];
     const version = versionHeader ? (defaultPayloadConverter.fromPayload(versionHeader) as number) : undefined;
@@ -148,7 +154,11 @@ export class GenAiSpans implements ActivityInboundCallsInterceptor {
     return this.tracer.startActiveSpan(start.name, { kind: 2 /* SpanKind.CLIENT */, attributes }, async (span: Span) => {
       try {
         const out = await next(input);
-        span.setAttributes(clean(spanEnd(type, input.args[0], out)));
+        try {
+          span.setAttributes(clean(spanEnd(type, input.args[0], out)));
+        } catch {
+          /* a result it cannot read: the span keeps its start attributes */
+        }
         return out;
       } catch (e) {
         span.recordException(e as Error);

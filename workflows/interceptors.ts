@@ -37,8 +37,14 @@ function liveResult(): Result | undefined {
   }
 }
 
+/** Best effort: a throw here would fail the workflow task, and the details are only a view. */
 function showProgress(r: Result | undefined): void {
-  if (r) setCurrentDetails(progressMarkdown(r));
+  if (!r) return;
+  try {
+    setCurrentDetails(progressMarkdown(r));
+  } catch {
+    /* an unexpected state shape: keep the previous details */
+  }
 }
 
 export const interceptors = (): WorkflowInterceptors => ({

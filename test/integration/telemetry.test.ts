@@ -110,3 +110,22 @@ test('one run is one trace with a GenAI span per model call, tool call and meta-
   expect(chat.some((s) => attrs(s)['mas2.config_version'] === 2)).toBe(true);
   expect(meta.map((s) => attrs(s)['mas2.role']).sort()).toEqual(['generator', 'implementer', 'rectifier']);
 });
+
+test('off: without an OTLP endpoint a worker module loads no OpenTelemetry SDK (needs `npm run build`)', () => {
+  const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
+  const dist = require('node:path').join(__dirname, '..', '..', 'dist', 'workers');
+  const script = `
+    require(${JSON.stringify(dist + '/worker.js')});
+    const t = require(${JSON.stringify(dist + '/telemetry.js')});
+    const started = t.startTelemetry() !== undefined;
+    const loaded = Object.keys(require.cache).filter((k) => /@opentelemetry\\/(sdk|exporter|resources|context)|interceptors-opentelemetry/.test(k));
+    process.stdout.write(JSON.stringify({ started, loaded }));`;
+  const env = { ...process.env };
+  delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  delete env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  expect(JSON.parse(execFileSync(process.execPath, ['-e', script], { env, encoding: 'utf8' }))).toEqual({ started: false, loaded: [] });
+  // The same script with the variable set does load it: the check can fail.
+  const on = JSON.parse(execFileSync(process.execPath, ['-e', script], { env: { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' }, encoding: 'utf8' })) as { started: boolean; loaded: string[] };
+  expect(on.started).toBe(true);
+  expect(on.loaded.length).toBeGreaterThan(0);
+});
