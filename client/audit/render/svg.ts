@@ -61,6 +61,7 @@ export function graphSvg(config: Config, changed: string[], addedEdges: string[]
   });
   const width = x - COL_GAP + PAD;
   const out: string[] = [];
+  const marker = `arrow-v${config.version}`;
   const edge = (from: string, to: string, cls: string, extra = '') => {
     const a = pos.get(from);
     const b = pos.get(to);
@@ -71,7 +72,7 @@ export function graphSvg(config: Config, changed: string[], addedEdges: string[]
     const x2 = forward ? b.x : b.x + b.w / 2;
     const y2 = forward ? b.y + NODE_H / 2 : b.y + NODE_H;
     const d = forward ? `M${x1},${y1} C${x1 + COL_GAP / 2},${y1} ${x2 - COL_GAP / 2},${y2} ${x2},${y2}` : `M${x1},${y1} C${x1},${y1 + 40} ${x2},${y2 + 40} ${x2},${y2}`;
-    out.push(`<path class="${cls}" d="${d}" marker-end="url(#arrow)"${extra}/>`);
+    out.push(`<path class="${cls}" d="${d}" marker-end="url(#${marker})"${extra}/>`);
   };
   for (const e of t.edges) edge(e.from, e.to, addedEdges.includes(`${e.from} → ${e.to}`) ? 'edge added' : 'edge');
   for (const l of t.loops) edge(l.from, l.to, 'edge loop', ` data-rounds="${esc(l.maxRounds)}"`);
@@ -90,7 +91,7 @@ export function graphSvg(config: Config, changed: string[], addedEdges: string[]
   const legend = t.loops.length ? `<text x="${PAD}" y="${height - 6}" class="legend">dashed: revise loop (${t.loops.map((l) => `${esc(l.from)} ⟲ ${esc(l.to)} ≤${esc(l.maxRounds)}`).join(', ')}) · ★ final agent</text>` : `<text x="${PAD}" y="${height - 6}" class="legend">★ final agent</text>`;
   return (
     `<svg class="graph" viewBox="0 0 ${Math.ceil(width)} ${Math.ceil(height)}" width="${Math.ceil(width)}" height="${Math.ceil(height)}" role="img" aria-label="agent graph v${esc(config.version)}">` +
-    `<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead"/></marker></defs>` +
+    `<defs><marker id="${marker}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead"/></marker></defs>` +
     out.join('') +
     legend +
     `</svg>`
