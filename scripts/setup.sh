@@ -125,4 +125,9 @@ if [ "$(cat "$TOOLS/temporal-path" 2>/dev/null || true)" != "$TEMPORAL" ]; then
   printf '%s\n' "$TEMPORAL" > "$TOOLS/temporal-path.tmp"
   mv "$TOOLS/temporal-path.tmp" "$TOOLS/temporal-path"
 fi
+# ---------------------------------------------------------------- 4. optional: a browser for the HTML-audit and UI tests
+# Not installed here (a few hundred MB and root): the tests skip their browser part without it.
+if ! command -v "${MAS2_CHROMIUM:-chromium}" >/dev/null 2>&1 && [ ! -x "${MAS2_CHROMIUM:-/usr/bin/chromium}" ]; then
+  say "no chromium: the browser checks of the HTML audit and Temporal UI tests will be skipped (apt-get install -y chromium, or set MAS2_CHROMIUM)"
+fi
 say "done"

@@ -1,7 +1,7 @@
 /** `mas2 audit ID [--format md|json|mermaid|html]`: the decision history of a run, projected from its Temporal history. */
 import { Option, type Command } from 'commander';
 import { connectClient, resolveTarget } from '../connect';
-import { AUDIT_FORMATS, fetchAudit, renderAudit, type AuditFormat } from '../audit';
+import { AUDIT_FORMATS, fetchAudit, renderAudit, type AuditFormat } from '../audit/index'; // not '../audit': a stale dist/client/audit.js from before the split would win
 
 const say = (line: string) => process.stderr.write(`mas2: ${line}\n`);
 
