@@ -129,3 +129,21 @@ test('off: without an OTLP endpoint a worker module loads no OpenTelemetry SDK (
   expect(on.started).toBe(true);
   expect(on.loaded.length).toBeGreaterThan(0);
 });
+
+test('recorded histories replay on the OpenTelemetry bundle too (spans change headers and metadata, not commands)', async () => {
+  const { Worker } = await import('@temporalio/worker');
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const { WORKFLOW_INTERCEPTOR_MODULES } = await import('../../workers/worker');
+  const { telemetryBundle, startTelemetry } = await import('../../workers/telemetry');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { historyFromJson } = require('../../scripts/record-histories') as { historyFromJson(json: unknown): import('@temporalio/common/lib/proto-utils').History };
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  const telemetry = startTelemetry()!.worker;
+  const bundle = await telemetryBundle(undefined, [...WORKFLOW_INTERCEPTOR_MODULES, ...telemetry.workflowInterceptorModules]);
+  const dir = path.join(__dirname, '..', 'histories');
+  for (const file of ['plain.json', 'rectified-tool-crash.json', 'continued-as-new.run1.json', 'cancelled.json']) {
+    const history = historyFromJson(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')));
+    await Worker.runReplayHistory({ workflowBundle: bundle, sinks: telemetry.sinks, replayName: `otel-replay-${file}` }, history);
+  }
+});
