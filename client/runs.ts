@@ -6,6 +6,7 @@ import { TaskInputSchema, type Result, type TaskInput } from '../mas/schemas';
 import { mas2Task, stateQuery, rectifySignal, raiseBudgetUpdate } from '../workflows';
 import { TASK_QUEUE } from '../workers/worker';
 import { UserError } from './errors';
+import { runDetails, runSummary } from '../mas/progress';
 
 export const WORKFLOW_TYPE = 'mas2Task';
 
@@ -23,6 +24,9 @@ export async function startOrAttach<T extends Workflow>(
     memo: Record<string, unknown>;
     attachTo: (status: string) => boolean;
     reusePolicy: WorkflowIdReusePolicy;
+    /** What the Temporal UI shows for the run (markdown details). */
+    staticSummary?: string;
+    staticDetails?: string;
   },
 ): Promise<{ handle: WorkflowHandle<T>; attached: boolean }> {
   const existing = client.workflow.getHandle<T>(opts.workflowId);
@@ -39,6 +43,8 @@ export async function startOrAttach<T extends Workflow>(
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       workflowIdReusePolicy: opts.reusePolicy,
       memo: opts.memo,
+      staticSummary: opts.staticSummary,
+      staticDetails: opts.staticDetails,
       // The SDK types `args` by a conditional on Parameters<T>, which TS cannot resolve for a generic T.
     } as unknown as WorkflowStartOptions<T>);
     return { handle, attached: false };
@@ -58,6 +64,8 @@ export async function startRun(client: Client, input: TaskInput, workflowId: str
     memo: { task: parsed.task.slice(0, 500), budgetUsd: parsed.budgetUsd },
     attachTo: () => true,
     reusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    staticSummary: runSummary(parsed),
+    staticDetails: runDetails(parsed),
   });
 }
 

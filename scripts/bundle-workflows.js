@@ -5,7 +5,7 @@ const path = require('node:path');
 
 (async () => {
   const dist = path.join(__dirname, '..', 'dist');
-  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(dist, 'workflows', 'index.js'), logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } });
+  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(dist, 'workflows', 'index.js'), workflowInterceptorModules: [path.join(dist, 'workflows', 'interceptors.js')], logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } });
   writeFileSync(path.join(dist, 'workflow-bundle.js'), code);
   console.log(`workflow bundle: dist/workflow-bundle.js (${Math.round(code.length / 1024)} KiB)`);
 })().catch((e) => {

@@ -169,4 +169,9 @@ if [ -n "$NSJAIL" ]; then
 else
   say "WARNING: nsjail is not available: the python and javascript tools will refuse to run (see docs/tools.md; MAS2_SANDBOX_MODE=net-only|none runs them with weaker isolation)"
 fi
+# ---------------------------------------------------------------- 5. optional: a browser for the HTML-audit and UI tests
+# Not installed here (a few hundred MB and root): the tests skip their browser part without it.
+if ! command -v "${MAS2_CHROMIUM:-chromium}" >/dev/null 2>&1 && [ ! -x "${MAS2_CHROMIUM:-/usr/bin/chromium}" ]; then
+  say "no chromium: the browser checks of the HTML audit and Temporal UI tests will be skipped (apt-get install -y chromium, or set MAS2_CHROMIUM)"
+fi
 say "done"

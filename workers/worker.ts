@@ -8,17 +8,23 @@ import * as path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, createRuntime } from '../activities';
 import type { Runtime } from '../activities/runtime';
+import { startTelemetry, telemetryBundle } from './telemetry';
 
 export const TASK_QUEUE = process.env.MAS2_TASK_QUEUE || 'mas2';
+
+/** Workflow interceptors every bundle carries (UI summaries and progress); scripts/bundle-workflows.js and the test bundles list the same. */
+export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../workflows/interceptors')];
 
 /**
  * `npm run build` pre-bundles the workflow code (webpack takes seconds); a
  * worker started from a source checkout bundles on start instead.
  */
-export function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
-  const prebuilt = path.join(__dirname, '..', 'workflow-bundle.js');
+const PREBUILT_BUNDLE = path.join(__dirname, '..', 'workflow-bundle.js');
+
+export function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'interceptors'> {
+  const prebuilt = PREBUILT_BUNDLE;
   if (fs.existsSync(prebuilt)) return { workflowBundle: { codePath: prebuilt } };
-  return { workflowsPath: require.resolve('../workflows') };
+  return { workflowsPath: require.resolve('../workflows'), interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } };
 }
 
 export interface WorkerSetup {
@@ -49,12 +55,19 @@ function installRuntime(): void {
 export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker; connection: NativeConnection }> {
   installRuntime();
   const connection = await NativeConnection.connect({ address: setup.address });
-  const source = setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : workflowSource();
+  let source = setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : workflowSource();
+  // OTEL_EXPORTER_OTLP_ENDPOINT set: spans (workers/telemetry.ts). Unset: nothing of it loads.
+  const telemetry = startTelemetry()?.worker;
+  if (telemetry) {
+    const prebuilt = !setup.workflowBundle && fs.existsSync(PREBUILT_BUNDLE) ? PREBUILT_BUNDLE : undefined;
+    source = { workflowBundle: await telemetryBundle(prebuilt, [...WORKFLOW_INTERCEPTOR_MODULES, ...telemetry.workflowInterceptorModules]) };
+  }
   const worker = await Worker.create({
     connection,
     namespace: setup.namespace ?? 'default',
     taskQueue: setup.taskQueue ?? TASK_QUEUE,
     ...source,
+    ...(telemetry ? { interceptors: telemetry.interceptors, sinks: telemetry.sinks } : {}),
     activities: createActivities(createRuntime(setup.home, setup.runtime)),
     maxConcurrentActivityTaskExecutions: setup.maxConcurrentActivityTaskExecutions ?? 100,
     maxConcurrentWorkflowTaskExecutions: setup.maxConcurrentWorkflowTaskExecutions ?? 40,

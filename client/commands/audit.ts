@@ -1,7 +1,7 @@
-/** `mas2 audit ID [--format md|json|mermaid]`: the decision history of a run, projected from its Temporal history. */
+/** `mas2 audit ID [--format md|json|mermaid|html]`: the decision history of a run, projected from its Temporal history. */
 import { Option, type Command } from 'commander';
 import { connectClient, resolveTarget } from '../connect';
-import { fetchAudit, renderAudit, type AuditFormat } from '../audit';
+import { AUDIT_FORMATS, fetchAudit, renderAudit, type AuditFormat } from '../audit/index'; // not '../audit': a stale dist/client/audit.js from before the split would win
 
 const say = (line: string) => process.stderr.write(`mas2: ${line}\n`);
 
@@ -10,7 +10,7 @@ export function registerAudit(program: Command): void {
     .command('audit')
     .description('the decision history of a run from its Temporal history: generator template, implementer assignment, every rectification with its trigger and the diff M_t → M_{t+1}, steps and costs')
     .argument('<id>', 'workflow id (see `mas2 list`)')
-    .addOption(new Option('--format <format>', 'md (report), json (the audit document) or mermaid (one subgraph per config version)').choices(['md', 'json', 'mermaid']).default('md'))
+    .addOption(new Option('--format <format>', 'md (report), json (the audit document), mermaid (one subgraph per config version) or html (one self-contained page: graphs, timeline, costs, decisions)').choices(AUDIT_FORMATS).default('md'))
     .action(async (id: string, o: { format: AuditFormat }) => {
       const target = await resolveTarget({ log: say });
       const client = await connectClient(target);

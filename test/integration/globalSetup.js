@@ -24,7 +24,7 @@ process.env.MAS2_TEST_SERVER_INFO = INFO_FILE;
 async function bundleWorkflows() {
   const { bundleWorkflowCode } = require('@temporalio/worker');
   const quiet = { info() {}, warn() {}, debug() {}, trace() {}, log() {}, error: (m, meta) => console.error(m, meta) };
-  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(ROOT, 'workflows', 'index.ts'), logger: quiet });
+  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(ROOT, 'workflows', 'index.ts'), workflowInterceptorModules: [path.join(ROOT, 'workflows', 'interceptors.ts')], logger: quiet });
   const file = path.join(os.tmpdir(), `mas2-jest-bundle-${process.pid}.js`);
   fs.writeFileSync(file, code);
   process.env.MAS2_TEST_BUNDLE = file;

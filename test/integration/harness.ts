@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import type { z } from 'zod';
-import { createWorker } from '../../workers/worker';
+import { createWorker, WORKFLOW_INTERCEPTOR_MODULES } from '../../workers/worker';
 import type { Runtime } from '../../activities/runtime';
 import { PoolSchema, TaskInputSchema, type Pool, type Result, type TaskInput } from '../../mas/schemas';
 import { SIMULATOR_POOL } from '../../mas/simulatorPool';
@@ -18,7 +18,7 @@ import { testServerAddress } from './server';
 export async function workflowBundle(): Promise<NonNullable<WorkerOptions['workflowBundle']>> {
   const prebuilt = process.env.MAS2_TEST_BUNDLE;
   if (prebuilt && fs.existsSync(prebuilt)) return { codePath: prebuilt };
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows') });
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES });
   return { code };
 }
 

@@ -210,6 +210,14 @@ describe('projectHistory', () => {
     expect(mermaid).toContain('classDef changed');
     expect(mermaid).toContain('class v2_coder changed');
     expect(JSON.parse(renderAudit(audit, 'json'))).toEqual(JSON.parse(JSON.stringify(audit)));
+
+    const html = renderAudit(audit, 'html');
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html).toContain('data-version="1" data-changed=""');
+    expect(html).toContain('data-version="2" data-changed="coder"');
+    expect(html).toContain('<g class="node changed" data-agent="coder">');
+    expect(html).toContain('~ coder.backbone: sim-large → sim-medium');
+    expect(html.match(/<g class="step /g)).toHaveLength(audit.steps.length);
   });
 
   test('a running run: history so far, the open activity as running, signals and updates', () => {
