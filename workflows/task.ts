@@ -29,6 +29,7 @@ import { fallbackPatch } from '../mas/fallback';
 import { evaluateTrigger, projectRemainingCost } from '../mas/triggers';
 import { extraLatencyMs, modelErrors, toolCrashes } from '../mas/faults';
 import { backboneById, metaBackbone } from '../mas/pool';
+import { toolDefinitionsFrom, toolNamesOf } from '../mas/tools';
 import { DEFAULT_TEMPLATE, TEMPLATES_BY_KIND, classifyTask } from '../mas/templates';
 import { feedbackLoop, withoutAgents } from '../mas/loops';
 import { summariseState } from '../mas/summary';
@@ -56,6 +57,23 @@ const tools = proxyActivities<Mas2Activities>({
   heartbeatTimeout: '10 seconds',
   retry: { ...retry, nonRetryableErrorTypes: [...retry.nonRetryableErrorTypes], maximumAttempts: TOOL_ATTEMPTS },
 });
+
+/** Own and MCP tools may declare their own timeout; one proxy per distinct timeout. */
+const toolProxies = new Map<number, typeof tools>();
+function toolsFor(timeoutMs: number | undefined): typeof tools {
+  if (!timeoutMs) return tools;
+  let p = toolProxies.get(timeoutMs);
+  if (!p) {
+    p = proxyActivities<Mas2Activities>({
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      startToCloseTimeout: timeoutMs,
+      heartbeatTimeout: '10 seconds',
+      retry: { ...retry, nonRetryableErrorTypes: [...retry.nonRetryableErrorTypes], maximumAttempts: TOOL_ATTEMPTS },
+    });
+    toolProxies.set(timeoutMs, p);
+  }
+  return p;
+}
 
 /** A meta-agent prompt is a few KB; this bounds what one meta call may cost before it is made. */
 const META_PROMPT_CHARS = 12_000;
@@ -95,6 +113,8 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
   s.stepsAtRunStart = s.steps.length;
   const opts = input.options;
   const pool = input.pool;
+  // The run's tool catalogue (absent in runs started before catalogues: the built-ins).
+  const knownTools = toolNamesOf(input.tools);
   const running = new Set<string>();
   let wake = 0;
 
@@ -158,6 +178,7 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
     seed: opts.seed,
     callKey: `${role}:${s.counters.metaIndex[role] ?? 0}`,
     allowModel: room(worstCaseCallCost(META_PROMPT_CHARS, metaBackbone(pool, role))),
+    ...(input.tools ? { tools: input.tools } : {}),
   });
 
   // ------------------------------------------------------------ design: Generator, Implementer
@@ -279,6 +300,7 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
           feedbackRef: s.feedback[agentId],
           conversation: partial.conversation,
           injectError: modelErrors(input.faults, backboneId, nOnBackbone, nAll),
+          ...(input.tools ? { toolDefs: toolDefinitionsFrom(input.tools, agent.tools) } : {}),
           extraLatencyMs: extraLatencyMs(input.faults, backboneId) || undefined,
         });
       } catch (e) {
@@ -305,7 +327,7 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
         const n = (s.counters.tool[call.name] = (s.counters.tool[call.name] ?? 0) + 1);
         const toolIndex = nextIndex(s.counters.toolIndex, agentId);
         try {
-          const r = await tools.runTool({
+          const r = await toolsFor(input.tools?.find((t) => t.name === call.name)?.timeoutMs).runTool({
             workflowId: info.workflowId,
             agent: agentId,
             callKey: `${agentId}:tool:${toolIndex}`,
@@ -408,7 +430,7 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
     const budgetKind = trigger.kind === 'budget' || trigger.kind === 'projected_budget';
     let next;
     try {
-      next = applyPatch(config, patch, pool);
+      next = applyPatch(config, patch, pool, knownTools);
     } catch (e) {
       if (budgetKind) return;
       finish('failed', `${trigger.kind} trigger: ${trigger.detail}; the patch could not be applied: ${(e as Error).message}`);
