@@ -180,6 +180,19 @@ export class McpHub {
     }
   }
 
+  /** The process id of a running stdio server (null when not running or over HTTP); for tests and diagnostics. */
+  async pidOf(server: string): Promise<number | null> {
+    const c = this.servers.get(server)?.connecting;
+    if (!c) return null;
+    const t = (await c.catch(() => null))?.transport;
+    return t instanceof StdioClientTransport ? t.pid : null;
+  }
+
+  /** How many times a server has been started (1 = never restarted). */
+  startsOf(server: string): number {
+    return this.servers.get(server)?.starts ?? 0;
+  }
+
   async close(): Promise<void> {
     await Promise.all(
       [...this.servers.values()].map(async (s) => {
