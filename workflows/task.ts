@@ -58,23 +58,6 @@ const tools = proxyActivities<Mas2Activities>({
   retry: { ...retry, nonRetryableErrorTypes: [...retry.nonRetryableErrorTypes], maximumAttempts: TOOL_ATTEMPTS },
 });
 
-/** Own and MCP tools may declare their own timeout; one proxy per distinct timeout. */
-const toolProxies = new Map<number, typeof tools>();
-function toolsFor(timeoutMs: number | undefined): typeof tools {
-  if (!timeoutMs) return tools;
-  let p = toolProxies.get(timeoutMs);
-  if (!p) {
-    p = proxyActivities<Mas2Activities>({
-      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-      startToCloseTimeout: timeoutMs,
-      heartbeatTimeout: '10 seconds',
-      retry: { ...retry, nonRetryableErrorTypes: [...retry.nonRetryableErrorTypes], maximumAttempts: TOOL_ATTEMPTS },
-    });
-    toolProxies.set(timeoutMs, p);
-  }
-  return p;
-}
-
 /** A meta-agent prompt is a few KB; this bounds what one meta call may cost before it is made. */
 const META_PROMPT_CHARS = 12_000;
 
@@ -327,14 +310,20 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
         const n = (s.counters.tool[call.name] = (s.counters.tool[call.name] ?? 0) + 1);
         const toolIndex = nextIndex(s.counters.toolIndex, agentId);
         try {
-          const r = await toolsFor(input.tools?.find((t) => t.name === call.name)?.timeoutMs).runTool({
+          const toolInput = {
             workflowId: info.workflowId,
             agent: agentId,
             callKey: `${agentId}:tool:${toolIndex}`,
             call,
             allowedTools: agent.tools,
             injectCrash: toolCrashes(input.faults, call.name, n),
-          });
+          };
+          // With a catalogue, each call's activity is labelled with the tool's name (`<server>__<tool>` for MCP)
+          // and gets the tool's own timeout; runs without one schedule exactly as before (their histories replay).
+          const timeoutMs = input.tools?.find((t) => t.name === call.name)?.timeoutMs;
+          const r = input.tools
+            ? await tools.runTool.executeWithOptions({ summary: call.name, ...(timeoutMs ? { startToCloseTimeout: timeoutMs } : {}) }, [toolInput])
+            : await tools.runTool(toolInput);
           record({ agent: agentId, backbone: backboneId, kind: 'tool', name: call.name, callIndex: toolIndex, status: 'completed', attempts: r.attempts, costUsd: 0, durationMs: r.durationMs, error: r.ok ? undefined : r.preview });
           partial.conversation = [...partial.conversation, r.messageRef];
           promptChars += r.chars;

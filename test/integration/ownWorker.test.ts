@@ -5,6 +5,7 @@
  * started, followed and steered through the library API (connect with
  * worker: false — the user's worker does the work).
  */
+import { defaultPayloadConverter } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { connect, createMas2Activities, defineTool, ToolError, z, type Mas2, type RunEvent } from '../../lib';
 import { tempHome, simPool, uniqueQueue } from './harness';
@@ -90,6 +91,12 @@ test('a mas2 task on their queue calls their own tool; follow() reports it and e
   expect(await run.result()).toEqual(result);
   const audit = await run.audit();
   expect(audit.steps.some((s) => s.activity === 'runTool')).toBe(true);
+  // The tool call's activity carries the tool's name as its summary (what the Web UI shows).
+  const history = await mas2.client.workflow.getHandle(run.workflowId).fetchHistory();
+  const summaries = (history.events ?? [])
+    .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runTool')
+    .map((e) => (e.userMetadata?.summary ? defaultPayloadConverter.fromPayload(e.userMetadata.summary) : null));
+  expect(summaries).toEqual(['word_count']);
 });
 
 test('a ToolError goes back to the agent; any other exception is a crash that fires the Rectifier', async () => {
