@@ -33,7 +33,21 @@ const strict = defineTool({
     throw new ToolError(`refusing to echo "${text}"`);
   },
 });
-const tools = [wordCount, flaky, strict];
+const slow = defineTool({
+  name: 'slow_report',
+  description: 'Builds a report (slowly)',
+  parameters: z.object({ topic: z.string() }),
+  timeoutMs: 1500,
+  execute: (_args, ctx) =>
+    new Promise<string>((resolve) => {
+      const t = setTimeout(() => resolve('too late'), 5000);
+      ctx.signal?.addEventListener('abort', () => {
+        clearTimeout(t);
+        resolve('stopped');
+      });
+    }),
+});
+const tools = [wordCount, flaky, strict, slow];
 
 const taskQueue = uniqueQueue('acme');
 let worker: Worker;
@@ -108,6 +122,15 @@ test('a ToolError goes back to the agent; any other exception is a crash that fi
   const failedStep = crashed.steps.find((s) => s.kind === 'tool' && s.name === 'flaky_lookup' && s.status === 'failed');
   expect(failedStep?.error).toMatch(/crashed: Error: database connection refused/);
   expect(crashed.rectifications[0].trigger).toMatchObject({ kind: 'failure', tool: 'flaky_lookup' });
+});
+
+test("an own tool's timeoutMs is its activity's start-to-close timeout: retried, then a failure trigger", async () => {
+  const r = await (await mas2.start('Write the slow report for today', { id: `slow-${taskQueue}`, options: { maxRectifications: 0 } })).result();
+  const step = r.steps.find((s) => s.kind === 'tool' && s.name === 'slow_report');
+  expect(step).toMatchObject({ status: 'failed', attempts: 3 });
+  expect(step!.error).toMatch(/timeout|timed out/i);
+  expect(r.status).toBe('failed');
+  expect(r.reason).toMatch(/failure trigger/);
 });
 
 test('signal, update and cancel through the Run handle', async () => {
