@@ -179,7 +179,7 @@ export async function rectify(rt: Runtime, input: RectifyInput): Promise<MetaRes
     const applied = tryApply(p);
     if (applied !== true) ctx.addIssue({ code: 'custom', message: applied });
   });
-  const messages = rectifierMessages(input.task, input.config, input.state, input.trigger, input.pool);
+  const messages = rectifierMessages(input.task, input.config, input.state, input.trigger, input.pool, input.tools);
   const promptRef = await rt.blobs.put(JSON.stringify(messages));
   const asked = await ask(rt, 'rectifier', backbone, messages, Checked, input, {
     config: input.config,

@@ -64,7 +64,7 @@ export function implementerMessages(task: string, template: Template, pool: Pool
 }
 
 
-export function rectifierMessages(task: string, config: Config, state: StateSummaryInput, trigger: Trigger, pool: Pool): ChatMessage[] {
+export function rectifierMessages(task: string, config: Config, state: StateSummaryInput, trigger: Trigger, pool: Pool, tools?: readonly ToolSpec[]): ChatMessage[] {
   return [
     {
       role: 'system',
@@ -86,6 +86,7 @@ export function rectifierMessages(task: string, config: Config, state: StateSumm
         `Failed steps:\n${state.failedSteps.map((f) => `- ${f.agent} ${f.kind}: ${f.error}`).join('\n') || '(none)'}`,
         `Patches already applied:\n${state.previousPatches.join('\n') || '(none)'}`,
         `Backbone pool:\n${poolSummary(pool)}`,
+        `Tools agents may use (set_tools): ${toolMenu(tools)}`,
       ].join('\n\n'),
     },
   ];
