@@ -62,11 +62,17 @@ export class Mas2 {
     const taskQueue = opts.taskQueue ?? TASK_QUEUE;
     let hosted: Mas2['hosted'] = null;
     if (opts.worker ?? target.embedded) {
-      const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, home: mas2Home(), taskQueue, runtime: { tools: toolset } });
-      const running = worker.run();
-      // Surfaced by close(); an unhandled rejection here would take the host process down.
-      running.catch(() => undefined);
-      hosted = { worker, connection, running };
+      try {
+        const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, home: mas2Home(), taskQueue, runtime: { tools: toolset } });
+        const running = worker.run();
+        // Awaited by close(); without this catch a worker failure would be an unhandled rejection in the host process.
+        running.catch(() => undefined);
+        hosted = { worker, connection, running };
+      } catch (e) {
+        await client.connection.close();
+        await toolset.close();
+        throw e;
+      }
     }
     return new Mas2(client, target, taskQueue, toolset, hosted);
   }
