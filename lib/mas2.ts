@@ -116,13 +116,19 @@ export class Mas2 {
 
   /** Stops the in-process worker (running activities finish first), the MCP servers and the connection. */
   async close(): Promise<void> {
+    let workerError: unknown = null;
     if (this.hosted) {
-      this.hosted.worker.shutdown();
-      await this.hosted.running.catch(() => undefined);
+      if (this.hosted.worker.getState() === 'RUNNING') this.hosted.worker.shutdown();
+      workerError = await this.hosted.running.then(
+        () => null,
+        (e: unknown) => e,
+      );
       await this.hosted.connection.close();
     }
     await this.toolset.close();
     await this.client.connection.close();
+    // A worker that died while runs were going on must not go unnoticed.
+    if (workerError) throw workerError;
   }
 }
 
