@@ -13,8 +13,8 @@ WORKDIR /app
 
 # Dependencies first, so source edits do not invalidate this layer.
 COPY package.json package-lock.json ./
-# (falls back to npm install if the lock file is out of sync for this platform)
-RUN npm ci --no-audit --no-fund || npm install --no-audit --no-fund
+# The committed lock, exactly (it carries every platform's optional packages).
+RUN npm ci --no-audit --no-fund
 
 COPY . .
 RUN npm run build

@@ -41,7 +41,7 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
       clientFor(rt, backbone).complete({
         backbone,
         messages,
-        tools: input.agent.tools.length ? toolDefinitions(input.agent.tools) : undefined,
+        tools: input.agent.tools.length ? (input.toolDefs ?? toolDefinitions(input.agent.tools)) : undefined,
         signal: info.signal,
         sim: {
           purpose: 'agent',
@@ -92,10 +92,8 @@ export async function runTool(rt: Runtime, input: RunToolInput): Promise<RunTool
     const workspaceDir = path.join(runDir(rt.home, input.workflowId), 'workspace');
     await fs.mkdir(workspaceDir, { recursive: true });
     try {
-      result = await withHeartbeat(
-        executeTool(name, input.call.arguments, { workspaceDir, signal: info.signal, heartbeat: () => info.heartbeat() }),
-        info.heartbeat,
-      );
+      const ctx = { workspaceDir, signal: info.signal, heartbeat: () => info.heartbeat(), workflowId: input.workflowId, agent: input.agent };
+      result = await withHeartbeat(rt.tools ? rt.tools.execute(name, input.call.arguments, ctx) : executeTool(name, input.call.arguments, ctx), info.heartbeat);
     } catch (e) {
       if (isToolCrashError(e)) {
         // A crash that trying again can fix (an HTTP search service's 429/5xx) is retried by

@@ -20,6 +20,7 @@ import {
 } from '../mas/schemas';
 import type { ChatMessage } from '../mas/messages';
 import { templateProblems } from '../mas/graph';
+import { toolNamesOf } from '../mas/tools';
 import { applyPatch, samePatch } from '../mas/patch';
 import { fallbackPatch } from '../mas/fallback';
 import { metaBackbone } from '../mas/pool';
@@ -100,10 +101,12 @@ function result<T>(
   };
 }
 
-/** The template schema plus the graph rules, so the repair round also fixes cycles and unknown tools. */
-const CheckedTemplateSchema = TemplateSchema.superRefine((t, ctx) => {
-  for (const p of templateProblems(t)) ctx.addIssue({ code: 'custom', message: p });
-});
+/** The template schema plus the graph rules (against the run's tools), so the repair round also fixes cycles and unknown tools. */
+function checkedTemplateSchema(knownTools: readonly string[]) {
+  return TemplateSchema.superRefine((t, ctx) => {
+    for (const p of templateProblems(t, knownTools)) ctx.addIssue({ code: 'custom', message: p });
+  });
+}
 
 export async function generateTemplate(rt: Runtime, input: GenerateInput): Promise<MetaResult<Template>> {
   const started = Date.now();
@@ -112,9 +115,9 @@ export async function generateTemplate(rt: Runtime, input: GenerateInput): Promi
   if (!input.allowModel) {
     return result('generator', backbone, fallback, null, 'fallback', fallback, 'No budget left for a model call: built-in template for the task kind.', undefined, started);
   }
-  const messages = generatorMessages(input.task);
+  const messages = generatorMessages(input.task, input.tools);
   const promptRef = await rt.blobs.put(JSON.stringify(messages));
-  const asked = await ask(rt, 'generator', backbone, messages, CheckedTemplateSchema, input, {});
+  const asked = await ask(rt, 'generator', backbone, messages, checkedTemplateSchema(toolNamesOf(input.tools)), input, input.tools ? { tools: input.tools } : {});
   if (asked.value) {
     return result('generator', backbone, asked.value, asked, asked.repaired ? 'repair' : 'model', asked.value, `Template "${asked.value.name}" with ${asked.value.agents.length} agents.`, promptRef, started);
   }
@@ -163,7 +166,7 @@ export async function rectify(rt: Runtime, input: RectifyInput): Promise<MetaRes
   };
   const tryApply = (p: Patch): string | true => {
     try {
-      applyPatch(input.config, p, input.pool);
+      applyPatch(input.config, p, input.pool, toolNamesOf(input.tools));
       return true;
     } catch (e) {
       return (e as Error).message;
@@ -176,7 +179,7 @@ export async function rectify(rt: Runtime, input: RectifyInput): Promise<MetaRes
     const applied = tryApply(p);
     if (applied !== true) ctx.addIssue({ code: 'custom', message: applied });
   });
-  const messages = rectifierMessages(input.task, input.config, input.state, input.trigger, input.pool);
+  const messages = rectifierMessages(input.task, input.config, input.state, input.trigger, input.pool, input.tools);
   const promptRef = await rt.blobs.put(JSON.stringify(messages));
   const asked = await ask(rt, 'rectifier', backbone, messages, Checked, input, {
     config: input.config,

@@ -6,7 +6,7 @@
  */
 import type { ChatMessage } from '../mas/messages';
 import type { AgentSpec, Config, Pool, Template, Trigger } from '../mas/schemas';
-import { KNOWN_TOOLS } from '../mas/tools';
+import { KNOWN_TOOLS, type ToolSpec } from '../mas/tools';
 import type { StateSummaryInput } from '../mas/summary';
 
 const TOOL_NOTES: Record<string, string> = {
@@ -17,7 +17,13 @@ const TOOL_NOTES: Record<string, string> = {
   workspace: "reads, writes and lists files in the run's own folder",
 };
 
-export function generatorMessages(task: string): ChatMessage[] {
+/** One line per tool the Generator may hand out: the built-ins' notes, or the catalogue's descriptions. */
+function toolMenu(tools: readonly ToolSpec[] | undefined): string {
+  if (!tools) return KNOWN_TOOLS.map((t) => `${t} — ${TOOL_NOTES[t]}`).join('; ');
+  return tools.map((t) => `${t.name} — ${(TOOL_NOTES[t.name] && t.source === 'builtin' ? TOOL_NOTES[t.name] : t.description.split('\n')[0].slice(0, 300)) || '(no description)'}`).join('; ');
+}
+
+export function generatorMessages(task: string, tools?: readonly ToolSpec[]): ChatMessage[] {
   return [
     {
       role: 'system',
@@ -26,7 +32,7 @@ export function generatorMessages(task: string): ChatMessage[] {
         'Design the template M_temp = ⟨R, P, T⟩: the agents R (id, role, instructions, tools, expects), the protocol P (edges: whose output feeds whom, a DAG; optional bounded feedback loops {from, to, maxRounds} where `to` is upstream of `from` and `from` answers "REVISE ..." to ask for another round) and the finalAgent whose output is the answer.',
         'Do not choose models; another meta-agent does that. Keep the team as small as the task allows: easy tasks need 2 agents, hard ones 3–5.',
         'Mark a checking agent with "verifier": true when the task has a checkable answer; it must start its answer with PASS or FAIL.',
-        `Tools you may give agents (T): ${KNOWN_TOOLS.map((t) => `${t} — ${TOOL_NOTES[t]}`).join('; ')}.`,
+        `Tools you may give agents (T): ${toolMenu(tools)}.`,
         'Answer with JSON only, matching the schema.',
       ].join('\n'),
     },
@@ -58,7 +64,7 @@ export function implementerMessages(task: string, template: Template, pool: Pool
 }
 
 
-export function rectifierMessages(task: string, config: Config, state: StateSummaryInput, trigger: Trigger, pool: Pool): ChatMessage[] {
+export function rectifierMessages(task: string, config: Config, state: StateSummaryInput, trigger: Trigger, pool: Pool, tools?: readonly ToolSpec[]): ChatMessage[] {
   return [
     {
       role: 'system',
@@ -80,6 +86,7 @@ export function rectifierMessages(task: string, config: Config, state: StateSumm
         `Failed steps:\n${state.failedSteps.map((f) => `- ${f.agent} ${f.kind}: ${f.error}`).join('\n') || '(none)'}`,
         `Patches already applied:\n${state.previousPatches.join('\n') || '(none)'}`,
         `Backbone pool:\n${poolSummary(pool)}`,
+        `Tools agents may use (set_tools): ${toolMenu(tools)}`,
       ].join('\n\n'),
     },
   ];

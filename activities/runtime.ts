@@ -9,6 +9,7 @@ import type { BlobStore } from './blobStore';
 import { isModelError, type ModelClient } from './models/types';
 import { SimulatorClient } from './models/sim';
 import { OpenAIClient } from './models/openai';
+import type { ToolSet } from './tools/toolset';
 
 export interface Runtime {
   home: string;
@@ -16,6 +17,8 @@ export interface Runtime {
   clients: { sim: ModelClient; openai: ModelClient };
   /** When set, every finished model and tool call is appended here (chaos tests count repeats). */
   ledgerFile?: string;
+  /** Own tools and MCP servers besides the built-ins; absent: the built-ins only. */
+  tools?: ToolSet;
 }
 
 export function defaultClients(): Runtime['clients'] {

@@ -16,12 +16,14 @@ import { runDevServerForeground } from './devServer';
 import { connectClient, hasSearchAttributes, resolveTarget, type Target } from './connect';
 import { UserError, isUserError } from './errors';
 import { checkTask, checkWorkflowId, choosePool, newWorkflowId, parseBudget, parseFaults } from './inputs';
-import { cancelRun, getResult, listRuns, raiseBudget, sendRectify, startRun } from './runs';
+import { getResult, listRuns, startRun } from './runs';
 import { ProgressPrinter, summary } from './format';
 import { registerCto } from './commands/cto';
 import { registerAudit } from './commands/audit';
 import { registerEval } from './commands/eval';
 import { runToolCommand } from '../activities/tools/cli';
+import { registerTools, toolsetFromConfig } from './commands/tools';
+import { Run } from '../lib/run';
 
 const EXIT: Record<Result['status'], number> = { completed: 0, failed: 1, budget_exhausted: 3, cancelled: 4, running: 0, branched: 0 };
 
@@ -47,7 +49,7 @@ function printJson(value: unknown): void {
 }
 
 /** Keeps a detached run going after this process exits: one background worker per $MAS2_HOME. */
-function ensureBackgroundWorker(home: string): void {
+function ensureBackgroundWorker(home: string, configFile?: string): void {
   const pidFile = path.join(home, 'worker.pid');
   try {
     const pid = Number(fs.readFileSync(pidFile, 'utf8'));
@@ -57,36 +59,20 @@ function ensureBackgroundWorker(home: string): void {
     /* not running */
   }
   const log = fs.openSync(path.join(home, 'worker.log'), 'a');
-  const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'mas2.js'), 'worker'], { detached: true, stdio: ['ignore', log, log], env: process.env });
+  const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'mas2.js'), 'worker', ...(configFile ? ['--config', path.resolve(configFile)] : [])], { detached: true, stdio: ['ignore', log, log], env: process.env });
   child.unref();
   fs.writeFileSync(pidFile, String(child.pid));
   say(`started a background worker (pid ${child.pid}, log ${path.join(home, 'worker.log')})`);
 }
 
 async function follow(client: Client, workflowId: string, quiet: boolean): Promise<Result> {
-  const handle = client.workflow.getHandle(workflowId);
   const printer = new ProgressPrinter(say);
-  let done = false;
-  const poll = (async () => {
-    while (!done) {
-      try {
-        if (!quiet) printer.update(await getResult(client, workflowId, { queryTimeoutMs: 5000 }));
-      } catch {
-        /* a query can miss while the run closes or continues as new */
-      }
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  })();
-  try {
-    await handle.result();
-  } catch {
-    /* the result document below says what happened */
+  let last: Result | undefined;
+  for await (const snapshot of new Run(client, workflowId).snapshots()) {
+    if (!quiet) printer.update(snapshot);
+    last = snapshot;
   }
-  done = true;
-  await poll;
-  const result = await getResult(client, workflowId);
-  if (!quiet) printer.update(result);
-  return result;
+  return last ?? getResult(client, workflowId);
 }
 
 async function runCommand(taskArg: string, o: Record<string, unknown>): Promise<number> {
@@ -97,6 +83,8 @@ async function runCommand(taskArg: string, o: Record<string, unknown>): Promise<
   const { pool, note } = choosePool(o.pool as string | undefined, process.env);
   if (note) say(note);
   const home = mas2Home();
+  const toolset = await toolsetFromConfig(o.config as string | undefined);
+  const catalogue = toolset ? await toolset.catalogue() : undefined;
   const { client, target } = await clientFor();
   const input: TaskInput = {
     task,
@@ -112,24 +100,28 @@ async function runCommand(taskArg: string, o: Record<string, unknown>): Promise<
       thetaFraction: o.theta ?? 0.8,
       searchAttributes: await hasSearchAttributes(client, target.namespace),
     }),
+    ...(catalogue ? { tools: catalogue } : {}),
   };
   const { attached } = await startRun(client, input, workflowId);
   say(`${attached ? 're-attached to' : 'started'} run ${workflowId}${target.embedded ? '' : ` on ${target.address}`}`);
   if (o.detach) {
-    if (target.embedded) ensureBackgroundWorker(home);
+    if (target.embedded) ensureBackgroundWorker(home, o.config as string | undefined);
+    await toolset?.close();
     if (o.json) printJson({ workflowId, attached });
     else process.stdout.write(`${workflowId}\n`);
     return 0;
   }
   let result: Result;
   if (target.embedded || o.localWorker) {
-    const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, home });
+    const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, home, runtime: toolset ? { tools: toolset } : {} });
     try {
       result = await worker.runUntil(follow(client, workflowId, Boolean(o.quiet)));
     } finally {
       await connection.close();
+      await toolset?.close();
     }
   } else {
+    await toolset?.close();
     result = await follow(client, workflowId, Boolean(o.quiet));
   }
   if (o.json) printJson(result);
@@ -167,6 +159,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--theta <fraction>', 'budget trigger θ_C as a fraction of the budget').argParser(Number))
     .addOption(new Option('--seed <n>', 'simulator seed').argParser(Number))
     .option('--local-worker', 'with TEMPORAL_ADDRESS: also run a worker in this process')
+    .option('--config <file>', 'own tools and MCP servers (see "Own tools and MCP servers" in the README); the worker needs the same file')
     .action(async (task: string, o: Record<string, unknown>) => {
       process.exitCode = await runCommand(task, o);
     });
@@ -185,12 +178,16 @@ export function buildProgram(): Command {
     .command('worker')
     .description('a worker for the mas2 task queue (TEMPORAL_ADDRESS, or the embedded dev server)')
     .option('--task-queue <name>', 'task queue', TASK_QUEUE)
-    .action(async (o: { taskQueue: string }) => {
+    .option('--config <file>', 'own tools and MCP servers this worker can run')
+    .action(async (o: { taskQueue: string; config?: string }) => {
+      const toolset = await toolsetFromConfig(o.config);
+      if (toolset) say(`tools: ${(await toolset.catalogue()).map((t) => t.name).join(', ')}`);
       const target = await resolveTarget({ log: say });
-      const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, home: mas2Home(), taskQueue: o.taskQueue });
+      const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, home: mas2Home(), taskQueue: o.taskQueue, runtime: toolset ? { tools: toolset } : {} });
       say(`worker polling "${o.taskQueue}" on ${target.address} (Ctrl-C stops it gracefully)`);
       await worker.run();
       await connection.close();
+      await toolset?.close();
       say('worker stopped');
     });
 
@@ -201,7 +198,7 @@ export function buildProgram(): Command {
     .option('--json', 'the result document as JSON')
     .action(async (id: string, o: { json?: boolean }) => {
       const { client } = await clientFor();
-      const r = await getResult(client, id);
+      const r = await new Run(client, id).state();
       if (o.json) printJson(r);
       else process.stdout.write(`${id}\n${summary(r)}\n${r.answer ? `\n${r.answer}\n` : ''}`);
       await client.connection.close();
@@ -229,7 +226,7 @@ export function buildProgram(): Command {
     .requiredOption('--reason <text>', 'what should change')
     .action(async (id: string, o: { reason: string }) => {
       const { client } = await clientFor();
-      await sendRectify(client, id, o.reason);
+      await new Run(client, id).rectify(o.reason);
       say(`rectify signal sent to ${id}`);
       await client.connection.close();
     });
@@ -241,7 +238,7 @@ export function buildProgram(): Command {
     .argument('<usd>')
     .action(async (id: string, usd: string) => {
       const { client } = await clientFor();
-      const b = await raiseBudget(client, id, parseBudget(usd));
+      const b = await new Run(client, id).raiseBudget(parseBudget(usd));
       say(`budget of ${id} is now $${b}`);
       await client.connection.close();
     });
@@ -252,7 +249,7 @@ export function buildProgram(): Command {
     .argument('<id>')
     .action(async (id: string) => {
       const { client } = await clientFor();
-      await cancelRun(client, id);
+      await new Run(client, id).cancel();
       say(`cancellation requested for ${id}`);
       await client.connection.close();
     });
@@ -260,13 +257,19 @@ export function buildProgram(): Command {
   program
     .command('tool')
     .description('run one tool directly and print its result as JSON (debugging tools and the sandbox)')
-    .argument('<name>', 'python, calculator, search or workspace')
+    .argument('<name>', 'python, javascript, calculator, search, workspace, or an own/MCP tool from --config (see `mas2 tools`)')
     .requiredOption('--input <json>', 'the tool input as JSON, e.g. \'{"expression": "2+2"}\'')
     .option('--workspace <dir>', 'workspace folder for the workspace tool (default: a temporary one)')
-    .action(async (name: string, o: { input: string; workspace?: string }) => {
-      const { result, exitCode } = await runToolCommand(name, o.input, { workspaceDir: o.workspace ? path.resolve(o.workspace) : undefined });
-      printJson(result);
-      process.exitCode = exitCode;
+    .option('--config <file>', 'own tools and MCP servers')
+    .action(async (name: string, o: { input: string; workspace?: string; config?: string }) => {
+      const toolset = await toolsetFromConfig(o.config);
+      try {
+        const { result, exitCode } = await runToolCommand(name, o.input, { workspaceDir: o.workspace ? path.resolve(o.workspace) : undefined, toolset });
+        printJson(result);
+        process.exitCode = exitCode;
+      } finally {
+        await toolset?.close();
+      }
     });
 
   // Commands that live in their own modules register here (one line each).
@@ -274,6 +277,7 @@ export function buildProgram(): Command {
   registerCto(program);
   registerAudit(program);
   registerEval(program);
+  registerTools(program);
   // ---- end registered commands ----
 
   return program;

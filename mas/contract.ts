@@ -4,7 +4,8 @@
  * never imports activity code, not even for types.
  */
 import type { AgentSpec, Assignment, Backbone, Config, ImplementerOutput, MetaDecision, Patch, PatchOp, Pool, Result, Template, Trigger, Usage } from './schemas';
-import type { ToolCall } from './messages';
+import type { ToolCall, ToolDefinition } from './messages';
+import type { ToolSpec } from './schemas';
 import type { StateSummaryInput } from './summary';
 import type { EvaluateInput, EvaluateOutput } from './cto';
 
@@ -17,6 +18,8 @@ export interface MetaCallBase {
   callKey: string;
   /** false when the budget leaves no room for a model call: rules only. */
   allowModel: boolean;
+  /** The run's tool catalogue; absent: the built-ins. */
+  tools?: ToolSpec[];
 }
 
 export interface MetaResult<T> {
@@ -62,6 +65,8 @@ export interface CallModelInput {
   /** Chaos injection decided by the workflow (deterministic): fail this call / add latency. */
   injectError?: boolean;
   extraLatencyMs?: number;
+  /** Function-calling definitions of the agent's tools, from the run's catalogue; absent: the built-in registry's. */
+  toolDefs?: ToolDefinition[];
 }
 
 export interface CallModelOutput {

@@ -144,6 +144,21 @@ export const PatchSchema = z.object({
 });
 export type Patch = z.infer<typeof PatchSchema>;
 
+// ---------------------------------------------------------------- tools T
+/** A tool as a run sees it: computed where the tool lives (built-in, defineTool, MCP server), carried in the TaskInput. */
+export const ToolSpecSchema = z.object({
+  /** Letters, digits, "_" and "-" (what function-calling APIs accept); MCP tools are `<server>__<tool>`. */
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'tool names use 1–64 letters, digits, "_" or "-"'),
+  description: z.string(),
+  /** JSON schema of the arguments, as offered to models. */
+  parameters: z.record(z.string(), z.unknown()),
+  /** builtin, own (defineTool) or mcp:<server>. */
+  source: z.string().regex(/^(builtin|own|mcp:.+)$/),
+  /** Upper bound on one call: the start-to-close timeout of the tool's activity. */
+  timeoutMs: z.number().int().positive().optional(),
+});
+export type ToolSpec = z.infer<typeof ToolSpecSchema>;
+
 // ---------------------------------------------------------------- run input
 export const FaultSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('tool_crash'), tool: z.string(), at: z.number().int().min(1) }),
@@ -184,6 +199,20 @@ export const TaskInputSchema = z.object({
   pool: PoolSchema,
   options: TaskOptionsSchema.default(TaskOptionsSchema.parse({})),
   faults: z.array(FaultSchema).default([]),
+  /**
+   * The tools this run may use (built-ins, own tools, MCP tools). Absent: the built-ins,
+   * as for runs started before catalogues existed.
+   */
+  tools: z
+    .array(ToolSpecSchema)
+    .optional()
+    .superRefine((tools, ctx) => {
+      const seen = new Set<string>();
+      for (const t of tools ?? []) {
+        if (seen.has(t.name)) ctx.addIssue({ code: 'custom', message: `tool "${t.name}" is listed twice` });
+        seen.add(t.name);
+      }
+    }),
   /** Set when this run branches from a recorded state (CTO, what-if runs). */
   parentWorkflowId: z.string().optional(),
   /**

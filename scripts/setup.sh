@@ -13,23 +13,15 @@ say() { echo "[setup] $*"; }
 die() { echo "[setup] ERROR: $*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- 1. dependencies
-if [ ! -d node_modules ]; then
-  if [ -f package-lock.json ]; then
-    say "installing dependencies (npm ci)"
-    if ! npm ci --no-audit --no-fund; then
-      # e.g. a lock file written on one platform that lacks other platforms' optional packages
-      say "npm ci failed (lock file out of sync?); falling back to npm install"
-      npm install --no-audit --no-fund
-    fi
-  else
-    say "installing dependencies (npm install)"
-    npm install --no-audit --no-fund
-  fi
-elif [ ! -f node_modules/.package-lock.json ] \
+# Always the committed lock: `npm ci` (reproducible installs); a lock it rejects is a bug to fix
+# (regenerate it with `npm install --package-lock-only`), not something to paper over.
+[ -f package-lock.json ] || die "package-lock.json is missing; restore it from git (setup installs only from the lock)"
+if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] \
   || [ package.json -nt node_modules/.package-lock.json ] \
-  || { [ -f package-lock.json ] && [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
-  say "updating dependencies (npm install)"
-  npm install --no-audit --no-fund
+  || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing dependencies from the lock (npm ci)"
+  npm ci --no-audit --no-fund \
+    || die "npm ci failed: package-lock.json does not match package.json or cannot be installed here; fix the lock (npm install --package-lock-only) and rerun"
 else
   say "dependencies up to date"
 fi

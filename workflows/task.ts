@@ -29,6 +29,7 @@ import { fallbackPatch } from '../mas/fallback';
 import { evaluateTrigger, projectRemainingCost } from '../mas/triggers';
 import { extraLatencyMs, modelErrors, toolCrashes } from '../mas/faults';
 import { backboneById, metaBackbone } from '../mas/pool';
+import { toolDefinitionsFrom, toolNamesOf } from '../mas/tools';
 import { DEFAULT_TEMPLATE, TEMPLATES_BY_KIND, classifyTask } from '../mas/templates';
 import { feedbackLoop, withoutAgents } from '../mas/loops';
 import { summariseState } from '../mas/summary';
@@ -95,6 +96,8 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
   s.stepsAtRunStart = s.steps.length;
   const opts = input.options;
   const pool = input.pool;
+  // The run's tool catalogue (absent in runs started before catalogues: the built-ins).
+  const knownTools = toolNamesOf(input.tools);
   const running = new Set<string>();
   let wake = 0;
 
@@ -158,6 +161,7 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
     seed: opts.seed,
     callKey: `${role}:${s.counters.metaIndex[role] ?? 0}`,
     allowModel: room(worstCaseCallCost(META_PROMPT_CHARS, metaBackbone(pool, role))),
+    ...(input.tools ? { tools: input.tools } : {}),
   });
 
   // ------------------------------------------------------------ design: Generator, Implementer
@@ -279,6 +283,7 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
           feedbackRef: s.feedback[agentId],
           conversation: partial.conversation,
           injectError: modelErrors(input.faults, backboneId, nOnBackbone, nAll),
+          ...(input.tools ? { toolDefs: toolDefinitionsFrom(input.tools, agent.tools) } : {}),
           extraLatencyMs: extraLatencyMs(input.faults, backboneId) || undefined,
         });
       } catch (e) {
@@ -305,14 +310,20 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
         const n = (s.counters.tool[call.name] = (s.counters.tool[call.name] ?? 0) + 1);
         const toolIndex = nextIndex(s.counters.toolIndex, agentId);
         try {
-          const r = await tools.runTool({
+          const toolInput = {
             workflowId: info.workflowId,
             agent: agentId,
             callKey: `${agentId}:tool:${toolIndex}`,
             call,
             allowedTools: agent.tools,
             injectCrash: toolCrashes(input.faults, call.name, n),
-          });
+          };
+          // With a catalogue, each call's activity is labelled with the tool's name (`<server>__<tool>` for MCP)
+          // and gets the tool's own timeout; runs without one schedule exactly as before (their histories replay).
+          const timeoutMs = input.tools?.find((t) => t.name === call.name)?.timeoutMs;
+          const r = input.tools
+            ? await tools.runTool.executeWithOptions({ summary: call.name, ...(timeoutMs ? { startToCloseTimeout: timeoutMs } : {}) }, [toolInput])
+            : await tools.runTool(toolInput);
           record({ agent: agentId, backbone: backboneId, kind: 'tool', name: call.name, callIndex: toolIndex, status: 'completed', attempts: r.attempts, costUsd: 0, durationMs: r.durationMs, error: r.ok ? undefined : r.preview });
           partial.conversation = [...partial.conversation, r.messageRef];
           promptChars += r.chars;
@@ -408,7 +419,7 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
     const budgetKind = trigger.kind === 'budget' || trigger.kind === 'projected_budget';
     let next;
     try {
-      next = applyPatch(config, patch, pool);
+      next = applyPatch(config, patch, pool, knownTools);
     } catch (e) {
       if (budgetKind) return;
       finish('failed', `${trigger.kind} trigger: ${trigger.detail}; the patch could not be applied: ${(e as Error).message}`);

@@ -14,6 +14,7 @@ import { fallbackPatch } from '../../mas/fallback';
 import { estimateTokens } from '../../mas/cost';
 import { sampleOfCallKey } from '../../mas/cto';
 import { templateProblems } from '../../mas/graph';
+import { KNOWN_TOOLS, type ToolSpec } from '../../mas/tools';
 import { TemplateSchema } from '../../mas/schemas';
 import { ModelError, type ModelClient, type ModelRequest } from './types';
 
@@ -74,7 +75,54 @@ function simGenerator(ctx: SimContext, messages: ChatMessage[], rng: () => numbe
   if (malformedOnce(messages, rng, quality)) return '{"name": "draft", "agents": [{"id": "solver"}]';
   const template: Template = structuredClone(TEMPLATES_BY_KIND[classifyTask(ctx.task)]);
   const variant = sampleOfCallKey(ctx.callKey) % 3;
-  return JSON.stringify(variant === 0 ? template : generatorVariant(template, variant));
+  const team = variant === 0 ? template : generatorVariant(template, variant);
+  return JSON.stringify(withOfferedTools(team, ctx.task, (ctx.extra?.tools as ToolSpec[] | undefined) ?? []));
+}
+
+const TOOL_WORD_STOPLIST = new Set(['get', 'set', 'the', 'and', 'run', 'tool', 'use', 'make', 'list', 'call', 'with', 'for']);
+
+/** The words of a tool's own name (after an MCP server prefix) that tell what it does. */
+function toolWords(name: string): string[] {
+  const own = name.includes('__') ? name.slice(name.indexOf('__') + 2) : name;
+  return own
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w.length >= 3 && !TOOL_WORD_STOPLIST.has(w));
+}
+
+/**
+ * The simulated Generator's stand-in for reading tool descriptions: an own or
+ * MCP tool joins the team when a word of its name occurs in the task (or the
+ * task names it), given to the agent that does the work (the first with tools).
+ */
+function withOfferedTools(t: Template, task: string, catalogue: ToolSpec[]): Template {
+  const taskWords = new Set(task.toLowerCase().split(/[^a-z0-9]+/).map((w) => w.replace(/s$/, '')));
+  const wanted = catalogue
+    .filter((spec) => !(KNOWN_TOOLS as readonly string[]).includes(spec.name))
+    .filter((spec) => task.includes(spec.name) || toolWords(spec.name).some((w) => taskWords.has(w) || taskWords.has(w.replace(/s$/, ''))))
+    .map((spec) => spec.name);
+  if (!wanted.length) return t;
+  const worker = t.agents.find((a) => a.tools.length > 0) ?? t.agents.find((a) => !a.verifier) ?? t.agents[0];
+  return { ...t, agents: t.agents.map((a) => (a.id === worker.id ? { ...a, tools: [...new Set([...a.tools, ...wanted])], maxTurns: Math.max(a.maxTurns, 3) } : a)) };
+}
+
+/** Arguments for a tool the simulator has no script for, from its JSON schema: numbers from the task in order, strings from quotes or the task. */
+function argumentsFromSchema(parameters: Record<string, unknown>, task: string): Record<string, unknown> {
+  const props = (parameters.properties ?? {}) as Record<string, { type?: string | string[]; enum?: unknown[]; default?: unknown }>;
+  const numbers = (task.match(/-?\d+(?:\.\d+)?/g) ?? []).map(Number);
+  const quoted = [...task.matchAll(/["'“]([^"'”]+)["'”]/g)].map((m) => m[1]);
+  const out: Record<string, unknown> = {};
+  for (const [key, p] of Object.entries(props)) {
+    const type = Array.isArray(p.type) ? p.type[0] : p.type;
+    if (p.enum?.length) out[key] = p.enum[0];
+    else if (p.default !== undefined) out[key] = p.default;
+    else if (type === 'number' || type === 'integer') out[key] = numbers.shift() ?? 1;
+    else if (type === 'boolean') out[key] = false;
+    else if (type === 'array') out[key] = [];
+    else if (type === 'object') out[key] = {};
+    else out[key] = quoted.shift() ?? task.slice(0, 200);
+  }
+  return out;
 }
 
 /**
@@ -250,6 +298,19 @@ function simAgent(ctx: SimContext, req: ModelRequest, rng: () => number, quality
   const lastFailed = toolResults.length > 0 && /"ok":\s*false/.test(lastResult);
   const system = req.messages.find((m) => m.role === 'system')?.content ?? '';
   const simpler = /simpler|crashed|rejected/i.test(system);
+
+  // Own and MCP tools: call each offered one once (all in one turn), then answer with what they returned.
+  const offered = (req.tools ?? []).filter((t) => !(KNOWN_TOOLS as readonly string[]).includes(t.name));
+  if (offered.length) {
+    if (toolResults.length === 0) {
+      return {
+        content: null,
+        toolCalls: offered.map((t, i) => ({ id: `call_${ctx.callKey.replace(/[^A-Za-z0-9]/g, '')}_${i}`, name: t.name, arguments: JSON.stringify(argumentsFromSchema(t.parameters, ctx.task)) })),
+      };
+    }
+    const results = toolResults.map((m, i) => `${offered[i]?.name ?? 'tool'}: ${summariseToolResult(m.content ?? '')}`);
+    return { content: `${role}: result: ${results.join('\n')}`, toolCalls: [] };
+  }
 
   if (tools.includes('python') && (toolResults.length === 0 || (lastFailed && toolResults.length < 2))) {
     const buggy = toolResults.length === 0 && rng() > quality;
