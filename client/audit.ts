@@ -37,7 +37,9 @@ import { applyPatch, describeDiff } from '../mas/patch';
 import { fallbackPatch } from '../mas/fallback';
 import { formatUsd } from '../mas/cost';
 import { stableStringify } from '../mas/hash';
-import { DEFAULT_TEMPLATE, TEMPLATES_BY_KIND, classifyTask } from '../mas/templates';
+import { DEFAULT_TEMPLATE, fallbackTemplate } from '../mas/templates';
+import { KNOWN_TOOLS } from '../mas/tools';
+import { metaValidity } from '../mas/answer';
 import { UserError } from './errors';
 
 // ====================================================================== the audit document
@@ -210,7 +212,7 @@ export const AuditTotalsSchema = z.object({
   resultCostUsd: z.number().optional(),
 });
 
-export const AuditStatusSchema = z.enum(['running', 'completed', 'failed', 'budget_exhausted', 'cancelled', 'branched', 'terminated', 'timed_out']);
+export const AuditStatusSchema = z.enum(['running', 'completed', 'failed', 'budget_exhausted', 'cancelled', 'branched', 'unverified', 'terminated', 'timed_out']);
 
 export const AuditSchema = z.object({
   workflowId: z.string(),
@@ -239,6 +241,8 @@ export const AuditSchema = z.object({
   result: z
     .object({ status: z.string(), answer: z.string().nullable(), reason: z.string().optional(), costUsd: z.number(), steps: z.number().int(), live: z.boolean() })
     .nullable(),
+  /** Per meta-agent: decisions valid first time / after the repair round / replaced by a fallback (from the result's decisions). */
+  metaValidity: z.record(z.string(), z.object({ firstTry: z.number(), repair: z.number(), fallback: z.number() })).optional(),
   /** Things the reader should know about how complete this projection is. */
   notes: z.array(z.string()),
 });
@@ -562,7 +566,7 @@ export function projectHistory(runs: RunHistory[], opts: ProjectOptions = {}): A
     else if (v1FromRectifier) Object.assign(generator, { source: genAct ? 'fallback' : options.template ? 'forced' : 'ablation', evidence: 'rectifier-input', template: v1FromRectifier.template });
     else if (options.template) Object.assign(generator, { source: 'forced', evidence: 'task-input', rationale: 'template given by the caller', template: parseTemplate(options.template) });
     else if (options.generator === false) Object.assign(generator, { source: 'ablation', evidence: 'built-in', rationale: '--no-generator: fixed default template', template: DEFAULT_TEMPLATE });
-    else if (genAct && input.task) Object.assign(generator, { source: 'fallback', evidence: 'built-in', rationale: `Generator failed (${generator.error}); built-in template`, template: TEMPLATES_BY_KIND[classifyTask(input.task)] });
+    else if (genAct && input.task) Object.assign(generator, { source: 'fallback', evidence: 'built-in', rationale: `Generator failed (${generator.error}); built-in template`, template: fallbackTemplate(input.task, KNOWN_TOOLS.filter((t) => t !== 'search')) });
     if (!generator.rationale && generator.source === 'forced') generator.rationale = 'template given by the caller';
     if (!generator.rationale && generator.source === 'ablation') generator.rationale = '--no-generator: fixed default template';
     if (!generator.rationale && generator.source === 'fallback') generator.rationale = `Generator failed (${generator.error ?? 'unknown error'}); built-in template`;
@@ -940,6 +944,7 @@ export function projectHistory(runs: RunHistory[], opts: ProjectOptions = {}): A
     result: state
       ? { status: state.status, answer: state.answer ?? null, reason: state.reason, costUsd: state.cost?.usd ?? 0, steps: state.steps?.length ?? 0, live: !finalResult }
       : null,
+    metaValidity: state?.decisions ? metaValidity(state.decisions) : undefined,
     notes,
   };
 }
@@ -1085,6 +1090,8 @@ export function renderMarkdown(a: Audit): string {
     `- **Runs:** ${a.runs.length}${a.runs.length > 1 ? ' (continue-as-new chain)' : ''}: ${a.runs.map((r, i) => `#${i + 1} \`${r.runId}\` ${r.end}${r.reason && r.end !== 'completed' ? ` (${clip(r.reason, 120)})` : ''}`).join('; ')}`,
   );
   if (a.result?.live) L.push(`- **Live state:** ${a.result.status}, ${a.result.steps} steps so far`);
+  const validity = Object.entries(a.metaValidity ?? {});
+  if (validity.length) L.push(`- **Meta-agent output:** ${validity.map(([role, v]) => `${role} ${v.firstTry} valid first try, ${v.repair} after repair, ${v.fallback} fallback`).join('; ')}`);
   L.push('');
 
   L.push('## Generator', '');

@@ -22,7 +22,7 @@ import { registerCto } from './commands/cto';
 import { registerAudit } from './commands/audit';
 import { runToolCommand } from '../activities/tools/cli';
 
-const EXIT: Record<Result['status'], number> = { completed: 0, failed: 1, budget_exhausted: 3, cancelled: 4, running: 0, branched: 0 };
+const EXIT: Record<Result['status'], number> = { completed: 0, failed: 1, budget_exhausted: 3, cancelled: 4, running: 0, branched: 0, unverified: 5 };
 
 const say = (line: string) => process.stderr.write(`mas2: ${line}\n`);
 
@@ -210,7 +210,7 @@ export function buildProgram(): Command {
     .command('list')
     .description('past and running tasks')
     .option('--json', 'as JSON')
-    .addOption(new Option('--status <status>', 'only runs with this status').choices(['running', 'completed', 'failed', 'budget_exhausted', 'cancelled']))
+    .addOption(new Option('--status <status>', 'only runs with this status').choices(['running', 'completed', 'failed', 'budget_exhausted', 'cancelled', 'unverified']))
     .option('--limit <n>', 'at most this many', positiveInt, 50)
     .action(async (o: { json?: boolean; status?: string; limit: number }) => {
       const { client, target } = await clientFor();
