@@ -130,7 +130,8 @@ export async function runTool(rt: Runtime, input: RunToolInput): Promise<RunTool
     messageRef,
     chars: messageJson.length,
     ok: result.ok,
-    preview: (result.ok ? result.output : (result.error ?? result.output)).slice(0, 200),
+    // A failure's preview ends with the stderr tail (a traceback's last lines say what broke).
+    preview: result.ok ? result.output.slice(0, 200) : [(result.error ?? result.output).slice(0, 200), result.stderr?.trim().slice(-300)].filter(Boolean).join('\n'),
     limit: 'limit' in result ? result.limit : undefined,
     durationMs: Date.now() - started,
     attempts: info.attempt,

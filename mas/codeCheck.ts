@@ -27,15 +27,19 @@ export interface CodeCheck {
 }
 
 /**
- * The producer's code (the last python block that defines a function or class, in the
- * nearest upstream output that has one) plus every block with tests from the upstream
+ * The producer's code (the last python block that defines a function or class, else the
+ * last python-tagged block, in the nearest upstream output that has one) plus every block with tests from the upstream
  * outputs and the verifier's own answer. Null when there is no python code to run.
  */
 export function codeToCheck(upstreamTexts: readonly string[], verifierText: string): CodeCheck | null {
   let main: string | null = null;
   for (let i = upstreamTexts.length - 1; i >= 0 && main === null; i--) {
-    const defining = pythonBlocks(upstreamTexts[i]).filter((b) => DEFINES.test(b.code));
-    if (defining.length) main = defining[defining.length - 1].code;
+    const blocks = pythonBlocks(upstreamTexts[i]);
+    const defining = blocks.filter((b) => DEFINES.test(b.code));
+    // A block tagged python that defines nothing valid ("function f(s):") is still the code to run: it must crash.
+    const tagged = blocks.filter((b) => b.lang !== '' && !TESTS.test(b.code));
+    const pick = defining.length ? defining : tagged;
+    if (pick.length) main = pick[pick.length - 1].code;
   }
   if (main === null) return null;
   const tests: string[] = [];

@@ -88,16 +88,19 @@ export function templateProblems(t: Template, knownTools: readonly string[] = KN
   for (const e of t.edges) {
     if (!ids.has(e.from)) problems.push(`edge ${e.from} → ${e.to} starts at unknown agent "${e.from}"`);
     if (!ids.has(e.to)) problems.push(`edge ${e.from} → ${e.to} ends at unknown agent "${e.to}"`);
-    if (e.from === e.to) problems.push(`edge ${e.from} → ${e.to} is a self-loop; use a bounded feedback loop instead`);
+    if (e.from === e.to) problems.push(`edge ${e.from} → ${e.to} is a self-loop: use a bounded feedback loop instead`);
     const key = `${e.from}>${e.to}`;
     if (seenEdges.has(key)) problems.push(`edge ${e.from} → ${e.to} is listed twice`);
     seenEdges.add(key);
   }
   if (problems.length === 0 && topologicalOrder(t) === null) {
-    problems.push('the edges form a cycle; edges must form a DAG (put repetition in a bounded feedback loop with maxRounds)');
+    problems.push('the edges form a cycle: edges must form a DAG (put repetition in a bounded feedback loop with maxRounds)');
   }
   const structural = problems.length === 0;
-  if (structural) problems.push(...connectivityProblems(t));
+  // Reachability still makes sense around a self-loop or a cycle, as long as every name is known,
+  // so a repair round hears about every rule at once.
+  const namesKnown = ids.has(t.finalAgent) && t.edges.every((e) => ids.has(e.from) && ids.has(e.to));
+  if (namesKnown) problems.push(...connectivityProblems({ ...t, edges: t.edges.filter((e) => e.from !== e.to) }));
   const loopsFrom = new Set<string>();
   for (const l of t.loops) {
     if (!ids.has(l.from) || !ids.has(l.to)) {

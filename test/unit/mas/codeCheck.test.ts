@@ -24,6 +24,11 @@ describe('codeToCheck', () => {
     expect(c?.hasTests).toBe(true);
   });
 
+  test('a python block that is not valid Python is still run (so it fails)', () => {
+    const c = codeToCheck(['```python\nfunction is_palindrome(s):\n    return s == s[::-1]\n```'], 'PASS');
+    expect(c?.program).toContain('function is_palindrome(s):');
+  });
+
   test("a test block that redefines the function contributes only its test lines", () => {
     const mixed = '```python\ndef is_palindrome(s):\n    return True\nassert is_palindrome("x")\n```';
     const c = codeToCheck([fn], mixed);

@@ -95,9 +95,10 @@ describe('templateProblems', () => {
 
   test('a cycle', () => {
     const problems = templateProblems(rawTmpl(['A', 'B', 'C'], ['A>B', 'B>C', 'C>A'], 'C'));
-    expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/^the edges form a cycle; edges must form a DAG/);
+    expect(problems[0]).toMatch(/^the edges form a cycle: edges must form a DAG/);
     expect(problems[0]).toContain('maxRounds');
+    // The back edge out of the final agent is named too, so one repair round can fix both.
+    expect(problems.slice(1)).toEqual([expect.stringMatching(/^the final agent "C" feeds "A"/)]);
   });
 
   test('an unknown final agent', () => {
@@ -121,7 +122,7 @@ describe('templateProblems', () => {
 
   test('a self loop (and not a second "cycle" sentence)', () => {
     expect(templateProblems(rawTmpl(['A', 'B'], ['A>B', 'B>B'], 'B'))).toEqual([
-      'edge B → B is a self-loop; use a bounded feedback loop instead',
+      'edge B → B is a self-loop: use a bounded feedback loop instead',
     ]);
   });
 
