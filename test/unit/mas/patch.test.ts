@@ -64,6 +64,19 @@ describe('applyPatch: each op', () => {
     expect(next.template.finalAgent).toBe('V');
   });
 
+  test('add_agent connected to nothing is refused, naming the agent (issue 16)', () => {
+    const msg = applyErr(base(), patch({ op: 'add_agent', agent: { id: 'X', role: 'r', instructions: 'i', tools: [], maxTurns: 4 }, backbone: 'mid' }));
+    expect(msg).toMatch(/^the patched system is invalid: agent "X" cannot reach the final agent "D"/);
+    // An edge out of it only is not enough either; one toward the final agent is.
+    expect(applyErr(base(), patch({ op: 'add_agent', agent: { id: 'X', role: 'r', instructions: 'i', tools: [], maxTurns: 4 }, backbone: 'mid' }, { op: 'add_edge', from: 'A', to: 'X' }))).toContain('agent "X" cannot reach');
+    const ok = applyPatch(base(), patch({ op: 'add_agent', agent: { id: 'X', role: 'r', instructions: 'i', tools: [], maxTurns: 4 }, backbone: 'mid' }, { op: 'add_edge', from: 'X', to: 'D' }), POOL);
+    expect(ok.template.agents.map((a) => a.id)).toContain('X');
+  });
+
+  test('remove_edge that leaves an agent dangling is refused', () => {
+    expect(applyErr(base(), patch({ op: 'remove_edge', from: 'C', to: 'D' }))).toContain('agent "C" cannot reach the final agent "D"');
+  });
+
   test('add_agent with an existing id', () => {
     expect(applyErr(base(), patch({ op: 'add_agent', agent: { id: 'B', role: 'r', instructions: 'i', tools: [], maxTurns: 4 }, backbone: 'mid' }))).toBe(
       'add_agent: agent "B" already exists',
