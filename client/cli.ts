@@ -109,6 +109,7 @@ async function runCommand(taskArg: string, o: Record<string, unknown>): Promise<
       seed: o.seed ?? 1,
       maxRectifications: o.maxRectifications ?? 3,
       thetaFraction: o.theta ?? 0.8,
+      ...(o.maxWallSeconds ? { maxWallSeconds: o.maxWallSeconds } : {}),
       searchAttributes: await hasSearchAttributes(client, target.namespace),
     }),
   };
@@ -163,6 +164,7 @@ export function buildProgram(): Command {
     .option('--no-rectifier', 'ablation: a trigger fails the run instead of rectifying it')
     .option('--fault <spec>', 'chaos injection (repeatable): tool:NAME:crash@K, model:BACKBONE|*:error@K, model:BACKBONE|*:latency=MS', collect, [])
     .option('--max-rectifications <n>', 'cap on rectifications per run', positiveInt)
+    .option('--max-wall-seconds <n>', 'stop before the next model call once the run is older than this (default 1800)', positiveInt)
     .addOption(new Option('--theta <fraction>', 'budget trigger θ_C as a fraction of the budget').argParser(Number))
     .addOption(new Option('--seed <n>', 'simulator seed').argParser(Number))
     .option('--local-worker', 'with TEMPORAL_ADDRESS: also run a worker in this process')
