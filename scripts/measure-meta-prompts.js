@@ -76,10 +76,11 @@ async function decide(variant, role, task) {
   }
   const started = Date.now();
   try {
-    const r = await completeStructured(client, { backbone, messages }, schema, role);
+    const r = await completeStructured(client, { backbone, messages, timeoutMs: 600_000 }, schema, role);
     return { variant, role, outcome: r.repaired ? 'repair' : 'firstTry', seconds: (Date.now() - started) / 1000, promptChars: JSON.stringify(messages).length };
   } catch (e) {
-    return { variant, role, outcome: 'fallback', seconds: (Date.now() - started) / 1000, promptChars: JSON.stringify(messages).length, error: String(e.message).slice(0, 300) };
+    // Only a schema failure after the repair round is a fallback; a timeout or a connection error says nothing about the prompt.
+    return { variant, role, outcome: e.kind === 'schema' ? 'fallback' : 'error', seconds: (Date.now() - started) / 1000, promptChars: JSON.stringify(messages).length, error: String(e.message).slice(0, 300) };
   }
 }
 
@@ -100,7 +101,7 @@ async function decide(variant, role, task) {
   const table = {};
   for (const r of rows) {
     const k = `${r.role}/${r.variant}`;
-    const t = (table[k] = table[k] ?? { firstTry: 0, repair: 0, fallback: 0, seconds: 0, promptChars: 0, n: 0 });
+    const t = (table[k] = table[k] ?? { firstTry: 0, repair: 0, fallback: 0, error: 0, seconds: 0, promptChars: 0, n: 0 });
     t[r.outcome]++;
     t.seconds += r.seconds;
     t.promptChars += r.promptChars;
