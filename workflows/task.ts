@@ -13,6 +13,7 @@ import {
   defineSignal,
   defineUpdate,
   isCancellation,
+  patched,
   CancellationScope,
   proxyActivities,
   setHandler,
@@ -315,7 +316,8 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
       checkBudgetTriggers();
 
       if (out.toolCalls.length === 0) {
-        const text = agent.verifier ? await executedVerdict(agentId, backboneId, upstream, out.content ?? '') : (out.content ?? '');
+        // patched(): histories recorded before executable checks existed replay without them.
+        const text = agent.verifier && patched('executable-check') ? await executedVerdict(agentId, backboneId, upstream, out.content ?? '') : (out.content ?? '');
         s.outputs[agentId] = { text, ref: out.contentRef!, configVersion: config.version, backbone: backboneId, inputsKey };
         afterOutput(agentId, text, out.contentRef!);
         return;
