@@ -11,6 +11,7 @@ import type { CallModelInput, CallModelOutput, RunToolInput, RunToolOutput } fro
 import { FAILURE_TYPES } from '../mas/contract';
 import type { ChatMessage, ToolResult } from '../mas/messages';
 import { priceOf } from '../mas/cost';
+import { REFUSED_TOOL_CALL, boundText } from '../mas/agentLoop';
 import { agentSystemPrompt, agentUserPrompt } from './prompts';
 import { getJson } from './blobStore';
 import { activityInfo, appendLedger, clientFor, toFailure, withHeartbeat, type Runtime } from './runtime';
@@ -32,6 +33,8 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
     { role: 'system', content: agentSystemPrompt(input.agent) },
     { role: 'user', content: agentUserPrompt(input.task, upstream, feedback) },
     ...history,
+    // The last turn (or one after repeated tool calls) has no tools: say so, so the agent answers.
+    ...(input.withoutTools ? [{ role: 'user' as const, content: `No more tool calls (${input.withoutTools}). Give your final answer now.` }] : []),
   ];
   const promptChars = messages.reduce((n, m) => n + (m.content?.length ?? 0), 0);
   if (input.extraLatencyMs) await withHeartbeat(sleep(input.extraLatencyMs, undefined, { signal: info.signal }), info.heartbeat);
@@ -41,7 +44,7 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
       clientFor(rt, backbone).complete({
         backbone,
         messages,
-        tools: input.agent.tools.length ? (input.toolDefs ?? toolDefinitions(input.agent.tools)) : undefined,
+        tools: input.agent.tools.length && !input.withoutTools ? (input.toolDefs ?? toolDefinitions(input.agent.tools)) : undefined,
         signal: info.signal,
         sim: {
           purpose: 'agent',
@@ -61,6 +64,11 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
   const assistantJson = JSON.stringify(assistant);
   const messageRef = await rt.blobs.put(assistantJson);
   const final = response.toolCalls.length === 0;
+  // Calls past the per-turn cap are answered here with a short error, never executed.
+  const refused = input.maxToolCalls !== undefined ? response.toolCalls.slice(input.maxToolCalls) : [];
+  const refusedMessageRefs = await Promise.all(
+    refused.map((c) => rt.blobs.put(JSON.stringify({ role: 'tool', toolCallId: c.id, content: JSON.stringify({ ok: false, output: REFUSED_TOOL_CALL, error: REFUSED_TOOL_CALL }) } satisfies ChatMessage))),
+  );
   const text = response.content ?? '';
   const contentRef = final ? await rt.blobs.put(text) : null;
   await appendLedger(rt, { kind: 'llm', workflowId: input.workflowId, agent: input.agent.id, callKey: input.callKey, attempt: info.attempt });
@@ -69,6 +77,7 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
     content: final ? text : null,
     contentRef,
     toolCalls: response.toolCalls,
+    refusedMessageRefs: refusedMessageRefs.length ? refusedMessageRefs : undefined,
     usage: response.usage,
     costUsd: priceOf(response.usage, backbone),
     durationMs: Date.now() - started,
@@ -109,7 +118,9 @@ export async function runTool(rt: Runtime, input: RunToolInput): Promise<RunTool
       throw e;
     }
   }
-  const message: ChatMessage = { role: 'tool', toolCallId: input.call.id, content: JSON.stringify(result) };
+  // What the model reads next is bounded, so one chatty tool cannot blow up every later prompt.
+  const bounded: ToolResult = { ...result, output: boundText(result.output), ...(result.error !== undefined ? { error: boundText(result.error) } : {}) };
+  const message: ChatMessage = { role: 'tool', toolCallId: input.call.id, content: JSON.stringify(bounded) };
   const messageJson = JSON.stringify(message);
   const messageRef = await rt.blobs.put(messageJson);
   await appendLedger(rt, { kind: 'tool', workflowId: input.workflowId, agent: input.agent, callKey: input.callKey, attempt: info.attempt });
@@ -117,7 +128,8 @@ export async function runTool(rt: Runtime, input: RunToolInput): Promise<RunTool
     messageRef,
     chars: messageJson.length,
     ok: result.ok,
-    preview: (result.ok ? result.output : (result.error ?? result.output)).slice(0, 200),
+    // A failure's preview ends with the stderr tail (a traceback's last lines say what broke).
+    preview: result.ok ? result.output.slice(0, 200) : [(result.error ?? result.output).slice(0, 200), result.stderr?.trim().slice(-300)].filter(Boolean).join('\n'),
     limit: 'limit' in result ? result.limit : undefined,
     durationMs: Date.now() - started,
     attempts: info.attempt,

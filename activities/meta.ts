@@ -20,12 +20,12 @@ import {
 } from '../mas/schemas';
 import type { ChatMessage } from '../mas/messages';
 import { templateProblems } from '../mas/graph';
-import { toolNamesOf } from '../mas/tools';
 import { applyPatch, samePatch } from '../mas/patch';
 import { fallbackPatch } from '../mas/fallback';
 import { metaBackbone } from '../mas/pool';
 import { priceOf } from '../mas/cost';
-import { TEMPLATES_BY_KIND, classifyTask } from '../mas/templates';
+import { fallbackTemplate } from '../mas/templates';
+import { usableTools } from './tools/available';
 import { completeStructured } from './models/structured';
 import { isModelError } from './models/types';
 import { generatorMessages, implementerMessages, rectifierMessages } from './prompts';
@@ -101,23 +101,23 @@ function result<T>(
   };
 }
 
-/** The template schema plus the graph rules (against the run's tools), so the repair round also fixes cycles and unknown tools. */
-function checkedTemplateSchema(knownTools: readonly string[]) {
-  return TemplateSchema.superRefine((t, ctx) => {
-    for (const p of templateProblems(t, knownTools)) ctx.addIssue({ code: 'custom', message: p });
+/** The template schema plus the graph rules, so the repair round also fixes cycles, unreachable agents and unavailable tools. */
+const checkedTemplateSchema = (tools: readonly string[]) =>
+  TemplateSchema.superRefine((t, ctx) => {
+    for (const p of templateProblems(t, tools)) ctx.addIssue({ code: 'custom', message: p });
   });
-}
 
 export async function generateTemplate(rt: Runtime, input: GenerateInput): Promise<MetaResult<Template>> {
   const started = Date.now();
   const backbone = metaBackbone(input.pool, 'generator');
-  const fallback = structuredClone(TEMPLATES_BY_KIND[classifyTask(input.task)]);
+  const { names: tools, specs } = await usableTools(input.tools);
+  const fallback = fallbackTemplate(input.task, tools);
   if (!input.allowModel) {
     return result('generator', backbone, fallback, null, 'fallback', fallback, 'No budget left for a model call: built-in template for the task kind.', undefined, started);
   }
-  const messages = generatorMessages(input.task, input.tools);
+  const messages = generatorMessages(input.task, tools, specs);
   const promptRef = await rt.blobs.put(JSON.stringify(messages));
-  const asked = await ask(rt, 'generator', backbone, messages, checkedTemplateSchema(toolNamesOf(input.tools)), input, input.tools ? { tools: input.tools } : {});
+  const asked = await ask(rt, 'generator', backbone, messages, checkedTemplateSchema(tools), input, { availableTools: tools, ...(specs ? { tools: specs } : {}) });
   if (asked.value) {
     return result('generator', backbone, asked.value, asked, asked.repaired ? 'repair' : 'model', asked.value, `Template "${asked.value.name}" with ${asked.value.agents.length} agents.`, promptRef, started);
   }
@@ -158,6 +158,7 @@ export async function rectify(rt: Runtime, input: RectifyInput): Promise<MetaRes
   const started = Date.now();
   const backbone = metaBackbone(input.pool, 'rectifier');
   const finished = new Set(input.finished);
+  const { names: tools, specs } = await usableTools(input.tools);
   const fallback = (why: string, asked: Asked<unknown> | null, promptRef?: string): MetaResult<RectifyValue> => {
     const patch = fallbackPatch(input.config, input.pool, input.trigger, finished, input.previousPatches);
     const usable = patch && tryApply(patch);
@@ -166,7 +167,7 @@ export async function rectify(rt: Runtime, input: RectifyInput): Promise<MetaRes
   };
   const tryApply = (p: Patch): string | true => {
     try {
-      applyPatch(input.config, p, input.pool, toolNamesOf(input.tools));
+      applyPatch(input.config, p, input.pool, tools);
       return true;
     } catch (e) {
       return (e as Error).message;
@@ -179,7 +180,7 @@ export async function rectify(rt: Runtime, input: RectifyInput): Promise<MetaRes
     const applied = tryApply(p);
     if (applied !== true) ctx.addIssue({ code: 'custom', message: applied });
   });
-  const messages = rectifierMessages(input.task, input.config, input.state, input.trigger, input.pool, input.tools);
+  const messages = rectifierMessages(input.task, input.config, input.state, input.trigger, input.pool, tools, specs);
   const promptRef = await rt.blobs.put(JSON.stringify(messages));
   const asked = await ask(rt, 'rectifier', backbone, messages, Checked, input, {
     config: input.config,

@@ -17,28 +17,51 @@ const TOOL_NOTES: Record<string, string> = {
   workspace: "reads, writes and lists files in the run's own folder",
 };
 
-/** One line per tool the Generator may hand out: the built-ins' notes, or the catalogue's descriptions. */
-function toolMenu(tools: readonly ToolSpec[] | undefined): string {
-  if (!tools) return KNOWN_TOOLS.map((t) => `${t} — ${TOOL_NOTES[t]}`).join('; ');
-  return tools.map((t) => `${t.name} — ${(TOOL_NOTES[t.name] && t.source === 'builtin' ? TOOL_NOTES[t.name] : t.description.split('\n')[0].slice(0, 300)) || '(no description)'}`).join('; ');
+/** One entry per tool the agents may be given: the built-ins' notes, or an own/MCP tool's description. */
+function toolMenu(names: readonly string[], specs?: readonly ToolSpec[]): string {
+  const byName = new Map((specs ?? []).map((t) => [t.name, t]));
+  return names
+    .map((n) => {
+      const t = byName.get(n);
+      const note = t && t.source !== 'builtin' ? t.description.split('\n')[0].slice(0, 300) : (TOOL_NOTES[n] ?? t?.description.split('\n')[0].slice(0, 300));
+      return `${n} (${note || 'no description'})`;
+    })
+    .join('; ');
 }
 
-export function generatorMessages(task: string, tools?: readonly ToolSpec[]): ChatMessage[] {
+/**
+ * Compact on purpose (issue 16): a 0.5B model reads ~200 prompt tokens/s, so the schema is
+ * given as one line of shape plus the rules it breaks most and one worked example; the full
+ * JSON schema travels as response_format (grammar-constrained on llama.cpp).
+ */
+export function generatorMessages(task: string, tools: readonly string[] = KNOWN_TOOLS, specs?: readonly ToolSpec[]): ChatMessage[] {
   return [
     {
       role: 'system',
       content: [
-        'You are the Generator of MAS², a meta-agent that designs a multi-agent system for one task.',
-        'Design the template M_temp = ⟨R, P, T⟩: the agents R (id, role, instructions, tools, expects), the protocol P (edges: whose output feeds whom, a DAG; optional bounded feedback loops {from, to, maxRounds} where `to` is upstream of `from` and `from` answers "REVISE ..." to ask for another round) and the finalAgent whose output is the answer.',
-        'Do not choose models; another meta-agent does that. Keep the team as small as the task allows: easy tasks need 2 agents, hard ones 3–5.',
-        'Mark a checking agent with "verifier": true when the task has a checkable answer; it must start its answer with PASS or FAIL.',
-        `Tools you may give agents (T): ${toolMenu(tools)}.`,
-        'Answer with JSON only, matching the schema.',
+        'You are the Generator of MAS²: design a small team of agents for one task. Do not choose models.',
+        'Answer with one JSON object: {"name": str, "agents": [{"id": str, "role": str, "instructions": one or two sentences, "tools": [tool], "verifier": bool (optional)}], "edges": [{"from": id, "to": id}], "loops": [], "finalAgent": id}.',
+        'Rules: 2 or 3 agents (at most 5). Edges say whose output feeds whom: no cycles, never from an agent to itself. Every agent must reach finalAgent through edges; finalAgent is the last agent and feeds no one.',
+        'A checking agent has "verifier": true and starts its answer with PASS or FAIL; the answer of the run is then the output it checked.',
+        `Tools: ${toolMenu(tools, specs)}. Use only these.`,
+        'Example, for "Write is_even(n) in Python and test it":',
+        JSON.stringify(EXAMPLE_TEMPLATE),
       ].join('\n'),
     },
     { role: 'user', content: `Task:\n${task}` },
   ];
 }
+
+const EXAMPLE_TEMPLATE = {
+  name: 'code-check',
+  agents: [
+    { id: 'coder', role: 'Coder', instructions: 'Write the function in a ```python block with a few assert tests, and run it with the python tool.', tools: ['python'] },
+    { id: 'checker', role: 'Checker', instructions: 'Check the code against the task. Start with PASS or FAIL, then say why.', tools: [], verifier: true },
+  ],
+  edges: [{ from: 'coder', to: 'checker' }],
+  loops: [],
+  finalAgent: 'checker',
+};
 
 export function poolSummary(pool: Pool): string {
   return pool.backbones
@@ -47,32 +70,60 @@ export function poolSummary(pool: Pool): string {
 }
 
 export function implementerMessages(task: string, template: Template, pool: Pool): ChatMessage[] {
+  const agents = template.agents.map((a) => `- ${a.id}: ${a.role}${a.tools.length ? ` (tools: ${a.tools.join(', ')})` : ''}`).join('\n');
+  const [first, second] = [template.agents[0]?.id ?? 'agent', template.agents[1]?.id];
+  const ids = pool.backbones.map((b) => b.id);
+  const example = {
+    assignment: [
+      { agent: first, backbone: ids[ids.length - 1], reason: 'hard reasoning' },
+      ...(second ? [{ agent: second, backbone: ids[0], reason: 'simple check' }] : []),
+    ],
+    rationale: 'strong backbone where the work is hard, cheap one elsewhere',
+  };
   return [
     {
       role: 'system',
       content: [
-        'You are the Implementer of MAS². Given a team template, map every agent to one backbone from the pool L (φ: R → L).',
-        'Cost matters: put easy roles (planning, formatting, simple review) on cheap backbones and hard reasoning or coding on strong ones. Use only backbone ids from the pool.',
-        'Answer with JSON only: {"assignment": [{"agent", "backbone", "reason"}], "rationale"}.',
+        'You are the Implementer of MAS²: map every agent of a team to one backbone from the pool.',
+        'Cost matters: easy roles (planning, formatting, simple review) on cheap backbones, hard reasoning or coding on strong ones.',
+        'Answer with one JSON object: {"assignment": [{"agent": agent id, "backbone": backbone id, "reason": str}], "rationale": str}, one entry per agent, ids exactly as listed.',
+        `Example: ${JSON.stringify(example)}`,
       ].join('\n'),
     },
     {
       role: 'user',
-      content: `Task:\n${task}\n\nTemplate:\n${JSON.stringify(template, null, 2)}\n\nBackbone pool:\n${poolSummary(pool)}`,
+      content: `Task:\n${task}\n\nAgents:\n${agents}\n\nBackbone pool:\n${poolSummary(pool)}`,
     },
   ];
 }
 
+const PATCH_OPS = [
+  '{"op":"set_instructions","agent":id,"instructions":str}',
+  '{"op":"set_backbone","agent":id,"backbone":backbone id}',
+  '{"op":"set_tools","agent":id,"tools":[tool]}',
+  '{"op":"add_agent","agent":{"id","role","instructions","tools":[]},"backbone":id} (then add_edge ops: every agent must reach the final agent)',
+  '{"op":"remove_agent","agent":id}',
+  '{"op":"add_edge","from":id,"to":id}',
+  '{"op":"remove_edge","from":id,"to":id}',
+  '{"op":"set_final","agent":id}',
+];
 
-export function rectifierMessages(task: string, config: Config, state: StateSummaryInput, trigger: Trigger, pool: Pool, tools?: readonly ToolSpec[]): ChatMessage[] {
+export function rectifierMessages(task: string, config: Config, state: StateSummaryInput, trigger: Trigger, pool: Pool, tools: readonly string[] = KNOWN_TOOLS, specs?: readonly ToolSpec[]): ChatMessage[] {
+  const target = trigger.agent ?? config.template.finalAgent;
+  const example = {
+    scope: 'local',
+    ops: [{ op: 'set_instructions', agent: target, instructions: 'Do the task again. The last attempt was rejected because ...; fix that.' }],
+    rationale: 'the smallest change that addresses the trigger',
+  };
   return [
     {
       role: 'system',
       content: [
-        'You are the Rectifier of MAS². A running multi-agent system hit a trigger (a failure, a budget threshold, a verifier rejection or an operator request).',
-        'Propose M_{t+1}: a patch of ops. Local ops: set_backbone, set_instructions, set_tools for one agent. Global ops: add_agent, remove_agent, add_edge, remove_edge, set_final, replace_topology.',
-        'Execution resumes from the current state: agents you do not change keep their finished outputs, so prefer the smallest change that fixes the cause. On budget triggers move unfinished agents to cheaper backbones.',
-        'Do not repeat a patch that was already applied. Answer with JSON only: {"scope": "local"|"global", "ops": [...], "rationale"}.',
+        'You are the Rectifier of MAS². A running team of agents hit a trigger (a failure, a budget threshold, a verifier rejection or an operator request). Propose a patch.',
+        'Agents you do not change keep their finished outputs, so prefer the smallest change that fixes the cause. On budget triggers move unfinished agents to cheaper backbones. Do not repeat a patch that was already applied.',
+        `Answer with one JSON object: {"scope": "local" or "global", "ops": [op, ...], "rationale": str}. Ops: ${PATCH_OPS.join(' | ')}.`,
+        `Tools agents may have: ${toolMenu(tools, specs)}.`,
+        `Example: ${JSON.stringify(example)}`,
       ].join('\n'),
     },
     {
@@ -80,13 +131,12 @@ export function rectifierMessages(task: string, config: Config, state: StateSumm
       content: [
         `Task:\n${task}`,
         `Trigger: ${trigger.kind} — ${trigger.detail}${trigger.agent ? ` (agent ${trigger.agent})` : ''}`,
-        `Current system M_t (version ${config.version}):\n${JSON.stringify({ template: config.template, assignment: config.assignment }, null, 2)}`,
-        `State s_t: spent $${state.costUsd.toFixed(6)} of $${state.budgetUsd}.`,
+        `Current system (version ${config.version}):\n${JSON.stringify({ template: config.template, assignment: config.assignment })}`,
+        `Spent $${state.costUsd.toFixed(6)} of $${state.budgetUsd}.`,
         `Finished agents:\n${state.finished.map((f) => `- ${f.agent}: ${f.preview}`).join('\n') || '(none)'}`,
         `Failed steps:\n${state.failedSteps.map((f) => `- ${f.agent} ${f.kind}: ${f.error}`).join('\n') || '(none)'}`,
         `Patches already applied:\n${state.previousPatches.join('\n') || '(none)'}`,
         `Backbone pool:\n${poolSummary(pool)}`,
-        `Tools agents may use (set_tools): ${toolMenu(tools)}`,
       ].join('\n\n'),
     },
   ];

@@ -25,7 +25,7 @@ import { runToolCommand } from '../activities/tools/cli';
 import { registerTools, toolsetFromConfig } from './commands/tools';
 import { Run } from '../lib/run';
 
-const EXIT: Record<Result['status'], number> = { completed: 0, failed: 1, budget_exhausted: 3, cancelled: 4, running: 0, branched: 0 };
+const EXIT: Record<Result['status'], number> = { completed: 0, failed: 1, budget_exhausted: 3, cancelled: 4, running: 0, branched: 0, unverified: 5 };
 
 const say = (line: string) => process.stderr.write(`mas2: ${line}\n`);
 
@@ -98,6 +98,7 @@ async function runCommand(taskArg: string, o: Record<string, unknown>): Promise<
       seed: o.seed ?? 1,
       maxRectifications: o.maxRectifications ?? 3,
       thetaFraction: o.theta ?? 0.8,
+      ...(o.maxWallSeconds ? { maxWallSeconds: o.maxWallSeconds } : {}),
       searchAttributes: await hasSearchAttributes(client, target.namespace),
     }),
     ...(catalogue ? { tools: catalogue } : {}),
@@ -156,6 +157,7 @@ export function buildProgram(): Command {
     .option('--no-rectifier', 'ablation: a trigger fails the run instead of rectifying it')
     .option('--fault <spec>', 'chaos injection (repeatable): tool:NAME:crash@K, model:BACKBONE|*:error@K, model:BACKBONE|*:latency=MS', collect, [])
     .option('--max-rectifications <n>', 'cap on rectifications per run', positiveInt)
+    .option('--max-wall-seconds <n>', 'stop before the next model call once the run is older than this (default 1800)', positiveInt)
     .addOption(new Option('--theta <fraction>', 'budget trigger θ_C as a fraction of the budget').argParser(Number))
     .addOption(new Option('--seed <n>', 'simulator seed').argParser(Number))
     .option('--local-worker', 'with TEMPORAL_ADDRESS: also run a worker in this process')
@@ -208,7 +210,7 @@ export function buildProgram(): Command {
     .command('list')
     .description('past and running tasks')
     .option('--json', 'as JSON')
-    .addOption(new Option('--status <status>', 'only runs with this status').choices(['running', 'completed', 'failed', 'budget_exhausted', 'cancelled']))
+    .addOption(new Option('--status <status>', 'only runs with this status').choices(['running', 'completed', 'failed', 'budget_exhausted', 'cancelled', 'unverified']))
     .option('--limit <n>', 'at most this many', positiveInt, 50)
     .action(async (o: { json?: boolean; status?: string; limit: number }) => {
       const { client, target } = await clientFor();

@@ -62,6 +62,10 @@ export interface CallModelInput {
   feedbackRef?: string;
   /** Earlier messages of this agent's turn loop (assistant and tool), by blob reference. */
   conversation: string[];
+  /** Offer no tools on this call and tell the agent why, so it answers (mas/agentLoop.ts). */
+  withoutTools?: string;
+  /** Tool calls past this many in the reply are answered with an error message (refusedMessageRefs). */
+  maxToolCalls?: number;
   /** Chaos injection decided by the workflow (deterministic): fail this call / add latency. */
   injectError?: boolean;
   extraLatencyMs?: number;
@@ -77,6 +81,8 @@ export interface CallModelOutput {
   /** Blob reference of the final answer text. */
   contentRef: string | null;
   toolCalls: ToolCall[];
+  /** Tool messages answering the calls past maxToolCalls with an error, in order. */
+  refusedMessageRefs?: string[];
   usage: Usage;
   costUsd: number;
   durationMs: number;

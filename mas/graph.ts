@@ -88,20 +88,50 @@ export function templateProblems(t: Template, knownTools: readonly string[] = KN
   for (const e of t.edges) {
     if (!ids.has(e.from)) problems.push(`edge ${e.from} → ${e.to} starts at unknown agent "${e.from}"`);
     if (!ids.has(e.to)) problems.push(`edge ${e.from} → ${e.to} ends at unknown agent "${e.to}"`);
-    if (e.from === e.to) problems.push(`edge ${e.from} → ${e.to} is a self-loop; use a bounded feedback loop instead`);
+    if (e.from === e.to) problems.push(`edge ${e.from} → ${e.to} is a self-loop: use a bounded feedback loop instead`);
     const key = `${e.from}>${e.to}`;
     if (seenEdges.has(key)) problems.push(`edge ${e.from} → ${e.to} is listed twice`);
     seenEdges.add(key);
   }
   if (problems.length === 0 && topologicalOrder(t) === null) {
-    problems.push('the edges form a cycle; edges must form a DAG (put repetition in a bounded feedback loop with maxRounds)');
+    problems.push('the edges form a cycle: edges must form a DAG (put repetition in a bounded feedback loop with maxRounds)');
   }
+  const structural = problems.length === 0;
+  // Reachability still makes sense around a self-loop or a cycle, as long as every name is known,
+  // so a repair round hears about every rule at once.
+  const namesKnown = ids.has(t.finalAgent) && t.edges.every((e) => ids.has(e.from) && ids.has(e.to));
+  if (namesKnown) problems.push(...connectivityProblems({ ...t, edges: t.edges.filter((e) => e.from !== e.to) }));
+  const loopsFrom = new Set<string>();
   for (const l of t.loops) {
     if (!ids.has(l.from) || !ids.has(l.to)) {
       problems.push(`feedback loop ${l.from} ⟲ ${l.to} names an unknown agent`);
-    } else if (problems.length === 0 && !ancestors(t, l.from).has(l.to)) {
-      problems.push(`feedback loop ${l.from} ⟲ ${l.to}: "${l.to}" must be upstream of "${l.from}"`);
+    } else if (l.from === l.to) {
+      problems.push(`feedback loop ${l.from} ⟲ ${l.to} is a self-loop: a loop sends work from a reviewer back to an upstream agent`);
+    } else if (structural && !ancestors(t, l.from).has(l.to)) {
+      problems.push(`feedback loop ${l.from} ⟲ ${l.to}: "${l.to}" must be upstream of "${l.from}" (add an edge path ${l.to} → ${l.from} or drop the loop)`);
     }
+    if (loopsFrom.has(l.from)) problems.push(`agent "${l.from}" starts two feedback loops; keep one`);
+    loopsFrom.add(l.from);
+  }
+  return problems;
+}
+
+/**
+ * Rules a weak Generator breaks most (issue 16): an agent whose output never reaches the
+ * final agent is a wasted call (or, worse, the real work while an upstream agent is final),
+ * and a final agent that feeds others means the answer is taken before the team finished.
+ * Only meaningful on a well-formed DAG; one sentence per agent so a repair round can act on it.
+ */
+function connectivityProblems(t: Template): string[] {
+  const problems: string[] = [];
+  const feeds = successors(t, t.finalAgent);
+  if (feeds.length) {
+    problems.push(`the final agent "${t.finalAgent}" feeds ${feeds.map((f) => `"${f}"`).join(', ')}: the final agent's output is the answer, so it must be the last agent (make the last agent the finalAgent, or remove the edges out of "${t.finalAgent}")`);
+  }
+  const reach = ancestors(t, t.finalAgent);
+  for (const a of t.agents) {
+    if (a.id === t.finalAgent || reach.has(a.id)) continue;
+    problems.push(`agent "${a.id}" cannot reach the final agent "${t.finalAgent}": its output would be wasted (add an edge from "${a.id}" toward "${t.finalAgent}", or remove "${a.id}")`);
   }
   return problems;
 }

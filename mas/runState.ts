@@ -4,13 +4,17 @@
  */
 import type { AgentOutput, Config, Cost, MetaDecision, PatchOp, Rectification, Result, RunStatus, Step, TaskInput, Trigger } from './schemas';
 import { emptyCost } from './cost';
-import { topologicalOrder } from './graph';
+import { answerFrom, metaValidity } from './answer';
 import { usesSimulator } from './pool';
 
 export interface PartialAgent {
   inputsKey: string;
   conversation: string[];
   turns: number;
+  /** Turns that asked for tools, the calls made (tool + arguments) and whether the last turn repeated one. */
+  toolRounds?: number;
+  signatures?: string[];
+  repeated?: boolean;
 }
 
 export interface RunState {
@@ -72,14 +76,10 @@ export function initialState(input: TaskInput, startedAt: string): RunState {
   };
 }
 
-/** The final agent's output, or else the finished output closest to it in topological order. */
+/** The final agent's output (the verified content when it is a verifier), or else the closest finished one. */
 export function bestAnswer(s: RunState): string | null {
   if (!s.config) return null;
-  const final = s.outputs[s.config.template.finalAgent];
-  if (final) return final.text;
-  const order = topologicalOrder(s.config.template) ?? [];
-  for (let i = order.length - 1; i >= 0; i--) if (s.outputs[order[i]]) return s.outputs[order[i]].text;
-  return null;
+  return answerFrom(s.config.template, s.outputs);
 }
 
 export function toResult(s: RunState, input: TaskInput, workflowId: string): Result {
@@ -93,6 +93,7 @@ export function toResult(s: RunState, input: TaskInput, workflowId: string): Res
     cost: s.cost,
     config: s.config,
     decisions: s.decisions,
+    metaValidity: metaValidity(s.decisions),
     rectifications: s.rectifications,
     steps: s.steps,
     outputs: s.outputs,

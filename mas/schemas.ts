@@ -190,6 +190,8 @@ export const TaskOptionsSchema = z.object({
    * continue from the same s_t as their own workflow.
    */
   branchOnTrigger: z.boolean().default(false),
+  /** Wall-time bound of the whole run (workflow time): past it no new model call starts. */
+  maxWallSeconds: z.number().int().positive().optional(),
 });
 export type TaskOptions = z.infer<typeof TaskOptionsSchema>;
 
@@ -301,7 +303,11 @@ export const CostSchema = z.object({
 });
 export type Cost = z.infer<typeof CostSchema>;
 
-export const RunStatusSchema = z.enum(['running', 'completed', 'failed', 'budget_exhausted', 'cancelled', 'branched']);
+/**
+ * `unverified`: a verifier's rejection stood when no more rectifications were allowed; the
+ * answer is the best candidate (the rejected producer's output), never the verdict text.
+ */
+export const RunStatusSchema = z.enum(['running', 'completed', 'failed', 'budget_exhausted', 'cancelled', 'branched', 'unverified']);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
 export const MetaDecisionSchema = z.object({
@@ -326,6 +332,8 @@ export const ResultSchema = z.object({
   cost: CostSchema,
   config: ConfigSchema.nullable(),
   decisions: z.array(MetaDecisionSchema),
+  /** Per meta-agent: decisions valid first time, valid after the repair round, replaced by a fallback. */
+  metaValidity: z.partialRecord(MetaRoleSchema, z.object({ firstTry: z.number().int(), repair: z.number().int(), fallback: z.number().int() })).optional(),
   rectifications: z.array(RectificationSchema),
   steps: z.array(StepSchema),
   outputs: z.record(z.string(), AgentOutputSchema),

@@ -13,6 +13,7 @@ import {
   defineSignal,
   defineUpdate,
   isCancellation,
+  patched,
   CancellationScope,
   proxyActivities,
   setHandler,
@@ -30,10 +31,12 @@ import { evaluateTrigger, projectRemainingCost } from '../mas/triggers';
 import { extraLatencyMs, modelErrors, toolCrashes } from '../mas/faults';
 import { backboneById, metaBackbone } from '../mas/pool';
 import { toolDefinitionsFrom, toolNamesOf } from '../mas/tools';
-import { DEFAULT_TEMPLATE, TEMPLATES_BY_KIND, classifyTask } from '../mas/templates';
+import { DEFAULT_TEMPLATE, fallbackTemplate } from '../mas/templates';
 import { feedbackLoop, withoutAgents } from '../mas/loops';
 import { summariseState } from '../mas/summary';
 import { initialState, toResult, type PartialAgent, type RunState } from '../mas/runState';
+import { AGENT_LIMITS, DEFAULT_MAX_WALL_SECONDS, splitToolCalls, toolSignature, wallTimeExceeded, withoutToolsReason } from '../mas/agentLoop';
+import { codeToCheck, combineVerdict } from '../mas/codeCheck';
 
 export const stateQuery = defineQuery<Result>('state');
 export const rectifySignal = defineSignal<[{ reason: string }]>('rectify');
@@ -181,7 +184,8 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
       } catch (e) {
         if (isCancellation(e)) throw e;
         const f = failureInfo(e, MODEL_ATTEMPTS);
-        template = TEMPLATES_BY_KIND[classifyTask(input.task)];
+        // The workflow cannot look at the documents folder: the built-in team then goes without search.
+        template = fallbackTemplate(input.task, knownTools.filter((t) => t !== 'search'));
         s.decisions.push({ role: 'generator', source: 'fallback', output: template, rationale: `Generator failed (${f.message}); built-in template`, costUsd: 0 });
         record({ agent: 'generator', kind: 'meta', name: 'generator', callIndex: nextIndex(s.counters.metaIndex, 'generator'), status: 'failed', attempts: f.attempts, costUsd: 0, durationMs: 0, error: f.message });
       }
@@ -266,6 +270,20 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
         }
         return;
       }
+      if (wallTimeExceeded(Date.parse(s.startedAt), Date.now(), opts.maxWallSeconds)) {
+        s.partial[agentId] = partial;
+        finish('failed', `the run's wall-time bound of ${opts.maxWallSeconds ?? DEFAULT_MAX_WALL_SECONDS} s was reached before ${agentId}'s next model call`);
+        return;
+      }
+      // Small models repeat calls and never stop: past these bounds the turn gets no tools, so it answers.
+      const noTools = withoutToolsReason({
+        turns: partial.turns,
+        maxTurns: agent.maxTurns,
+        toolRounds: partial.toolRounds ?? 0,
+        repeated: partial.repeated ?? false,
+        promptChars,
+        hasTools: agent.tools.length > 0,
+      });
       const nOnBackbone = (s.counters.model[backboneId] = (s.counters.model[backboneId] ?? 0) + 1);
       const nAll = ++s.counters.modelAll;
       const callIndex = nextIndex(s.counters.llmIndex, agentId);
@@ -282,6 +300,8 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
           upstream,
           feedbackRef: s.feedback[agentId],
           conversation: partial.conversation,
+          withoutTools: noTools ?? undefined,
+          maxToolCalls: AGENT_LIMITS.maxToolCallsPerTurn,
           injectError: modelErrors(input.faults, backboneId, nOnBackbone, nAll),
           ...(input.tools ? { toolDefs: toolDefinitionsFrom(input.tools, agent.tools) } : {}),
           extraLatencyMs: extraLatencyMs(input.faults, backboneId) || undefined,
@@ -300,13 +320,19 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
       checkBudgetTriggers();
 
       if (out.toolCalls.length === 0) {
-        const text = out.content ?? '';
+        // patched(): histories recorded before executable checks existed replay without them.
+        const text = agent.verifier && patched('executable-check') ? await executedVerdict(agentId, backboneId, upstream, out.content ?? '') : (out.content ?? '');
         s.outputs[agentId] = { text, ref: out.contentRef!, configVersion: config.version, backbone: backboneId, inputsKey };
         afterOutput(agentId, text, out.contentRef!);
         return;
       }
       partial.conversation = [...partial.conversation, out.messageRef];
-      for (const call of out.toolCalls) {
+      const { run: toRun } = splitToolCalls(out.toolCalls);
+      const signatures = toRun.map(toolSignature);
+      partial.repeated = signatures.some((sig, i) => (partial.signatures ?? []).includes(sig) || signatures.indexOf(sig) !== i);
+      partial.signatures = [...(partial.signatures ?? []), ...signatures];
+      partial.toolRounds = (partial.toolRounds ?? 0) + 1;
+      for (const call of toRun) {
         const n = (s.counters.tool[call.name] = (s.counters.tool[call.name] ?? 0) + 1);
         const toolIndex = nextIndex(s.counters.toolIndex, agentId);
         try {
@@ -336,6 +362,8 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
           return;
         }
       }
+      // Calls past the per-turn cap were answered with an error by the model activity.
+      partial.conversation = [...partial.conversation, ...(out.refusedMessageRefs ?? [])];
     }
     s.pendingTrigger = s.pendingTrigger ?? {
       kind: 'failure',
@@ -344,6 +372,36 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
       backbone: backboneId,
       step: s.steps.length - 1,
     };
+  }
+
+  /**
+   * A verifier checking code: the code (and the tests the team wrote) runs in the sandbox and
+   * the execution, not the model, decides when it is evidence (mas/codeCheck.ts).
+   */
+  async function executedVerdict(agentId: string, backboneId: string, upstream: { agent: string }[], modelText: string): Promise<string> {
+    const check = codeToCheck(
+      upstream.map((u) => s.outputs[u.agent]?.text ?? ''),
+      modelText,
+    );
+    if (!check) return modelText;
+    const toolIndex = nextIndex(s.counters.toolIndex, agentId);
+    try {
+      const r = await tools.runTool({
+        workflowId: info.workflowId,
+        agent: agentId,
+        callKey: `${agentId}:tool:${toolIndex}`,
+        call: { id: `${agentId}-check-${toolIndex}`, name: 'python', arguments: JSON.stringify({ code: check.program }) },
+        allowedTools: ['python'],
+      });
+      record({ agent: agentId, backbone: backboneId, kind: 'tool', name: 'python', callIndex: toolIndex, status: 'completed', attempts: r.attempts, costUsd: 0, durationMs: r.durationMs, error: r.ok ? undefined : r.preview });
+      return combineVerdict(modelText, check, { ok: r.ok, output: r.preview }).text;
+    } catch (e) {
+      if (isCancellation(e)) throw e;
+      // The sandbox itself failed: no evidence either way, so the model's verdict stands.
+      const f = failureInfo(e, TOOL_ATTEMPTS);
+      record({ agent: agentId, backbone: backboneId, kind: 'tool', name: 'python', callIndex: toolIndex, status: 'failed', attempts: f.attempts, costUsd: 0, durationMs: 0, error: f.message });
+      return modelText;
+    }
   }
 
   /** Verifier verdicts and feedback loops look at an agent's finished output. */
@@ -369,14 +427,18 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
     if (trigger.kind === 'projected_budget') s.projectedFiredAtVersion = config.version;
     const budgetKind = trigger.kind === 'budget' || trigger.kind === 'projected_budget';
     const named = `${trigger.kind} trigger: ${trigger.detail}`;
+    // A rejection that cannot be fixed is never a completed answer: the run ends unverified
+    // with the rejected candidate as its answer (mas/answer.ts), and the reason says why.
+    const giveUp = (why: string) =>
+      trigger.kind === 'verifier' ? finish('unverified', `the verifier ${trigger.agent} rejected the answer and ${why}: ${trigger.detail}`) : finish('failed', `${named} (${why})`);
     if (!opts.rectifier) {
       if (budgetKind) return; // without a Rectifier the hard budget alone guards spending
-      finish('failed', `${named} (the Rectifier is off: --no-rectifier)`);
+      giveUp('the Rectifier is off (--no-rectifier)');
       return;
     }
     if (s.rectifications.length >= opts.maxRectifications) {
-      if (budgetKind || trigger.kind === 'external' || trigger.kind === 'verifier') return;
-      finish('failed', `${named} (rectification cap of ${opts.maxRectifications} reached)`);
+      if (budgetKind || trigger.kind === 'external') return;
+      giveUp(`the rectification cap of ${opts.maxRectifications} was reached`);
       return;
     }
     if (opts.branchOnTrigger) {
@@ -407,7 +469,7 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
     }
     if (!value.patch) {
       if (budgetKind) return;
-      finish('failed', `${named}; no patch: ${value.reason ?? 'the Rectifier proposed nothing'}`);
+      giveUp(`no patch: ${value.reason ?? 'the Rectifier proposed nothing'}`);
       return;
     }
     commitPatch(trigger, value.patch, value.source, s.decisions[s.decisions.length - 1]?.costUsd ?? 0);

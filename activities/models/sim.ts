@@ -8,7 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChatMessage, ModelResponse, SimContext, ToolCall } from '../../mas/messages';
 import type { Config, Patch, PatchOp, Pool, Template, Trigger } from '../../mas/schemas';
 import { seededRandom } from '../../mas/hash';
-import { classifyTask, TEMPLATES_BY_KIND } from '../../mas/templates';
+import { classifyTask, fallbackTemplate } from '../../mas/templates';
+import { KNOWN_TOOLS } from '../../mas/tools';
 import { cheapestBackbone, strongestBackbone, typicalPrice } from '../../mas/pool';
 import { fallbackPatch } from '../../mas/fallback';
 import { estimateTokens } from '../../mas/cost';
@@ -73,7 +74,7 @@ function malformedOnce(messages: ChatMessage[], rng: () => number, quality: numb
 
 function simGenerator(ctx: SimContext, messages: ChatMessage[], rng: () => number, quality: number): string {
   if (malformedOnce(messages, rng, quality)) return '{"name": "draft", "agents": [{"id": "solver"}]';
-  const template: Template = structuredClone(TEMPLATES_BY_KIND[classifyTask(ctx.task)]);
+  const template: Template = structuredClone(fallbackTemplate(ctx.task, (ctx.extra?.availableTools as string[] | undefined) ?? KNOWN_TOOLS));
   const variant = sampleOfCallKey(ctx.callKey) % 3;
   const team = variant === 0 ? template : generatorVariant(template, variant);
   return JSON.stringify(withOfferedTools(team, ctx.task, (ctx.extra?.tools as ToolSpec[] | undefined) ?? []));

@@ -274,3 +274,15 @@ export function createSearchTool(options: SearchToolOptions = {}): Tool<SearchIn
 }
 
 export const searchTool: Tool<SearchInput> = createSearchTool();
+
+/**
+ * Whether `search` can return anything here: a search service is configured, or the
+ * documents folder holds at least one .md/.txt file. Meta-agents offer `search` only then
+ * (issue 16: a team searching an empty folder wastes every turn).
+ */
+export async function searchAvailable(): Promise<boolean> {
+  if (process.env.MAS2_SEARCH_URL) return true;
+  const dir = resolveDocsDir();
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) return false;
+  return (await new LocalFolderSearch(dir).documentCount()) > 0;
+}

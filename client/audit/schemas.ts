@@ -170,7 +170,7 @@ export const AuditTotalsSchema = z.object({
   resultCostUsd: z.number().optional(),
 });
 
-export const AuditStatusSchema = z.enum(['running', 'completed', 'failed', 'budget_exhausted', 'cancelled', 'branched', 'terminated', 'timed_out']);
+export const AuditStatusSchema = z.enum(['running', 'completed', 'failed', 'budget_exhausted', 'cancelled', 'branched', 'unverified', 'terminated', 'timed_out']);
 
 export const AuditSchema = z.object({
   workflowId: z.string(),
@@ -200,6 +200,8 @@ export const AuditSchema = z.object({
     .object({ status: z.string(), answer: z.string().nullable(), reason: z.string().optional(), costUsd: z.number(), steps: z.number().int(), live: z.boolean() })
     .nullable(),
   /** Things the reader should know about how complete this projection is. */
+  /** Per meta-agent: decisions valid first time / after the repair round / replaced by a fallback (from the result's decisions). */
+  metaValidity: z.record(z.string(), z.object({ firstTry: z.number(), repair: z.number(), fallback: z.number() })).optional(),
   notes: z.array(z.string()),
 });
 

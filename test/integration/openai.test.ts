@@ -68,7 +68,9 @@ test('a task runs end to end over HTTP: structured meta-agent output, tool calli
   const r: Result = await runToEnd(env.client, env.worker.taskQueue, taskInput('Compute 17 * 23 + 4', { pool: pool() }));
   expect(r.status).toBe('completed');
   expect(r.simulated).toBe(false);
-  expect(r.answer).toBe('PASS: 17 * 23 + 4 = 395');
+  // The final agent is a verifier: the answer is the output it verified, not its verdict.
+  expect(r.answer).toBe('result: 395');
+  expect(r.outputs.checker.text).toBe('PASS: 17 * 23 + 4 = 395');
   expect(r.config!.assignment).toEqual({ solver: 'strong', checker: 'cheap' });
 
   const requests = chat();
@@ -120,7 +122,8 @@ test('a bounded feedback loop: REVISE sends the work back once with the feedback
     taskInput('Compute 17 * 23 + 4', { pool: pool(), options: { template, assignment: { solver: 'strong', checker: 'cheap' } } }),
   );
   expect(r.status).toBe('completed');
-  expect(r.answer).toBe('PASS: 17 * 23 = 391, + 4 = 395');
+  expect(r.answer).toBe('result: 395');
+  expect(r.outputs.checker.text).toBe('PASS: 17 * 23 = 391, + 4 = 395');
   expect(reviews).toBe(2);
   const solverFirstCalls = chat().filter((q) => systemText(q.body).startsWith('You are Solver') && !q.body.messages.some((m: { role: string }) => m.role === 'tool'));
   expect(solverFirstCalls).toHaveLength(2);

@@ -5,7 +5,8 @@
  */
 import type { Assignment, Template } from '../../../mas/schemas';
 import type { MetaResult } from '../../../mas/contract';
-import { DEFAULT_TEMPLATE, TEMPLATES_BY_KIND, classifyTask } from '../../../mas/templates';
+import { DEFAULT_TEMPLATE, fallbackTemplate } from '../../../mas/templates';
+import { KNOWN_TOOLS } from '../../../mas/tools';
 import type { Audit } from '../schemas';
 import { decidedByActivity, parseAssignment, parseTemplate, spanMs, type Context } from './context';
 
@@ -33,7 +34,7 @@ export function projectGenerator(c: Context): Audit['generator'] {
     else if (c.v1FromRectifier) Object.assign(generator, { source: inferred, evidence: 'rectifier-input', template: c.v1FromRectifier.template });
     else if (options.template) Object.assign(generator, { source: 'forced', evidence: 'task-input', rationale: 'template given by the caller', template: parseTemplate(options.template) });
     else if (options.generator === false) Object.assign(generator, { source: 'ablation', evidence: 'built-in', rationale: '--no-generator: fixed default template', template: DEFAULT_TEMPLATE });
-    else if (genAct && input.task) Object.assign(generator, { source: 'fallback', evidence: 'built-in', rationale: `Generator failed (${generator.error}); built-in template`, template: TEMPLATES_BY_KIND[classifyTask(input.task)] });
+    else if (genAct && input.task) Object.assign(generator, { source: 'fallback', evidence: 'built-in', rationale: `Generator failed (${generator.error}); built-in template`, template: fallbackTemplate(input.task, KNOWN_TOOLS.filter((t) => t !== 'search')) });
     if (!generator.rationale && generator.source === 'forced') generator.rationale = 'template given by the caller';
     if (!generator.rationale && generator.source === 'ablation') generator.rationale = '--no-generator: fixed default template';
     if (!generator.rationale && generator.source === 'fallback') generator.rationale = `Generator failed (${generator.error ?? 'unknown error'}); built-in template`;

@@ -12,6 +12,7 @@ import { reduceBranchStart } from './rectifications';
 import { reduceActivity, type Projection } from './steps';
 import { finalBudget, projectStatus, projectTotals } from './totals';
 import { ConfigHistory } from './versions';
+import { metaValidity } from '../../../mas/answer';
 
 export type { ProjectOptions } from './context';
 
@@ -76,6 +77,7 @@ export function projectHistory(runs: RunHistory[], opts: ProjectOptions = {}): A
     result: c.state
       ? { status: c.state.status, answer: c.state.answer ?? null, reason: c.state.reason, costUsd: c.state.cost?.usd ?? 0, steps: c.state.steps?.length ?? 0, live: !c.finalResult }
       : null,
+    metaValidity: c.state?.decisions ? metaValidity(c.state.decisions) : undefined,
     notes: c.notes,
   };
 }

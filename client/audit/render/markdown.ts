@@ -31,6 +31,8 @@ export function renderMarkdown(a: Audit): string {
     `- **Runs:** ${a.runs.length}${a.runs.length > 1 ? ' (continue-as-new chain)' : ''}: ${a.runs.map((r, i) => `#${i + 1} \`${r.runId}\` ${r.end}${r.reason && r.end !== 'completed' ? ` (${clip(r.reason, 120)})` : ''}`).join('; ')}`,
   );
   if (a.result?.live) L.push(`- **Live state:** ${a.result.status}, ${a.result.steps} steps so far`);
+  const validity = Object.entries(a.metaValidity ?? {});
+  if (validity.length) L.push(`- **Meta-agent output:** ${validity.map(([role, v]) => `${role} ${v.firstTry} valid first try, ${v.repair} after repair, ${v.fallback} fallback`).join('; ')}`);
   L.push('');
 
   L.push('## Generator', '');

@@ -123,7 +123,9 @@ describe('fallback patches apply cleanly', () => {
     ['verifier', { kind: 'verifier', detail: 'FAIL', agent: 'V' }, ['Plan', 'Code', 'V']],
     ['external', { kind: 'external', detail: 'cut cost' }, ['Plan']],
   ])('%s', (_name, trigger, finished) => {
-    const config = team();
+    // A valid system: every agent reaches the final one (team() keeps an unneeded Side on purpose).
+    const t = team();
+    const config = { ...t, template: { ...t.template, edges: [...t.template.edges, { from: 'Side', to: 'Final' }] } };
     const p = fallbackPatch(config, POOL, trigger, new Set(finished));
     expect(p).not.toBeNull();
     const next = applyPatch(config, p!, POOL);

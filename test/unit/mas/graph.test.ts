@@ -95,9 +95,10 @@ describe('templateProblems', () => {
 
   test('a cycle', () => {
     const problems = templateProblems(rawTmpl(['A', 'B', 'C'], ['A>B', 'B>C', 'C>A'], 'C'));
-    expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/^the edges form a cycle; edges must form a DAG/);
+    expect(problems[0]).toMatch(/^the edges form a cycle: edges must form a DAG/);
     expect(problems[0]).toContain('maxRounds');
+    // The back edge out of the final agent is named too, so one repair round can fix both.
+    expect(problems.slice(1)).toEqual([expect.stringMatching(/^the final agent "C" feeds "A"/)]);
   });
 
   test('an unknown final agent', () => {
@@ -121,7 +122,7 @@ describe('templateProblems', () => {
 
   test('a self loop (and not a second "cycle" sentence)', () => {
     expect(templateProblems(rawTmpl(['A', 'B'], ['A>B', 'B>B'], 'B'))).toEqual([
-      'edge B → B is a self-loop; use a bounded feedback loop instead',
+      'edge B → B is a self-loop: use a bounded feedback loop instead',
     ]);
   });
 
@@ -131,10 +132,10 @@ describe('templateProblems', () => {
 
   test('a feedback loop whose target is not upstream', () => {
     const t = tmpl(['A', 'B', 'C'], ['A>B', 'B>C'], 'C', [{ from: 'A', to: 'C', maxRounds: 2 }]);
-    expect(templateProblems(t)).toEqual(['feedback loop A ⟲ C: "C" must be upstream of "A"']);
+    expect(templateProblems(t)).toEqual([expect.stringMatching(/^feedback loop A ⟲ C: "C" must be upstream of "A"/)]);
     // Siblings are not upstream of each other either.
     const d: Template = { ...diamond(), loops: [{ from: 'B', to: 'C', maxRounds: 1 }] };
-    expect(templateProblems(d)).toEqual(['feedback loop B ⟲ C: "C" must be upstream of "B"']);
+    expect(templateProblems(d)).toEqual([expect.stringMatching(/^feedback loop B ⟲ C: "C" must be upstream of "B"/)]);
   });
 
   test('a feedback loop naming an unknown agent', () => {
@@ -152,6 +153,44 @@ describe('templateProblems', () => {
       ]),
     );
     expect(problems.some((p) => p.includes('unknown tool "rm"'))).toBe(true);
+  });
+});
+
+describe('templateProblems: connectivity rules a weak Generator breaks (issue 16)', () => {
+  test('an upstream agent as finalAgent: the final agent feeds another, which cannot reach it', () => {
+    expect(templateProblems(tmpl(['planner', 'coder'], ['planner>coder'], 'planner'))).toEqual([
+      'the final agent "planner" feeds "coder": the final agent\'s output is the answer, so it must be the last agent (make the last agent the finalAgent, or remove the edges out of "planner")',
+      'agent "coder" cannot reach the final agent "planner": its output would be wasted (add an edge from "coder" toward "planner", or remove "coder")',
+    ]);
+  });
+
+  test('an agent connected to nothing, one sentence per agent', () => {
+    const problems = templateProblems(tmpl(['A', 'B', 'X', 'Y'], ['A>B'], 'B'));
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^agent "X" cannot reach the final agent "B"/);
+    expect(problems[1]).toMatch(/^agent "Y" cannot reach the final agent "B"/);
+  });
+
+  test('a side branch that ends elsewhere is wasted too', () => {
+    expect(templateProblems(tmpl(['A', 'B', 'C'], ['A>B', 'A>C'], 'B'))).toEqual([expect.stringMatching(/^agent "C" cannot reach the final agent "B"/)]);
+  });
+
+  test('a single agent and a diamond are fine', () => {
+    expect(templateProblems(tmpl(['A']))).toEqual([]);
+    expect(templateProblems(diamond())).toEqual([]);
+  });
+
+  test('a feedback loop from an agent to itself', () => {
+    const t = tmpl(['A', 'B'], ['A>B'], 'B', [{ from: 'B', to: 'B', maxRounds: 2 }]);
+    expect(templateProblems(t)).toEqual([expect.stringMatching(/^feedback loop B ⟲ B is a self-loop/)]);
+  });
+
+  test('two feedback loops from one reviewer', () => {
+    const t = tmpl(['A', 'B', 'C'], ['A>B', 'B>C'], 'C', [
+      { from: 'C', to: 'A', maxRounds: 1 },
+      { from: 'C', to: 'B', maxRounds: 1 },
+    ]);
+    expect(templateProblems(t)).toEqual(['agent "C" starts two feedback loops; keep one']);
   });
 });
 

@@ -37,7 +37,9 @@ function arbTemplate(prefix: string): fc.Arbitrary<{ template: Template; assignm
         loop: fc.option(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 3 })), { nil: undefined }),
       })
       .map(({ fields, edges, backbones, loop }) => {
-        const edgeList = edges.map(([i, j]) => ({ from: ids[i], to: ids[j] }));
+        // Every agent must reach the final agent (a template rule): a dead end gets an edge to it.
+        const ends = ids.slice(0, -1).filter((_, i) => !edges.some(([a]) => a === i));
+        const edgeList = [...edges.map(([i, j]) => ({ from: ids[i], to: ids[j] })), ...ends.map((id) => ({ from: id, to: ids[n - 1] }))];
         const final = ids[n - 1];
         const loops = [];
         if (loop) {

@@ -64,6 +64,19 @@ describe('applyPatch: each op', () => {
     expect(next.template.finalAgent).toBe('V');
   });
 
+  test('add_agent connected to nothing is refused, naming the agent (issue 16)', () => {
+    const msg = applyErr(base(), patch({ op: 'add_agent', agent: { id: 'X', role: 'r', instructions: 'i', tools: [], maxTurns: 4 }, backbone: 'mid' }));
+    expect(msg).toMatch(/^the patched system is invalid: agent "X" cannot reach the final agent "D"/);
+    // An edge out of it only is not enough either; one toward the final agent is.
+    expect(applyErr(base(), patch({ op: 'add_agent', agent: { id: 'X', role: 'r', instructions: 'i', tools: [], maxTurns: 4 }, backbone: 'mid' }, { op: 'add_edge', from: 'A', to: 'X' }))).toContain('agent "X" cannot reach');
+    const ok = applyPatch(base(), patch({ op: 'add_agent', agent: { id: 'X', role: 'r', instructions: 'i', tools: [], maxTurns: 4 }, backbone: 'mid' }, { op: 'add_edge', from: 'X', to: 'D' }), POOL);
+    expect(ok.template.agents.map((a) => a.id)).toContain('X');
+  });
+
+  test('remove_edge that leaves an agent dangling is refused', () => {
+    expect(applyErr(base(), patch({ op: 'remove_edge', from: 'C', to: 'D' }))).toContain('agent "C" cannot reach the final agent "D"');
+  });
+
   test('add_agent with an existing id', () => {
     expect(applyErr(base(), patch({ op: 'add_agent', agent: { id: 'B', role: 'r', instructions: 'i', tools: [], maxTurns: 4 }, backbone: 'mid' }))).toBe(
       'add_agent: agent "B" already exists',
@@ -87,10 +100,12 @@ describe('applyPatch: each op', () => {
     expect(applyErr(base(), patch({ op: 'remove_agent', agent: 'D' }))).toBe(
       'remove_agent: "D" is the final agent; set_final to another agent first',
     );
-    // ...but set_final first, then remove, works.
-    const next = applyPatch(base(), patch({ op: 'set_final', agent: 'B' }, { op: 'remove_agent', agent: 'D' }), POOL);
+    // ...but set_final first, then remove (and drop C, which would no longer reach B), works.
+    const next = applyPatch(base(), patch({ op: 'set_final', agent: 'B' }, { op: 'remove_agent', agent: 'D' }, { op: 'remove_agent', agent: 'C' }), POOL);
     expect(next.template.finalAgent).toBe('B');
-    expect(next.template.agents.map((a) => a.id)).toEqual(['A', 'B', 'C']);
+    expect(next.template.agents.map((a) => a.id)).toEqual(['A', 'B']);
+    // Leaving C behind is refused: it would feed nothing.
+    expect(applyErr(base(), patch({ op: 'set_final', agent: 'B' }, { op: 'remove_agent', agent: 'D' }))).toContain('agent "C" cannot reach the final agent "B"');
   });
 
   test('add_edge', () => {
@@ -121,7 +136,9 @@ describe('applyPatch: each op', () => {
   });
 
   test('set_final', () => {
-    const next = applyPatch(base(), patch({ op: 'set_final', agent: 'C' }), POOL);
+    // A final agent that still feeds D is refused; moving the end of the chain works.
+    expect(applyErr(base(), patch({ op: 'set_final', agent: 'C' }))).toContain('the final agent "C" feeds "D"');
+    const next = applyPatch(base(), patch({ op: 'add_edge', from: 'B', to: 'C' }, { op: 'set_final', agent: 'C' }, { op: 'remove_agent', agent: 'D' }), POOL);
     expect(next.template.finalAgent).toBe('C');
     expect(applyErr(base(), patch({ op: 'set_final', agent: 'D' }))).toBe('the patch changes nothing');
   });
@@ -272,7 +289,7 @@ describe('survivingOutputs', () => {
     const outputs = outputsFor(prev);
     delete outputs.C;
     delete outputs.D;
-    const next = applyPatch(prev, patch({ op: 'set_final', agent: 'B' }), POOL);
+    const next = applyPatch(prev, patch({ op: 'set_final', agent: 'B' }, { op: 'remove_agent', agent: 'C' }, { op: 'remove_agent', agent: 'D' }), POOL);
     const { rerun } = survivingOutputs(outputs, next);
     expect(rerun).toEqual([]);
   });

@@ -141,7 +141,7 @@ describe('OpenAIClient against a loopback OpenAI-compatible server', () => {
     expect(msgs).toHaveLength(4);
     expect(msgs[2]).toEqual({ role: 'assistant', content: '{"steps": ["a", "b"], "confidence": 0.5' });
     expect(msgs[3].role).toBe('user');
-    expect(msgs[3].content).toMatch(/^Your previous answer did not match the schema: .*no JSON object found.*Reply with only the corrected JSON\.$/);
+    expect(msgs[3].content).toMatch(/^Your previous answer broke this rule:\n- .*no JSON object found.*\nReply with only the corrected JSON object\.$/);
     expect(fake.requests[1]!.body.response_format.type).toBe('json_schema');
   });
 
@@ -152,7 +152,8 @@ describe('OpenAIClient against a loopback OpenAI-compatible server', () => {
     const repairPrompt: string = fake.requests[1]!.body.messages.at(-1).content;
     expect(repairPrompt).toContain('steps:');
     expect(repairPrompt).toContain('confidence:');
-    expect(repairPrompt).not.toContain('\n');
+    // One line per broken rule, so a small model sees each one.
+    expect(repairPrompt.split('\n').filter((l) => l.startsWith('- '))).toHaveLength(2);
   });
 
   test('repair round fails → non-retryable ModelError kind schema', async () => {
