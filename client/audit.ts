@@ -39,6 +39,10 @@ import { formatUsd } from '../mas/cost';
 import { stableStringify } from '../mas/hash';
 import { DEFAULT_TEMPLATE, TEMPLATES_BY_KIND, classifyTask } from '../mas/templates';
 import { UserError } from './errors';
+import { signalProblem } from '../mas/handlerInputs';
+
+/** The signals mas2Task handles; any other name is recorded and ignored by the run. */
+const TASK_SIGNALS = ['rectify'];
 
 // ====================================================================== the audit document
 
@@ -161,7 +165,16 @@ export const AuditStepSchema = z.object({
   retryState: z.string().optional(),
 });
 
-export const SignalAuditSchema = z.object({ run: z.number().int(), at: z.string(), name: z.string(), reason: z.string().optional(), args: z.array(z.unknown()), identity: z.string().optional() });
+export const SignalAuditSchema = z.object({
+  run: z.number().int(),
+  at: z.string(),
+  name: z.string(),
+  reason: z.string().optional(),
+  args: z.array(z.unknown()),
+  identity: z.string().optional(),
+  /** Set when the run ignored the signal: what was wrong with it (the workflow's own check, mas/handlerInputs.ts). */
+  rejected: z.string().optional(),
+});
 export const UpdateAuditSchema = z.object({
   run: z.number().int(),
   at: z.string(),
@@ -205,6 +218,8 @@ export const AuditTotalsSchema = z.object({
   retries: z.number().int(),
   rectifications: z.number().int(),
   signals: z.number().int(),
+  /** Signals the run ignored because they were malformed or unknown. */
+  rejectedSignals: z.number().int().default(0),
   wallMs: z.number().nullable(),
   /** The result document's own cost, when there is one, for cross-checking. */
   resultCostUsd: z.number().optional(),
@@ -406,6 +421,7 @@ function gather(runs: RunHistory[]): Gathered {
           reason: a.signalName === 'rectify' && typeof first?.reason === 'string' ? first.reason : undefined,
           args,
           identity: a.identity || undefined,
+          rejected: signalProblem(a.signalName ?? '?', args, TASK_SIGNALS),
         });
       } else if (e.workflowExecutionUpdateAcceptedEventAttributes) {
         const a = e.workflowExecutionUpdateAcceptedEventAttributes;
@@ -859,6 +875,7 @@ export function projectHistory(runs: RunHistory[], opts: ProjectOptions = {}): A
     retries: steps.reduce((n, s) => n + Math.max(0, s.attempts - 1), 0),
     rectifications: rectifications.filter((r) => r.status === 'applied').length,
     signals: g.signals.length,
+    rejectedSignals: g.signals.filter((x) => x.rejected).length,
     wallMs: first?.startedAt !== undefined ? (last?.closedAt ?? Math.max(...g.activities.map((a) => a.closedAt ?? a.scheduledAt ?? 0), first.startedAt)) - first.startedAt : null,
   };
   for (const s of steps) {
@@ -1151,7 +1168,7 @@ export function renderMarkdown(a: Audit): string {
 
   if (a.signals.length || a.updates.length || a.cancelRequests.length) {
     L.push('## External signals and updates', '');
-    for (const s of a.signals) L.push(`- ${s.at} signal **${s.name}**${s.reason ? `: "${s.reason}"` : s.args.length ? `: ${clip(JSON.stringify(s.args), 200)}` : ''}${s.identity ? ` (from ${s.identity})` : ''}`);
+    for (const s of a.signals) L.push(`- ${s.at} signal **${s.name}**${s.reason ? `: "${s.reason}"` : s.args.length ? `: ${clip(JSON.stringify(s.args), 200)}` : ''}${s.identity ? ` (from ${s.identity})` : ''}${s.rejected ? ` — **rejected**: ${s.rejected}` : ''}`);
     for (const u of a.updates)
       L.push(`- ${u.at} update **${u.name}**(${clip(JSON.stringify(u.args), 200)}) → ${u.outcome}${u.result !== undefined ? ` ${JSON.stringify(u.result)}` : ''}${u.error ? `: ${u.error}` : ''}`);
     for (const c of a.cancelRequests) L.push(`- ${c.at} **cancel requested**${c.identity ? ` by ${c.identity}` : ''}${c.cause ? ` (${c.cause})` : ''}`);
@@ -1183,7 +1200,7 @@ export function renderMarkdown(a: Audit): string {
   }
   L.push(`- **Steps:** ${T.steps} (${T.llmCalls} model, ${T.toolCalls} tool, ${T.metaCalls} meta); failures ${T.failures}; retries ${T.retries}`);
   L.push(`- **Rectifications applied:** ${T.rectifications} of ${a.rectifications.length}; config versions: ${a.versions.map((v) => `v${v.version}`).join(', ') || 'none'}`);
-  if (T.signals) L.push(`- **Signals:** ${T.signals}`);
+  if (T.signals) L.push(`- **Signals:** ${T.signals}${T.rejectedSignals ? ` (${T.rejectedSignals} rejected and ignored)` : ''}`);
   if (T.wallMs !== null) L.push(`- **Wall time:** ${dur(T.wallMs)}`);
   if (a.result?.answer) L.push('', '### Answer', '', a.result.answer.trim());
   if (a.notes.length) {

@@ -29,6 +29,7 @@
 import type { MetaDecision, MetaRole, RunStatus, Trigger } from './schemas';
 import type { ChatMessage } from './messages';
 import type { CtoParams, EvaluatorName } from './ctoSchemas';
+import type { RejectedSignal } from './handlerInputs';
 
 export type { CtoInput, CtoParams, CtoRequest, CtoTaskLine, EvaluatorName } from './ctoSchemas';
 
@@ -123,6 +124,9 @@ export interface CtoTree {
   leaves: number;
   passed: number;
   preferences: CtoPreference[];
+  /** Signals the collection received and ignored (it handles none); bounded like a task's. */
+  rejectedSignals?: RejectedSignal[];
+  rejectedSignalCount?: number;
 }
 
 export const ROOT_ID = 'root';

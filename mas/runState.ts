@@ -6,6 +6,7 @@ import type { AgentOutput, Config, Cost, MetaDecision, PatchOp, Rectification, R
 import { emptyCost } from './cost';
 import { topologicalOrder } from './graph';
 import { usesSimulator } from './pool';
+import type { RejectedSignal } from './handlerInputs';
 
 export interface PartialAgent {
   inputsKey: string;
@@ -45,6 +46,9 @@ export interface RunState {
   /** Steps recorded before this run of the chain; continue-as-new checks count from here. */
   stepsAtRunStart: number;
   branch?: { trigger: Trigger; state: RunState };
+  /** Signals that were malformed or unknown: recorded here (bounded) and otherwise ignored. */
+  rejectedSignals: RejectedSignal[];
+  rejectedSignalCount: number;
 }
 
 export function initialState(input: TaskInput, startedAt: string): RunState {
@@ -69,6 +73,8 @@ export function initialState(input: TaskInput, startedAt: string): RunState {
     startedAt,
     continuedAsNew: 0,
     stepsAtRunStart: 0,
+    rejectedSignals: [],
+    rejectedSignalCount: 0,
   };
 }
 
@@ -102,5 +108,6 @@ export function toResult(s: RunState, input: TaskInput, workflowId: string): Res
     parentWorkflowId: input.parentWorkflowId,
     startedAt: s.startedAt,
     finishedAt: s.finishedAt,
+    ...(s.rejectedSignalCount ? { rejectedSignals: s.rejectedSignals, rejectedSignalCount: s.rejectedSignalCount } : {}),
   };
 }

@@ -307,5 +307,14 @@ export const ResultSchema = z.object({
   parentWorkflowId: z.string().optional(),
   startedAt: z.string(),
   finishedAt: z.string().optional(),
+  /** Malformed or unknown signals the run ignored (the first 50) and how many there were. */
+  rejectedSignals: z.array(z.object({ name: z.string(), at: z.string(), problem: z.string() })).optional(),
+  rejectedSignalCount: z.number().int().min(0).optional(),
 });
 export type Result = z.infer<typeof ResultSchema>;
+
+// ---------------------------------------------------------------- what clients send to a running task
+/** `rectify` signal argument. mas/handlerInputs.ts checks the same shape without zod, inside the workflow. */
+export const RectifySignalSchema = z.object({ reason: z.string().max(2000).optional() });
+/** `raiseBudget` update argument (the workflow's validator also requires it to exceed the spend). */
+export const RaiseBudgetSchema = z.object({ budgetUsd: z.number().positive() });

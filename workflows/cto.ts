@@ -16,13 +16,14 @@
  * workflow was terminated picks up the children that already completed.
  * Imports only mas/ and the workflow API.
  */
-import { defineQuery, isCancellation, proxyActivities, setHandler, startChild, workflowInfo, ParentClosePolicy, WorkflowIdReusePolicy } from '@temporalio/workflow';
+import { defineQuery, isCancellation, proxyActivities, setDefaultSignalHandler, setHandler, startChild, workflowInfo, ParentClosePolicy, WorkflowIdReusePolicy } from '@temporalio/workflow';
 import type { Mas2Activities, MetaResult } from '../mas/contract';
 import { NON_RETRYABLE_TYPES } from '../mas/contract';
 import type { MetaRole, Result, TaskInput, Trigger } from '../mas/schemas';
 import { ROOT_ID, assignCredit, childId, ctoCallKey, type CtoInput, type CtoNode, type CtoTree } from '../mas/cto';
 import type { RunState } from '../mas/runState';
 import { summariseState } from '../mas/summary';
+import { recordRejected, type RejectedSignal } from '../mas/handlerInputs';
 import { mas2Task } from './task';
 
 export interface CtoProgress {
@@ -99,6 +100,12 @@ export async function ctoCollect(input: CtoInput): Promise<CtoTree> {
   };
   const progress: CtoProgress = { queryId: input.queryId, metaCalls: 0, runsStarted: 0, runsDone: 0, running: 0, leaves: 0, passed: 0, done: false };
   setHandler(ctoProgressQuery, () => progress);
+  // The collection takes no signals; whatever a client sends is recorded and ignored, never buffered without end.
+  const rejectedSignals: RejectedSignal[] = [];
+  let rejectedSignalCount = 0;
+  setDefaultSignalHandler((name: string) => {
+    rejectedSignalCount = recordRejected(rejectedSignals, rejectedSignalCount, { name, at: new Date().toISOString(), problem: `unknown signal "${name}" (ctoCollect handles no signals); ignored` });
+  });
 
   const baseOptions = input.options;
   const base = (): Omit<TaskInput, 'options'> => ({
@@ -303,5 +310,5 @@ export async function ctoCollect(input: CtoInput): Promise<CtoTree> {
     nodes,
   });
   progress.done = true;
-  return tree;
+  return rejectedSignalCount ? { ...tree, rejectedSignals, rejectedSignalCount } : tree;
 }

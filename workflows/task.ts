@@ -6,6 +6,7 @@
  */
 import {
   ActivityCancellationType,
+  ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -15,6 +16,7 @@ import {
   isCancellation,
   CancellationScope,
   proxyActivities,
+  setDefaultSignalHandler,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -33,6 +35,7 @@ import { DEFAULT_TEMPLATE, TEMPLATES_BY_KIND, classifyTask } from '../mas/templa
 import { feedbackLoop, withoutAgents } from '../mas/loops';
 import { summariseState } from '../mas/summary';
 import { initialState, toResult, type PartialAgent, type RunState } from '../mas/runState';
+import { checkRaiseBudgetArgs, checkRectifyArgs, recordRejected, signalProblem } from '../mas/handlerInputs';
 
 export const stateQuery = defineQuery<Result>('state');
 export const rectifySignal = defineSignal<[{ reason: string }]>('rectify');
@@ -91,6 +94,8 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
     s.branch = undefined;
     s.pendingTrigger = null;
     s.pendingExternal = [];
+    s.rejectedSignals = [];
+    s.rejectedSignalCount = 0;
   }
   s.stepsAtRunStart = s.steps.length;
   const opts = input.options;
@@ -98,22 +103,38 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
   const running = new Set<string>();
   let wake = 0;
 
+  // Any client can send anything: every handler checks its arguments first and never throws
+  // from a signal (that would fail every later workflow task and wedge the run).
+  s.rejectedSignals ??= [];
+  s.rejectedSignalCount ??= 0;
+  const reject = (name: string, problem: string) => {
+    s.rejectedSignalCount = recordRejected(s.rejectedSignals, s.rejectedSignalCount, { name, at: new Date().toISOString(), problem });
+  };
   setHandler(stateQuery, () => toResult(s, input, info.workflowId));
-  setHandler(rectifySignal, ({ reason }) => {
-    s.pendingExternal.push(reason?.trim() || 'operator requested a rectification');
+  setHandler(rectifySignal, (...args: unknown[]) => {
+    const c = checkRectifyArgs(args);
+    if (!c.ok) return reject('rectify', c.problem);
+    s.pendingExternal.push(c.value.reason);
     wake++;
   });
+  setDefaultSignalHandler((name: string) => reject(name, signalProblem(name, [], ['rectify'])!));
   setHandler(
     raiseBudgetUpdate,
-    ({ budgetUsd }) => {
+    (...args: unknown[]) => {
+      const c = checkRaiseBudgetArgs(args);
+      // The validator refuses bad input before it reaches history; this only guards a replay of one that slipped by.
+      if (!c.ok) throw ApplicationFailure.nonRetryable(c.problem);
+      const { budgetUsd } = c.value;
       s.budgetUsd = budgetUsd;
       if (s.status === 'budget_exhausted') s.reason = `${s.reason} (budget later raised to $${budgetUsd})`;
       wake++;
       return { budgetUsd };
     },
     {
-      validator: ({ budgetUsd }) => {
-        if (!(typeof budgetUsd === 'number' && budgetUsd > s.cost.usd)) {
+      validator: (...args: unknown[]) => {
+        const c = checkRaiseBudgetArgs(args);
+        if (!c.ok) throw new Error(c.problem);
+        if (!(c.value.budgetUsd > s.cost.usd)) {
           throw new Error(`the new budget must be above what is already spent (${formatUsd(s.cost.usd)})`);
         }
         if (s.status !== 'running') throw new Error(`the run is ${s.status}; the budget can no longer change it`);
