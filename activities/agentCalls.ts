@@ -11,6 +11,7 @@ import type { CallModelInput, CallModelOutput, RunToolInput, RunToolOutput } fro
 import { FAILURE_TYPES } from '../mas/contract';
 import type { ChatMessage, ToolResult } from '../mas/messages';
 import { priceOf } from '../mas/cost';
+import { previewOf } from '../mas/content';
 import { agentSystemPrompt, agentUserPrompt } from './prompts';
 import { getJson } from './blobStore';
 import { activityInfo, appendLedger, clientFor, toFailure, withHeartbeat, type Runtime } from './runtime';
@@ -66,7 +67,8 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
   await appendLedger(rt, { kind: 'llm', workflowId: input.workflowId, agent: input.agent.id, callKey: input.callKey, attempt: info.attempt });
   return {
     messageRef,
-    content: final ? text : null,
+    preview: final ? previewOf(text) : null,
+    contentChars: final ? text.length : undefined,
     contentRef,
     toolCalls: response.toolCalls,
     usage: response.usage,

@@ -40,6 +40,8 @@ import { stableStringify } from '../mas/hash';
 import { DEFAULT_TEMPLATE, TEMPLATES_BY_KIND, classifyTask } from '../mas/templates';
 import { UserError } from './errors';
 import { signalProblem } from '../mas/handlerInputs';
+import type { BlobStore } from '../activities/blobStore';
+import { localBlobs } from './resolve';
 
 /** The signals mas2Task handles; any other name is recorded and ignored by the run. */
 const TASK_SIGNALS = ['rectify'];
@@ -252,7 +254,7 @@ export const AuditSchema = z.object({
   totals: AuditTotalsSchema,
   /** The result document's outcome: from the completion event, or from the live `state` query (live: true). */
   result: z
-    .object({ status: z.string(), answer: z.string().nullable(), reason: z.string().optional(), costUsd: z.number(), steps: z.number().int(), live: z.boolean() })
+    .object({ status: z.string(), answer: z.string().nullable(), answerRef: z.string().optional(), reason: z.string().optional(), costUsd: z.number(), steps: z.number().int(), live: z.boolean() })
     .nullable(),
   /** Things the reader should know about how complete this projection is. */
   notes: z.array(z.string()),
@@ -955,7 +957,7 @@ export function projectHistory(runs: RunHistory[], opts: ProjectOptions = {}): A
     cancelRequests: g.cancels,
     totals,
     result: state
-      ? { status: state.status, answer: state.answer ?? null, reason: state.reason, costUsd: state.cost?.usd ?? 0, steps: state.steps?.length ?? 0, live: !finalResult }
+      ? { status: state.status, answer: state.answer ?? null, answerRef: state.answerRef, reason: state.reason, costUsd: state.cost?.usd ?? 0, steps: state.steps?.length ?? 0, live: !finalResult }
       : null,
     notes,
   };
@@ -1007,7 +1009,7 @@ export async function fetchRunHistories(client: Client, workflowId: string): Pro
 }
 
 /** The audit of a workflow id: its history projected, plus the live state when the run has no result yet. */
-export async function fetchAudit(client: Client, workflowId: string, opts: { queryTimeoutMs?: number } = {}): Promise<Audit> {
+export async function fetchAudit(client: Client, workflowId: string, opts: { queryTimeoutMs?: number; blobs?: BlobStore } = {}): Promise<Audit> {
   const runs = await fetchRunHistories(client, workflowId);
   const last = runs[runs.length - 1];
   const completed = last?.events.some((e) => e.workflowExecutionCompletedEventAttributes);
@@ -1028,6 +1030,12 @@ export async function fetchAudit(client: Client, workflowId: string, opts: { que
     if (timer) clearTimeout(timer);
   }
   const audit = projectHistory(runs, { workflowId, state });
+  if (audit.result?.answerRef) {
+    // The run keeps its answer by reference (mas/content.ts): the audit shows the full text when this machine has it.
+    const text = await (opts.blobs ?? localBlobs()).get(audit.result.answerRef).catch(() => null);
+    if (text !== null) audit.result.answer = text;
+    else audit.notes.push(`the answer is shown by its first 240 characters: blob ${audit.result.answerRef} is not in this machine's blob store`);
+  }
   if (!completed && !state && (!audit.generator.fromMetaAgent || !audit.implementer.fromMetaAgent)) {
     audit.notes.push('no worker answered the `state` query, so decisions made without a meta-agent activity are reconstructed from the history and the built-in rules');
   }

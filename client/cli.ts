@@ -69,7 +69,7 @@ async function follow(client: Client, workflowId: string, quiet: boolean): Promi
   const poll = (async () => {
     while (!done) {
       try {
-        if (!quiet) printer.update(await getResult(client, workflowId, { queryTimeoutMs: 5000 }));
+        if (!quiet) printer.update(await getResult(client, workflowId, { queryTimeoutMs: 5000, resolve: false }));
       } catch {
         /* a query can miss while the run closes or continues as new */
       }

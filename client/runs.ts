@@ -6,6 +6,8 @@ import { TaskInputSchema, type Result, type TaskInput } from '../mas/schemas';
 import { mas2Task, stateQuery, rectifySignal, raiseBudgetUpdate } from '../workflows';
 import { TASK_QUEUE } from '../workers/worker';
 import { UserError } from './errors';
+import { localBlobs, missingNote, resolveResult } from './resolve';
+import type { BlobStore } from '../activities/blobStore';
 
 export const WORKFLOW_TYPE = 'mas2Task';
 
@@ -61,8 +63,20 @@ export async function startRun(client: Client, input: TaskInput, workflowId: str
   });
 }
 
-/** The result document: the stored result of a closed run, or the live state of a running one. */
-export async function getResult(client: Client, workflowId: string, opts: { queryTimeoutMs?: number } = {}): Promise<Result> {
+/**
+ * The result document: the stored result of a closed run, or the live state of a running one,
+ * with output texts read back from the blob store (`resolve: false` leaves the previews: progress polling).
+ */
+export async function getResult(client: Client, workflowId: string, opts: { queryTimeoutMs?: number; resolve?: boolean; blobs?: BlobStore } = {}): Promise<Result> {
+  const raw = await rawResult(client, workflowId, opts);
+  if (opts.resolve === false) return raw;
+  const { result, missing } = await resolveResult(raw, opts.blobs ?? localBlobs());
+  const note = missingNote(missing);
+  if (note) process.stderr.write(`mas2: ${note}\n`);
+  return result;
+}
+
+async function rawResult(client: Client, workflowId: string, opts: { queryTimeoutMs?: number }): Promise<Result> {
   const handle = client.workflow.getHandle<typeof mas2Task>(workflowId);
   let desc;
   try {

@@ -67,8 +67,15 @@ export interface CallModelInput {
 export interface CallModelOutput {
   /** The assistant message, stored in the blob store. */
   messageRef: string;
-  /** The assistant's text, inline only when it is the agent's final answer (no tool calls). */
-  content: string | null;
+  /**
+   * The start of the final answer (mas/content.ts previewOf), when there are no tool calls;
+   * the text itself is in the blob store at contentRef.
+   */
+  preview?: string | null;
+  /** Characters of the final answer. */
+  contentChars?: number;
+  /** Full final answer inline: results recorded before previews only (old histories replay). */
+  content?: string | null;
   /** Blob reference of the final answer text. */
   contentRef: string | null;
   toolCalls: ToolCall[];

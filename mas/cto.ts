@@ -36,7 +36,9 @@ export type { CtoInput, CtoParams, CtoRequest, CtoTaskLine, EvaluatorName } from
 export interface EvaluateInput {
   workflowId: string;
   evaluator: string;
+  /** The answer inline, or its preview when answerRef is set (the activity reads the full text). */
   answer: string | null;
+  answerRef?: string;
   expected?: string;
   tests?: string;
   tolerance?: number;
@@ -66,7 +68,9 @@ export interface CtoRun {
   status: RunStatus | 'error';
   /** The run's total cost (for a resumed run: including its ancestors' runs up to s_t). */
   costUsd: number;
+  /** The run's answer preview; the full text is in the blob store at answerRef. */
   answer: string | null;
+  answerRef?: string;
   reason?: string;
   /** Set when the run stopped at a trigger and its children are Rectifier samples. */
   trigger?: Trigger;

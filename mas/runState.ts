@@ -79,21 +79,27 @@ export function initialState(input: TaskInput, startedAt: string): RunState {
 }
 
 /** The final agent's output, or else the finished output closest to it in topological order. */
-export function bestAnswer(s: RunState): string | null {
+export function bestOutput(s: RunState): AgentOutput | null {
   if (!s.config) return null;
   const final = s.outputs[s.config.template.finalAgent];
-  if (final) return final.text;
+  if (final) return final;
   const order = topologicalOrder(s.config.template) ?? [];
-  for (let i = order.length - 1; i >= 0; i--) if (s.outputs[order[i]]) return s.outputs[order[i]].text;
+  for (let i = order.length - 1; i >= 0; i--) if (s.outputs[order[i]]) return s.outputs[order[i]];
   return null;
 }
 
+export function bestAnswer(s: RunState): string | null {
+  return bestOutput(s)?.text ?? null;
+}
+
 export function toResult(s: RunState, input: TaskInput, workflowId: string): Result {
+  const best = bestOutput(s);
   return {
     workflowId,
     status: s.status,
     task: input.task,
-    answer: bestAnswer(s),
+    answer: best?.text ?? null,
+    ...(best?.chars !== undefined ? { answerRef: best.ref } : {}),
     reason: s.reason,
     budgetUsd: s.budgetUsd,
     cost: s.cost,

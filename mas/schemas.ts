@@ -251,7 +251,13 @@ export const RectificationSchema = z.object({
 export type Rectification = z.infer<typeof RectificationSchema>;
 
 export const AgentOutputSchema = z.object({
+  /**
+   * The output. Inside the workflow (and in a result document straight from Temporal) only
+   * its first 240 characters when `chars` is set; client/resolve.ts reads the rest from `ref`.
+   */
   text: z.string(),
+  /** Full length of the output; set by runs that keep outputs by reference. */
+  chars: z.number().int().min(0).optional(),
   /** Blob-store reference of the same text: downstream model calls carry this, not the text. */
   ref: z.string(),
   configVersion: z.number().int(),
@@ -292,6 +298,8 @@ export const ResultSchema = z.object({
   status: RunStatusSchema,
   task: z.string(),
   answer: z.string().nullable(),
+  /** Blob reference of the answer: set when `answer` is only its preview (resolved by client/resolve.ts). */
+  answerRef: z.string().optional(),
   reason: z.string().optional(),
   budgetUsd: z.number(),
   cost: CostSchema,

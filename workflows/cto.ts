@@ -188,6 +188,7 @@ export async function ctoCollect(input: CtoInput): Promise<CtoTree> {
           workflowId: r.workflowId,
           evaluator: input.evaluator,
           answer: r.answer,
+          answerRef: r.answerRef,
           expected: input.expected,
           tests: input.tests,
           tolerance: input.tolerance,
@@ -218,7 +219,7 @@ export async function ctoCollect(input: CtoInput): Promise<CtoTree> {
       progress.leaves++;
       return;
     }
-    node.run = { workflowId: r.workflowId, status: r.status, costUsd: r.cost.usd, answer: r.answer, reason: r.reason, trigger: r.branch?.trigger };
+    node.run = { workflowId: r.workflowId, status: r.status, costUsd: r.cost.usd, answer: r.answer, answerRef: r.answerRef, reason: r.reason, trigger: r.branch?.trigger };
     if (r.status !== 'branched' || !r.branch) {
       await leaf(node, r);
       return;

@@ -34,6 +34,7 @@ import { backboneById, metaBackbone } from '../mas/pool';
 import { DEFAULT_TEMPLATE, TEMPLATES_BY_KIND, classifyTask } from '../mas/templates';
 import { feedbackLoop, withoutAgents } from '../mas/loops';
 import { summariseState } from '../mas/summary';
+import { outputChars, storedText } from '../mas/content';
 import { initialState, toResult, type PartialAgent, type RunState } from '../mas/runState';
 import { checkRaiseBudgetArgs, checkRectifyArgs, recordRejected, signalProblem } from '../mas/handlerInputs';
 
@@ -263,7 +264,7 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
     let promptChars = firstPromptChars(
       input.task,
       agent,
-      upstream.map((u) => s.outputs[u.agent].text),
+      upstream.map((u) => outputChars(s.outputs[u.agent])),
     );
 
     while (partial.turns < agent.maxTurns) {
@@ -316,9 +317,10 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
       checkBudgetTriggers();
 
       if (out.toolCalls.length === 0) {
-        const text = out.content ?? '';
-        s.outputs[agentId] = { text, ref: out.contentRef!, configVersion: config.version, backbone: backboneId, inputsKey };
-        afterOutput(agentId, text, out.contentRef!);
+        // Only a preview and the length come back (mas/content.ts); `content` is from histories recorded before.
+        const stored = out.preview != null ? { text: out.preview, chars: out.contentChars ?? out.preview.length } : storedText(out.content ?? '');
+        s.outputs[agentId] = { ...stored, ref: out.contentRef!, configVersion: config.version, backbone: backboneId, inputsKey };
+        afterOutput(agentId, stored.text, out.contentRef!);
         return;
       }
       partial.conversation = [...partial.conversation, out.messageRef];
