@@ -48,5 +48,5 @@ export async function resolveResult(result: Result, blobs: BlobStore): Promise<R
 /** One line for stderr when some texts could not be resolved. */
 export function missingNote(missing: string[]): string | undefined {
   if (!missing.length) return undefined;
-  return `note: ${missing.length} output text(s) are not in this machine's blob store (${mas2Home()}/blobs); showing their first 240 characters`;
+  return `note: ${missing.length} output text(s) are not in this machine's blob store (${mas2Home()}/blobs); those texts are left out (the answer shows its first 240 characters)`;
 }

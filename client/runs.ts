@@ -7,6 +7,7 @@ import { mas2Task, stateQuery, rectifySignal, raiseBudgetUpdate } from '../workf
 import { TASK_QUEUE } from '../workers/worker';
 import { UserError } from './errors';
 import { localBlobs, missingNote, resolveResult } from './resolve';
+import { zodLine } from './inputs';
 import type { BlobStore } from '../activities/blobStore';
 
 export const WORKFLOW_TYPE = 'mas2Task';
@@ -52,7 +53,9 @@ export async function startOrAttach<T extends Workflow>(
 
 /** `--id` is idempotent: a run with that id, running or finished, is re-attached instead of started again. */
 export async function startRun(client: Client, input: TaskInput, workflowId: string, taskQueue = TASK_QUEUE): Promise<{ handle: WorkflowHandle<typeof mas2Task>; attached: boolean }> {
-  const parsed = TaskInputSchema.parse(input);
+  const checked = TaskInputSchema.safeParse(input);
+  if (!checked.success) throw new UserError(`invalid run input: ${zodLine(checked.error)}`);
+  const parsed = checked.data;
   return startOrAttach(client, mas2Task, {
     workflowId,
     taskQueue,

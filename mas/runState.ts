@@ -92,6 +92,15 @@ export function bestAnswer(s: RunState): string | null {
   return bestOutput(s)?.text ?? null;
 }
 
+/**
+ * The result document carries each output by reference only (`text` empty, `chars` its length):
+ * the run state keeps previews for its decisions, the user reads texts through client/resolve.ts,
+ * and the document stays small however much the agents wrote. The answer keeps its preview.
+ */
+function byReference(outputs: Record<string, AgentOutput>): Record<string, AgentOutput> {
+  return Object.fromEntries(Object.entries(outputs).map(([id, o]) => [id, o.chars === undefined ? o : { ...o, text: '' }]));
+}
+
 export function toResult(s: RunState, input: TaskInput, workflowId: string): Result {
   const best = bestOutput(s);
   return {
@@ -107,7 +116,7 @@ export function toResult(s: RunState, input: TaskInput, workflowId: string): Res
     decisions: s.decisions,
     rectifications: s.rectifications,
     steps: s.steps,
-    outputs: s.outputs,
+    outputs: byReference(s.outputs),
     simulated: usesSimulator(input.pool),
     continuedAsNew: s.continuedAsNew,
     branch: s.branch,

@@ -252,8 +252,8 @@ export type Rectification = z.infer<typeof RectificationSchema>;
 
 export const AgentOutputSchema = z.object({
   /**
-   * The output. Inside the workflow (and in a result document straight from Temporal) only
-   * its first 240 characters when `chars` is set; client/resolve.ts reads the rest from `ref`.
+   * The output. When `chars` is set the workflow keeps only its first 240 characters, and a
+   * result document straight from Temporal none (''); client/resolve.ts reads the text from `ref`.
    */
   text: z.string(),
   /** Full length of the output; set by runs that keep outputs by reference. */
