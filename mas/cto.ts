@@ -128,9 +128,26 @@ export interface CtoTree {
   leaves: number;
   passed: number;
   preferences: CtoPreference[];
+  /** How many times the collection continued as new. */
+  continuedAsNew?: number;
   /** Signals the collection received and ignored (it handles none); bounded like a task's. */
   rejectedSignals?: RejectedSignal[];
   rejectedSignalCount?: number;
+}
+
+/**
+ * What a ctoCollect run hands to the next when it continues as new: the tree so far and the
+ * meta-agents' values its unfinished nodes still need (templates, assignments, patches), so
+ * no decision is asked for again and no child run is started again.
+ */
+export interface CtoCarried {
+  nodes: Record<string, CtoNode>;
+  /** Per node id: the Generator's template, the Implementer's assignment or the Rectifier's patch. */
+  values: Record<string, unknown>;
+  metaCalls: number;
+  rejectedSignals: RejectedSignal[];
+  rejectedSignalCount: number;
+  continuedAsNew: number;
 }
 
 export const ROOT_ID = 'root';
