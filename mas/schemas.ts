@@ -56,6 +56,8 @@ export const SimKnobsSchema = z.object({
   failureRate: z.number().min(0).max(1).default(0),
   /** 0..1: chance that an agent's answer is right; lower means more silent errors. */
   quality: z.number().min(0).max(1).default(0.9),
+  /** Pad each team agent's final answer to at least this many characters (large-output runs, payload tests). */
+  outputChars: z.number().int().min(0).max(10_000_000).optional(),
 });
 export type SimKnobs = z.infer<typeof SimKnobsSchema>;
 

@@ -45,6 +45,7 @@ export class SimulatorClient implements ModelClient {
         const turn = simAgent(ctx, req, rng, quality);
         content = turn.content;
         toolCalls = turn.toolCalls;
+        if (knobs.outputChars && content !== null && toolCalls.length === 0) content = padded(content, knobs.outputChars, ctx.callKey.replace(/#\d+$/, ''));
       }
     }
     const promptChars = req.messages.reduce((n, m) => n + (m.content?.length ?? 0) + JSON.stringify(m.toolCalls ?? []).length, 0);
@@ -305,6 +306,14 @@ function summariseToolResult(raw: string): string {
   } catch {
     return raw.slice(0, 1500);
   }
+}
+
+/** The answer, then appendix lines until it is `chars` long: the first lines (verdicts, REVISE) stay as they were. */
+function padded(content: string, chars: number, callKey: string): string {
+  if (content.length >= chars) return content;
+  const line = `\nappendix of ${callKey}: ${'detail '.repeat(10)}`;
+  const head = `${content}\n`;
+  return (head + line.repeat(Math.ceil((chars - head.length) / line.length) + 1)).slice(0, chars);
 }
 
 /** The section of the user message that holds the nearest upstream agent's output. */
