@@ -12,6 +12,7 @@ import { FAILURE_TYPES } from '../mas/contract';
 import type { ChatMessage, ToolResult } from '../mas/messages';
 import { priceOf } from '../mas/cost';
 import { REFUSED_TOOL_CALL, boundText } from '../mas/agentLoop';
+import { previewOf } from '../mas/content';
 import { agentSystemPrompt, agentUserPrompt } from './prompts';
 import { getJson } from './blobStore';
 import { activityInfo, appendLedger, clientFor, toFailure, withHeartbeat, type Runtime } from './runtime';
@@ -74,7 +75,8 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
   await appendLedger(rt, { kind: 'llm', workflowId: input.workflowId, agent: input.agent.id, callKey: input.callKey, attempt: info.attempt });
   return {
     messageRef,
-    content: final ? text : null,
+    preview: final ? previewOf(text) : null,
+    contentChars: final ? text.length : undefined,
     contentRef,
     toolCalls: response.toolCalls,
     refusedMessageRefs: refusedMessageRefs.length ? refusedMessageRefs : undefined,

@@ -148,7 +148,9 @@ export async function evaluate(rt: Runtime, input: EvaluateInput): Promise<Evalu
   if (!fn) return { pass: false, detail: `unknown evaluator "${input.evaluator}" (known: ${evaluatorNames().join(', ')})` };
   const info = activityInfo();
   const heartbeat = () => info.heartbeat();
-  return withHeartbeat(fn(input, { rt, signal: info.signal, heartbeat }), info.heartbeat);
+  // The workflow carries the answer by reference (mas/content.ts): evaluate the full text.
+  const full = input.answerRef ? { ...input, answer: await rt.blobs.get(input.answerRef), answerRef: undefined } : input;
+  return withHeartbeat(fn(full, { rt, signal: info.signal, heartbeat }), info.heartbeat);
 }
 
 /** The stored result of a finished run, through the worker's own client (CTO restarts keep finished children). */

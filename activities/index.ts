@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { Mas2Activities } from '../mas/contract';
 import { LocalBlobStore } from './blobStore';
 import { callModel, runTool } from './agentCalls';
+import { checkCode } from './codeCheck';
 import { generateTemplate, implementAssignment, rectify } from './meta';
 import { ctoRunResult, evaluate } from './evaluate';
 import { defaultClients, type Runtime } from './runtime';
@@ -24,6 +25,7 @@ export function createActivities(rt: Runtime): Mas2Activities {
     rectify: (input) => rectify(rt, input),
     callModel: (input) => callModel(rt, input),
     runTool: (input) => runTool(rt, input),
+    checkCode: (input) => checkCode(rt, input),
     evaluate: (input) => evaluate(rt, input),
     ctoRunResult: (input) => ctoRunResult(input),
   };

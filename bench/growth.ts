@@ -6,7 +6,7 @@
 import type { BenchContext } from './context';
 import { benchId, expectCompleted, runMas2 } from './context';
 import { chainTemplate, forcedInput } from './tasks';
-import { bytesByType, fetchChain, historyBytes } from './history';
+import { bytesByType, fetchChain, historyBytes, maxPayload } from './history';
 import { powerFit, round } from './stats';
 
 export interface GrowthRun {
@@ -16,10 +16,15 @@ export interface GrowthRun {
   runs: number;
   bytesPerCall: number;
   wallMs: number;
+  /** The largest single payload in this run's histories, and the event that carried it. */
+  maxPayloadBytes: number;
+  maxPayloadEvent: string;
 }
 
 export interface GrowthResult {
   historyGrowthExponent: number;
+  /** The largest single payload in any history measured (Temporal refuses payloads over 2 MB; the SDK warns at 512 KB). */
+  maxPayloadBytes: number;
   r2: number;
   runs: GrowthRun[];
   /** Where the bytes of the largest run are, by event type. */
@@ -37,8 +42,9 @@ export async function benchGrowth(ctx: BenchContext, sizes: number[]): Promise<G
     const chain = await fetchChain(ctx.client, r.workflowId, r.runId);
     const bytes = chain.reduce((s, events) => s + historyBytes(events), 0);
     const events = chain.reduce((s, e) => s + e.length, 0);
-    runs.push({ calls: n, bytes, events, runs: chain.length, bytesPerCall: Math.round(bytes / n), wallMs: Math.round(r.wallMs) });
-    ctx.log(`  history ${n} calls: ${bytes} bytes, ${events} events, ${chain.length} run(s), ${Math.round(r.wallMs)} ms`);
+    const max = maxPayload(chain.flat());
+    runs.push({ calls: n, bytes, events, runs: chain.length, bytesPerCall: Math.round(bytes / n), wallMs: Math.round(r.wallMs), maxPayloadBytes: max.bytes, maxPayloadEvent: max.eventType });
+    ctx.log(`  history ${n} calls: ${bytes} bytes, ${events} events, ${chain.length} run(s), largest payload ${max.bytes} bytes (${max.eventType}), ${Math.round(r.wallMs)} ms`);
     largest = chain.flat();
   }
   const fit = powerFit(runs.map((r) => r.calls), runs.map((r) => r.bytes));
@@ -46,6 +52,7 @@ export async function benchGrowth(ctx: BenchContext, sizes: number[]): Promise<G
   const pick = (t: string) => byType[t]?.bytes ?? 0;
   return {
     historyGrowthExponent: round(fit.exponent),
+    maxPayloadBytes: Math.max(...runs.map((r) => r.maxPayloadBytes)),
     r2: round(fit.r2, 4),
     runs,
     largestByType: byType,

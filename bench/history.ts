@@ -123,3 +123,40 @@ export function criticalPathProfile(events: Event[], latencyMs: number): { layer
     serverTotal: r(ended - started),
   };
 }
+
+type Payload = temporal.api.common.v1.IPayload;
+
+/** Every payload an event carries (inputs, results, failure details, memo, headers…), wherever it sits. */
+export function eventPayloads(e: Event): Payload[] {
+  const out: Payload[] = [];
+  const seen = new Set<unknown>();
+  const walk = (v: unknown) => {
+    if (v === null || typeof v !== 'object' || seen.has(v) || v instanceof Uint8Array) return;
+    seen.add(v);
+    if (Array.isArray(v)) {
+      for (const x of v) walk(x);
+      return;
+    }
+    const o = v as Record<string, unknown>;
+    // A Payload is the message with `data` bytes (and metadata); a Payloads wraps a list of them.
+    if (o.data instanceof Uint8Array && ('metadata' in o || Object.keys(o).length <= 2)) {
+      out.push(o as Payload);
+      return;
+    }
+    for (const x of Object.values(o)) walk(x);
+  };
+  walk(e);
+  return out;
+}
+
+/** The largest single payload in these events, in serialized bytes, and the event type it came with. */
+export function maxPayload(events: Event[]): { bytes: number; eventType: string } {
+  let best = { bytes: 0, eventType: '' };
+  for (const e of events) {
+    for (const p of eventPayloads(e)) {
+      const bytes = temporal.api.common.v1.Payload.encode(p).finish().length;
+      if (bytes > best.bytes) best = { bytes, eventType: eventTypeName(e) };
+    }
+  }
+  return best;
+}

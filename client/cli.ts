@@ -15,7 +15,7 @@ import { createWorker, TASK_QUEUE } from '../workers/worker';
 import { runDevServerForeground } from './devServer';
 import { connectClient, hasSearchAttributes, resolveTarget, type Target } from './connect';
 import { UserError, isUserError } from './errors';
-import { checkTask, checkWorkflowId, choosePool, newWorkflowId, parseBudget, parseFaults } from './inputs';
+import { RULES, checkPoolPath, checkTask, checkWorkflowId, choosePool, isZodError, newWorkflowId, parseBudget, parseFaults, parseNumber, zodLine, type NumberRule } from './inputs';
 import { getResult, listRuns, startRun } from './runs';
 import { ProgressPrinter, summary } from './format';
 import { registerCto } from './commands/cto';
@@ -33,11 +33,17 @@ function collect(value: string, prev: string[]): string[] {
   return [...prev, value];
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
-  return n;
+/** A commander argument parser for a numeric option: a bad value is one line naming the option. */
+function numberArg(rule: NumberRule): (value: string) => number {
+  return (value) => {
+    try {
+      return parseNumber(value, rule);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  };
 }
+const positiveInt = numberArg(RULES.positive);
 
 async function clientFor(opts: { startServer?: boolean } = {}): Promise<{ client: Client; target: Target }> {
   const target = await resolveTarget({ log: say, startServer: opts.startServer });
@@ -75,12 +81,18 @@ async function follow(client: Client, workflowId: string, quiet: boolean): Promi
   return last ?? getResult(client, workflowId);
 }
 
+function checkedOptions(raw: Record<string, unknown>): TaskInput['options'] {
+  const r = TaskOptionsSchema.safeParse(raw);
+  if (!r.success) throw new UserError(`invalid option: ${zodLine(r.error, ['options'])}`);
+  return r.data;
+}
+
 async function runCommand(taskArg: string, o: Record<string, unknown>): Promise<number> {
   const task = checkTask(taskArg);
   const budgetUsd = parseBudget(String(o.budget));
   const faults = parseFaults((o.fault as string[]) ?? []);
-  const workflowId = o.id ? checkWorkflowId(String(o.id)) : newWorkflowId();
-  const { pool, note } = choosePool(o.pool as string | undefined, process.env);
+  const workflowId = o.id !== undefined ? checkWorkflowId(String(o.id)) : newWorkflowId();
+  const { pool, note } = choosePool(checkPoolPath(o.pool as string | undefined), process.env);
   if (note) say(note);
   const home = mas2Home();
   const toolset = await toolsetFromConfig(o.config as string | undefined);
@@ -91,7 +103,7 @@ async function runCommand(taskArg: string, o: Record<string, unknown>): Promise<
     budgetUsd,
     pool,
     faults,
-    options: TaskOptionsSchema.parse({
+    options: checkedOptions({
       generator: o.generator !== false,
       implementer: o.implementer !== false,
       rectifier: o.rectifier !== false,
@@ -156,10 +168,10 @@ export function buildProgram(): Command {
     .option('--no-implementer', "ablation: every agent on the pool's default backbone")
     .option('--no-rectifier', 'ablation: a trigger fails the run instead of rectifying it')
     .option('--fault <spec>', 'chaos injection (repeatable): tool:NAME:crash@K, model:BACKBONE|*:error@K, model:BACKBONE|*:latency=MS', collect, [])
-    .option('--max-rectifications <n>', 'cap on rectifications per run', positiveInt)
+    .option('--max-rectifications <n>', 'cap on rectifications per run (0–20)', numberArg(RULES.maxRectifications))
     .option('--max-wall-seconds <n>', 'stop before the next model call once the run is older than this (default 1800)', positiveInt)
-    .addOption(new Option('--theta <fraction>', 'budget trigger θ_C as a fraction of the budget').argParser(Number))
-    .addOption(new Option('--seed <n>', 'simulator seed').argParser(Number))
+    .addOption(new Option('--theta <fraction>', 'budget trigger θ_C as a fraction of the budget (0 < θ ≤ 1)').argParser(numberArg(RULES.theta)))
+    .addOption(new Option('--seed <n>', 'simulator seed (a whole number)').argParser(numberArg(RULES.seed)))
     .option('--local-worker', 'with TEMPORAL_ADDRESS: also run a worker in this process')
     .option('--config <file>', 'own tools and MCP servers (see "Own tools and MCP servers" in the README); the worker needs the same file')
     .action(async (task: string, o: Record<string, unknown>) => {
@@ -169,8 +181,8 @@ export function buildProgram(): Command {
   program
     .command('server')
     .description('the embedded Temporal dev server in the foreground (SQLite under $MAS2_HOME, Web UI on)')
-    .option('--port <n>', 'gRPC port', positiveInt, 7233)
-    .option('--ui-port <n>', 'Web UI port (default port + 1000)', positiveInt)
+    .option('--port <n>', 'gRPC port', numberArg(RULES.port), 7233)
+    .option('--ui-port <n>', 'Web UI port (default port + 1000)', numberArg(RULES.port))
     .action(async (o: { port: number; uiPort?: number }) => {
       say(`Temporal dev server on 127.0.0.1:${o.port}, Web UI on http://127.0.0.1:${o.uiPort ?? o.port + 1000}, data in ${mas2Home()}`);
       process.exitCode = await runDevServerForeground({ home: mas2Home(), port: o.port, uiPort: o.uiPort, log: say });
@@ -301,6 +313,12 @@ export async function main(argv: string[]): Promise<void> {
     }
     if (isUserError(e)) {
       say(`error: ${e.message}`);
+      process.exitCode = 2;
+      return;
+    }
+    if (isZodError(e)) {
+      // Input that got past the option checks: still one line naming what was wrong, never a stack.
+      say(`error: invalid input: ${zodLine(e)}`);
       process.exitCode = 2;
       return;
     }

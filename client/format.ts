@@ -53,7 +53,7 @@ export class ProgressPrinter {
       const key = `${id}@${o.inputsKey}`;
       if (!this.finished.has(key)) {
         this.finished.add(key);
-        this.write(`[${id}] finished (${o.text.length} chars of output)`);
+        this.write(`[${id}] finished (${o.chars ?? o.text.length} chars of output)`);
       }
     }
   }

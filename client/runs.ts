@@ -7,6 +7,9 @@ import { mas2Task, stateQuery, rectifySignal, raiseBudgetUpdate } from '../workf
 import { TASK_QUEUE } from '../workers/worker';
 import { UserError } from './errors';
 import { runDetails, runSummary } from '../mas/progress';
+import { localBlobs, missingNote, resolveResult } from './resolve';
+import { zodLine } from './inputs';
+import type { BlobStore } from '../activities/blobStore';
 
 export const WORKFLOW_TYPE = 'mas2Task';
 
@@ -56,7 +59,9 @@ export async function startOrAttach<T extends Workflow>(
 
 /** `--id` is idempotent: a run with that id, running or finished, is re-attached instead of started again. */
 export async function startRun(client: Client, input: TaskInput, workflowId: string, taskQueue = TASK_QUEUE): Promise<{ handle: WorkflowHandle<typeof mas2Task>; attached: boolean }> {
-  const parsed = TaskInputSchema.parse(input);
+  const checked = TaskInputSchema.safeParse(input);
+  if (!checked.success) throw new UserError(`invalid run input: ${zodLine(checked.error)}`);
+  const parsed = checked.data;
   return startOrAttach(client, mas2Task, {
     workflowId,
     taskQueue,
@@ -69,8 +74,20 @@ export async function startRun(client: Client, input: TaskInput, workflowId: str
   });
 }
 
-/** The result document: the stored result of a closed run, or the live state of a running one. */
-export async function getResult(client: Client, workflowId: string, opts: { queryTimeoutMs?: number } = {}): Promise<Result> {
+/**
+ * The result document: the stored result of a closed run, or the live state of a running one,
+ * with output texts read back from the blob store (`resolve: false` leaves the previews: progress polling).
+ */
+export async function getResult(client: Client, workflowId: string, opts: { queryTimeoutMs?: number; resolve?: boolean; blobs?: BlobStore } = {}): Promise<Result> {
+  const raw = await rawResult(client, workflowId, opts);
+  if (opts.resolve === false) return raw;
+  const { result, missing } = await resolveResult(raw, opts.blobs ?? localBlobs());
+  const note = missingNote(missing);
+  if (note) process.stderr.write(`mas2: ${note}\n`);
+  return result;
+}
+
+async function rawResult(client: Client, workflowId: string, opts: { queryTimeoutMs?: number }): Promise<Result> {
   const handle = client.workflow.getHandle<typeof mas2Task>(workflowId);
   let desc;
   try {

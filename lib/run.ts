@@ -58,7 +58,7 @@ export class Run {
     let last = '';
     while (!closed && !opts.signal?.aborted) {
       try {
-        const r = await getResult(this.client, this.workflowId, { queryTimeoutMs: 5000 });
+        const r = await getResult(this.client, this.workflowId, { queryTimeoutMs: 5000, resolve: false });
         const key = `${r.status}|${r.steps.length}|${r.rectifications.length}|${r.config?.version ?? 0}|${Object.keys(r.outputs).length}`;
         if (key !== last) {
           last = key;

@@ -23,12 +23,12 @@ export function stripVerdict(text: string): string {
 }
 
 /**
- * The answer text: start at the final agent and, while the agent is a verifier, take the
- * output it verified (its last finished predecessor in topological order). A verifier with
- * no upstream output gives its own text without the verdict line. When the final agent has
- * not finished, the closest finished agent to it stands in (same rule for verifiers).
+ * Where the answer comes from: start at the final agent and, while the agent is a verifier,
+ * take the output it verified (its last finished predecessor in topological order). A verifier
+ * with no upstream output gives its own text without the verdict line (`ownVerdict`). When the
+ * final agent has not finished, the closest finished agent to it stands in (same rule).
  */
-export function answerFrom(t: Template, outputs: Record<string, AgentOutput>): string | null {
+export function answerSource(t: Template, outputs: Record<string, AgentOutput>): { agent: string; ownVerdict: boolean } | null {
   const order = topologicalOrder(t) ?? t.agents.map((a) => a.id);
   const rank = new Map(order.map((id, i) => [id, i]));
   const isVerifier = (id: string) => t.agents.find((a) => a.id === id)?.verifier === true;
@@ -36,17 +36,22 @@ export function answerFrom(t: Template, outputs: Record<string, AgentOutput>): s
   const seen = new Set<string>();
   while (start && !seen.has(start)) {
     seen.add(start);
-    if (!isVerifier(start)) return outputs[start].text;
+    if (!isVerifier(start)) return { agent: start, ownVerdict: false };
     const verified = predecessors(t, start)
       .filter((p) => outputs[p])
       .sort((a, b) => (rank.get(b) ?? 0) - (rank.get(a) ?? 0))[0];
-    if (!verified) {
-      const own = stripVerdict(outputs[start].text);
-      return own || null;
-    }
+    if (!verified) return { agent: start, ownVerdict: true };
     start = verified;
   }
   return null;
+}
+
+/** The answer text (see answerSource). */
+export function answerFrom(t: Template, outputs: Record<string, AgentOutput>): string | null {
+  const src = answerSource(t, outputs);
+  if (!src) return null;
+  const text = outputs[src.agent].text;
+  return src.ownVerdict ? stripVerdict(text) || null : text;
 }
 
 export type MetaValidity = Partial<Record<MetaRole, { firstTry: number; repair: number; fallback: number }>>;

@@ -76,8 +76,15 @@ export interface CallModelInput {
 export interface CallModelOutput {
   /** The assistant message, stored in the blob store. */
   messageRef: string;
-  /** The assistant's text, inline only when it is the agent's final answer (no tool calls). */
-  content: string | null;
+  /**
+   * The start of the final answer (mas/content.ts previewOf), when there are no tool calls;
+   * the text itself is in the blob store at contentRef.
+   */
+  preview?: string | null;
+  /** Characters of the final answer. */
+  contentChars?: number;
+  /** Full final answer inline: results recorded before previews only (old histories replay). */
+  content?: string | null;
   /** Blob reference of the final answer text. */
   contentRef: string | null;
   toolCalls: ToolCall[];
@@ -112,12 +119,40 @@ export interface RunToolOutput {
   attempts: number;
 }
 
+/** An executable check of a verifier's verdict: the code it checked, run in the sandbox (mas/codeCheck.ts). */
+export interface CodeCheckInput {
+  workflowId: string;
+  agent: string;
+  callKey: string;
+  /** The verifier's upstream outputs (blob refs), where the code to run is. */
+  upstreamRefs: string[];
+  /** The verifier's own answer (blob ref): its verdict, and tests it may have written. */
+  verdictRef: string;
+}
+
+export interface CodeCheckOutput {
+  /** False when there was no Python to run: the model's verdict stands unchanged. */
+  checked: boolean;
+  /** The verdict that stands, stored in full (`ref`) and previewed for the workflow's decisions. */
+  ref: string;
+  preview: string;
+  chars: number;
+  overridden: boolean;
+  ok?: boolean;
+  /** What the run printed or the error, for the step record. */
+  runPreview?: string;
+  durationMs: number;
+  attempts: number;
+}
+
 export interface Mas2Activities {
   generateTemplate(input: GenerateInput): Promise<MetaResult<Template>>;
   implementAssignment(input: ImplementInput): Promise<MetaResult<{ assignment: Assignment; output: ImplementerOutput | null }>>;
   rectify(input: RectifyInput): Promise<MetaResult<RectifyValue>>;
   callModel(input: CallModelInput): Promise<CallModelOutput>;
   runTool(input: RunToolInput): Promise<RunToolOutput>;
+  /** Runs the code a verifier checked (and the tests the team wrote) in the sandbox; the executed verdict stands. */
+  checkCode(input: CodeCheckInput): Promise<CodeCheckOutput>;
   /** CTO: does a leaf's answer pass the query's evaluator (exact, numeric, python-tests)? */
   evaluate(input: EvaluateInput): Promise<EvaluateOutput>;
   /** CTO: the result of a finished mas2Task (a child kept from an earlier, terminated collection). */

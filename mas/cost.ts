@@ -48,10 +48,11 @@ export function worstCaseCallCost(promptChars: number, backbone: Backbone, maxOu
 
 /**
  * Characters of an agent's first prompt, from what the workflow knows: the
- * task, the agent's spec and its upstream outputs, plus the fixed wording
- * and tool definitions around them.
+ * task, the agent's spec and the length of each upstream output (the
+ * workflow keeps lengths, not texts), plus the fixed wording and tool
+ * definitions around them.
  */
-export function firstPromptChars(task: string, spec: { instructions: string; role: string; expects?: string; tools: string[] }, upstream: string[]): number {
+export function firstPromptChars(task: string, spec: { instructions: string; role: string; expects?: string; tools: string[] }, upstreamChars: number[]): number {
   const PROMPT_FRAME = 600;
   const PER_TOOL_DEFINITION = 700;
   return (
@@ -61,7 +62,7 @@ export function firstPromptChars(task: string, spec: { instructions: string; rol
     spec.role.length +
     (spec.expects?.length ?? 0) +
     spec.tools.length * PER_TOOL_DEFINITION +
-    upstream.reduce((n, u) => n + u.length + 40, 0)
+    upstreamChars.reduce((n, chars) => n + chars + 40, 0)
   );
 }
 

@@ -29,13 +29,16 @@
 import type { MetaDecision, MetaRole, RunStatus, Trigger } from './schemas';
 import type { ChatMessage } from './messages';
 import type { CtoParams, EvaluatorName } from './ctoSchemas';
+import type { RejectedSignal } from './handlerInputs';
 
 export type { CtoInput, CtoParams, CtoRequest, CtoTaskLine, EvaluatorName } from './ctoSchemas';
 
 export interface EvaluateInput {
   workflowId: string;
   evaluator: string;
+  /** The answer inline, or its preview when answerRef is set (the activity reads the full text). */
   answer: string | null;
+  answerRef?: string;
   expected?: string;
   tests?: string;
   tolerance?: number;
@@ -65,7 +68,9 @@ export interface CtoRun {
   status: RunStatus | 'error';
   /** The run's total cost (for a resumed run: including its ancestors' runs up to s_t). */
   costUsd: number;
+  /** The run's answer preview; the full text is in the blob store at answerRef. */
   answer: string | null;
+  answerRef?: string;
   reason?: string;
   /** Set when the run stopped at a trigger and its children are Rectifier samples. */
   trigger?: Trigger;
@@ -123,6 +128,26 @@ export interface CtoTree {
   leaves: number;
   passed: number;
   preferences: CtoPreference[];
+  /** How many times the collection continued as new. */
+  continuedAsNew?: number;
+  /** Signals the collection received and ignored (it handles none); bounded like a task's. */
+  rejectedSignals?: RejectedSignal[];
+  rejectedSignalCount?: number;
+}
+
+/**
+ * What a ctoCollect run hands to the next when it continues as new: the tree so far and the
+ * meta-agents' values its unfinished nodes still need (templates, assignments, patches), so
+ * no decision is asked for again and no child run is started again.
+ */
+export interface CtoCarried {
+  nodes: Record<string, CtoNode>;
+  /** Per node id: the Generator's template, the Implementer's assignment or the Rectifier's patch. */
+  values: Record<string, unknown>;
+  metaCalls: number;
+  rejectedSignals: RejectedSignal[];
+  rejectedSignalCount: number;
+  continuedAsNew: number;
 }
 
 export const ROOT_ID = 'root';

@@ -68,6 +68,8 @@ export const CtoInputSchema = z.object({
   options: TaskOptionsSchema.default(TaskOptionsSchema.parse({})),
   /** Chaos injection for every child run (e.g. a python crash, to get Rectifier branches). */
   faults: z.array(FaultSchema).default([]),
+  /** Continue-as-new after this many finished work items (meta calls, runs, evaluations) in one run, besides Temporal's own suggestion (tests, huge trees). */
+  continueAsNewAfter: z.number().int().positive().optional(),
 });
 export type CtoInput = z.infer<typeof CtoInputSchema>;
 /** What a caller may pass (defaults not yet filled). */

@@ -4,8 +4,9 @@
  */
 import type { AgentOutput, Config, Cost, MetaDecision, PatchOp, Rectification, Result, RunStatus, Step, TaskInput, Trigger } from './schemas';
 import { emptyCost } from './cost';
-import { answerFrom, metaValidity } from './answer';
+import { answerFrom, answerSource, metaValidity } from './answer';
 import { usesSimulator } from './pool';
+import type { RejectedSignal } from './handlerInputs';
 
 export interface PartialAgent {
   inputsKey: string;
@@ -49,6 +50,9 @@ export interface RunState {
   /** Steps recorded before this run of the chain; continue-as-new checks count from here. */
   stepsAtRunStart: number;
   branch?: { trigger: Trigger; state: RunState };
+  /** Signals that were malformed or unknown: recorded here (bounded) and otherwise ignored. */
+  rejectedSignals: RejectedSignal[];
+  rejectedSignalCount: number;
 }
 
 export function initialState(input: TaskInput, startedAt: string): RunState {
@@ -73,21 +77,42 @@ export function initialState(input: TaskInput, startedAt: string): RunState {
     startedAt,
     continuedAsNew: 0,
     stepsAtRunStart: 0,
+    rejectedSignals: [],
+    rejectedSignalCount: 0,
   };
 }
 
-/** The final agent's output (the verified content when it is a verifier), or else the closest finished one. */
+/** The output the answer comes from (the verified content when the final agent is a verifier), or else the closest finished one. */
+export function bestOutput(s: RunState): { output: AgentOutput; ownVerdict: boolean } | null {
+  if (!s.config) return null;
+  const src = answerSource(s.config.template, s.outputs);
+  return src ? { output: s.outputs[src.agent], ownVerdict: src.ownVerdict } : null;
+}
+
 export function bestAnswer(s: RunState): string | null {
   if (!s.config) return null;
   return answerFrom(s.config.template, s.outputs);
 }
 
+/**
+ * The result document carries each output by reference only (`text` empty, `chars` its length):
+ * the run state keeps previews for its decisions, the user reads texts through client/resolve.ts,
+ * and the document stays small however much the agents wrote. The answer keeps its preview.
+ */
+function byReference(outputs: Record<string, AgentOutput>): Record<string, AgentOutput> {
+  return Object.fromEntries(Object.entries(outputs).map(([id, o]) => [id, o.chars === undefined ? o : { ...o, text: '' }]));
+}
+
 export function toResult(s: RunState, input: TaskInput, workflowId: string): Result {
+  const best = bestOutput(s);
+  // A verifier's own text stands in only without its verdict line, so it keeps its preview (no reference to resolve).
+  const answerRef = best && !best.ownVerdict && best.output.chars !== undefined ? best.output.ref : undefined;
   return {
     workflowId,
     status: s.status,
     task: input.task,
     answer: bestAnswer(s),
+    ...(answerRef ? { answerRef } : {}),
     reason: s.reason,
     budgetUsd: s.budgetUsd,
     cost: s.cost,
@@ -96,12 +121,13 @@ export function toResult(s: RunState, input: TaskInput, workflowId: string): Res
     metaValidity: metaValidity(s.decisions),
     rectifications: s.rectifications,
     steps: s.steps,
-    outputs: s.outputs,
+    outputs: byReference(s.outputs),
     simulated: usesSimulator(input.pool),
     continuedAsNew: s.continuedAsNew,
     branch: s.branch,
     parentWorkflowId: input.parentWorkflowId,
     startedAt: s.startedAt,
     finishedAt: s.finishedAt,
+    ...(s.rejectedSignalCount ? { rejectedSignals: s.rejectedSignals, rejectedSignalCount: s.rejectedSignalCount } : {}),
   };
 }

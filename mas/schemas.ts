@@ -56,6 +56,8 @@ export const SimKnobsSchema = z.object({
   failureRate: z.number().min(0).max(1).default(0),
   /** 0..1: chance that an agent's answer is right; lower means more silent errors. */
   quality: z.number().min(0).max(1).default(0.9),
+  /** Pad each team agent's final answer to at least this many characters (large-output runs, payload tests). */
+  outputChars: z.number().int().min(0).max(10_000_000).optional(),
 });
 export type SimKnobs = z.infer<typeof SimKnobsSchema>;
 
@@ -282,7 +284,13 @@ export const RectificationSchema = z.object({
 export type Rectification = z.infer<typeof RectificationSchema>;
 
 export const AgentOutputSchema = z.object({
+  /**
+   * The output. When `chars` is set the workflow keeps only its first 240 characters, and a
+   * result document straight from Temporal none (''); client/resolve.ts reads the text from `ref`.
+   */
   text: z.string(),
+  /** Full length of the output; set by runs that keep outputs by reference. */
+  chars: z.number().int().min(0).optional(),
   /** Blob-store reference of the same text: downstream model calls carry this, not the text. */
   ref: z.string(),
   configVersion: z.number().int(),
@@ -327,6 +335,8 @@ export const ResultSchema = z.object({
   status: RunStatusSchema,
   task: z.string(),
   answer: z.string().nullable(),
+  /** Blob reference of the answer: set when `answer` is only its preview (resolved by client/resolve.ts). */
+  answerRef: z.string().optional(),
   reason: z.string().optional(),
   budgetUsd: z.number(),
   cost: CostSchema,
@@ -344,5 +354,14 @@ export const ResultSchema = z.object({
   parentWorkflowId: z.string().optional(),
   startedAt: z.string(),
   finishedAt: z.string().optional(),
+  /** Malformed or unknown signals the run ignored (the first 50) and how many there were. */
+  rejectedSignals: z.array(z.object({ name: z.string(), at: z.string(), problem: z.string() })).optional(),
+  rejectedSignalCount: z.number().int().min(0).optional(),
 });
 export type Result = z.infer<typeof ResultSchema>;
+
+// ---------------------------------------------------------------- what clients send to a running task
+/** `rectify` signal argument. mas/handlerInputs.ts checks the same shape without zod, inside the workflow. */
+export const RectifySignalSchema = z.object({ reason: z.string().max(2000).optional() });
+/** `raiseBudget` update argument (the workflow's validator also requires it to exceed the spend). */
+export const RaiseBudgetSchema = z.object({ budgetUsd: z.number().positive() });

@@ -16,13 +16,14 @@
  * workflow was terminated picks up the children that already completed.
  * Imports only mas/ and the workflow API.
  */
-import { defineQuery, isCancellation, proxyActivities, setHandler, startChild, workflowInfo, ParentClosePolicy, WorkflowIdReusePolicy } from '@temporalio/workflow';
+import { condition, continueAsNew, defineQuery, isCancellation, proxyActivities, setDefaultSignalHandler, setHandler, startChild, workflowInfo, ParentClosePolicy, WorkflowIdReusePolicy } from '@temporalio/workflow';
 import type { Mas2Activities, MetaResult } from '../mas/contract';
 import { NON_RETRYABLE_TYPES } from '../mas/contract';
-import type { MetaRole, Result, TaskInput, Trigger } from '../mas/schemas';
-import { ROOT_ID, assignCredit, childId, ctoCallKey, type CtoInput, type CtoNode, type CtoTree } from '../mas/cto';
+import type { Assignment, MetaRole, Patch, Result, TaskInput, Template, Trigger } from '../mas/schemas';
+import { ROOT_ID, assignCredit, childId, ctoCallKey, type CtoCarried, type CtoInput, type CtoNode, type CtoTree } from '../mas/cto';
 import type { RunState } from '../mas/runState';
 import { summariseState } from '../mas/summary';
+import { recordRejected, type RejectedSignal } from '../mas/handlerInputs';
 import { mas2Task } from './task';
 
 export interface CtoProgress {
@@ -89,16 +90,57 @@ function errorText(e: unknown): string {
   return err.cause?.message ?? err.message ?? String(e);
 }
 
-/** `input` is parsed by the caller (CtoInputSchema in mas/ctoSchemas.ts): workflow code carries no zod. */
-export async function ctoCollect(input: CtoInput): Promise<CtoTree> {
+/**
+ * `input` is parsed by the caller (CtoInputSchema in mas/ctoSchemas.ts): workflow code carries no zod.
+ * `carried` is the tree of the previous run when the collection continued as new.
+ */
+export async function ctoCollect(input: CtoInput, carried?: CtoCarried): Promise<CtoTree> {
   const info = workflowInfo();
   const { k, n, m, concurrency, maxDepth } = input.params;
   const slots = new Semaphore(concurrency);
-  const nodes: Record<string, CtoNode> = {
+  const nodes: Record<string, CtoNode> = carried?.nodes ?? {
     [ROOT_ID]: { id: ROOT_ID, parent: null, role: 'root', sample: 0, depth: 0, children: [] },
   };
-  const progress: CtoProgress = { queryId: input.queryId, metaCalls: 0, runsStarted: 0, runsDone: 0, running: 0, leaves: 0, passed: 0, done: false };
+  /** The meta-agents' values by node id (template, assignment, patch): carried across continue-as-new. */
+  const values: Record<string, unknown> = carried?.values ?? {};
+  const finished = Object.values(nodes).filter((x) => x.outcome);
+  const progress: CtoProgress = {
+    queryId: input.queryId,
+    metaCalls: carried?.metaCalls ?? 0,
+    runsStarted: 0,
+    runsDone: 0,
+    running: 0,
+    leaves: finished.length,
+    passed: finished.filter((x) => x.outcome!.pass).length,
+    done: false,
+  };
   setHandler(ctoProgressQuery, () => progress);
+  // The collection takes no signals; whatever a client sends is recorded and ignored, never buffered without end.
+  const rejectedSignals: RejectedSignal[] = carried?.rejectedSignals ?? [];
+  let rejectedSignalCount = carried?.rejectedSignalCount ?? 0;
+  setDefaultSignalHandler((name: string) => {
+    rejectedSignalCount = recordRejected(rejectedSignals, rejectedSignalCount, { name, at: new Date().toISOString(), problem: `unknown signal "${name}" (ctoCollect handles no signals); ignored` });
+  });
+
+  // Continue-as-new: once Temporal suggests it (or the test knob says so), nothing new starts;
+  // when the work in flight has finished, the tree so far goes to the next run, which walks it
+  // again and only starts what is missing (finished children are re-attached by id).
+  let inflight = 0;
+  let itemsThisRun = 0;
+  let draining = false;
+  const shouldContinue = () => workflowInfo().continueAsNewSuggested || (input.continueAsNewAfter !== undefined && itemsThisRun >= input.continueAsNewAfter);
+  async function work<T>(fn: () => Promise<T>): Promise<T> {
+    if (!draining && shouldContinue()) draining = true;
+    if (draining) await new Promise<never>(() => undefined); // this run ends by continuing as new
+    inflight++;
+    try {
+      return await fn();
+    } finally {
+      inflight--;
+    }
+  }
+  /** New work done in this run (re-attaching a finished child is not: the knob must not loop on re-attaches). */
+  const did = () => itemsThisRun++;
 
   const baseOptions = input.options;
   const base = (): Omit<TaskInput, 'options'> => ({
@@ -118,6 +160,8 @@ export async function ctoCollect(input: CtoInput): Promise<CtoTree> {
   });
 
   const addChild = (parent: CtoNode, role: MetaRole, sample: number): CtoNode => {
+    const existing = nodes[childId(parent.id, role, sample)];
+    if (existing) return existing; // added by an earlier run of this collection
     const node: CtoNode = { id: childId(parent.id, role, sample), parent: parent.id, role, sample, depth: parent.depth + (role === 'rectifier' ? 1 : 0), children: [] };
     nodes[node.id] = node;
     parent.children.push(node.id);
@@ -126,6 +170,7 @@ export async function ctoCollect(input: CtoInput): Promise<CtoTree> {
 
   const decide = <T>(node: CtoNode, r: MetaResult<T>, callKey: string) => {
     progress.metaCalls++;
+    did();
     node.decision = {
       output: r.decision.output,
       promptRef: r.decision.promptRef,
@@ -140,7 +185,7 @@ export async function ctoCollect(input: CtoInput): Promise<CtoTree> {
   /** Starts (or, after a restart, finds) the child run of a node; counts against the concurrency limit. */
   async function runChild(node: CtoNode, taskInput: TaskInput): Promise<Result> {
     const workflowId = `${info.workflowId}--${node.id}`;
-    return slots.with(async () => {
+    return slots.with(() => work(async () => {
       progress.runsStarted++;
       progress.running++;
       try {
@@ -154,7 +199,9 @@ export async function ctoCollect(input: CtoInput): Promise<CtoTree> {
               workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
               memo: { task: input.task.slice(0, 500), cto: input.queryId, node: node.id },
             });
-            return await handle.result();
+            const result = await handle.result();
+            did();
+            return result;
           } catch (e) {
             if ((e as Error)?.name !== 'WorkflowExecutionAlreadyStartedError' || attempt >= 2) throw e;
             try {
@@ -169,7 +216,7 @@ export async function ctoCollect(input: CtoInput): Promise<CtoTree> {
         progress.running--;
         progress.runsDone++;
       }
-    });
+    }));
   }
 
   async function leaf(node: CtoNode, r: Result): Promise<void> {
@@ -177,14 +224,16 @@ export async function ctoCollect(input: CtoInput): Promise<CtoTree> {
     let detail = '';
     if (r.status === 'completed') {
       try {
-        const ev = await evaluator.evaluate({
+        const ev = await work(() => evaluator.evaluate({
           workflowId: r.workflowId,
           evaluator: input.evaluator,
           answer: r.answer,
+          answerRef: r.answerRef,
           expected: input.expected,
           tests: input.tests,
           tolerance: input.tolerance,
-        });
+        }));
+        did();
         pass = ev.pass;
         detail = ev.detail;
       } catch (e) {
@@ -201,6 +250,7 @@ export async function ctoCollect(input: CtoInput): Promise<CtoTree> {
 
   /** Runs a node's child; a completed run makes it a leaf, a branched one gets M Rectifier samples. */
   async function expand(node: CtoNode, taskInput: TaskInput): Promise<void> {
+    if (node.outcome) return; // a leaf finished by an earlier run of this collection
     let r: Result;
     try {
       r = await runChild(node, taskInput);
@@ -211,7 +261,7 @@ export async function ctoCollect(input: CtoInput): Promise<CtoTree> {
       progress.leaves++;
       return;
     }
-    node.run = { workflowId: r.workflowId, status: r.status, costUsd: r.cost.usd, answer: r.answer, reason: r.reason, trigger: r.branch?.trigger };
+    node.run = { workflowId: r.workflowId, status: r.status, costUsd: r.cost.usd, answer: r.answer, answerRef: r.answerRef, reason: r.reason, trigger: r.branch?.trigger };
     if (r.status !== 'branched' || !r.branch) {
       await leaf(node, r);
       return;
@@ -223,30 +273,36 @@ export async function ctoCollect(input: CtoInput): Promise<CtoTree> {
   }
 
   async function rectifyBranch(child: CtoNode, parent: CtoNode, state: RunState, trigger: Trigger): Promise<void> {
+    if (child.outcome || child.error) return;
     const callKey = ctoCallKey(input.queryId, parent.id, 'rectifier', child.sample);
-    let rec;
-    try {
-      rec = await meta.rectify({
-        ...metaBase('rectifier', parent.id, child.sample),
-        config: state.config!,
-        trigger,
-        state: summariseState(state.cost.usd, state.budgetUsd, state.outputs, state.steps, state.appliedPatches),
-        finished: Object.keys(state.outputs),
-        previousPatches: state.appliedPatches,
-      });
-    } catch (e) {
-      if (isCancellation(e)) throw e;
-      child.error = `Rectifier failed: ${errorText(e)}`;
-      return;
+    if (!(child.id in values)) {
+      let rec;
+      try {
+        rec = await work(() =>
+          meta.rectify({
+            ...metaBase('rectifier', parent.id, child.sample),
+            config: state.config!,
+            trigger,
+            state: summariseState(state.cost.usd, state.budgetUsd, state.outputs, state.steps, state.appliedPatches),
+            finished: Object.keys(state.outputs),
+            previousPatches: state.appliedPatches,
+          }),
+        );
+      } catch (e) {
+        if (isCancellation(e)) throw e;
+        child.error = `Rectifier failed: ${errorText(e)}`;
+        return;
+      }
+      decide(child, rec, callKey);
+      values[child.id] = rec.value.patch;
+      if (!rec.value.patch) {
+        // No change can be made: the trajectory ends here, failed, at the cost spent up to s_t.
+        child.outcome = { pass: false, detail: `no patch: ${rec.value.reason ?? 'the Rectifier proposed nothing'}`, runCostUsd: state.cost.usd };
+        progress.leaves++;
+        return;
+      }
     }
-    decide(child, rec, callKey);
-    const patch = rec.value.patch;
-    if (!patch) {
-      // No change can be made: the trajectory ends here, failed, at the cost spent up to s_t.
-      child.outcome = { pass: false, detail: `no patch: ${rec.value.reason ?? 'the Rectifier proposed nothing'}`, runCostUsd: state.cost.usd };
-      progress.leaves++;
-      return;
-    }
+    const patch = values[child.id] as Patch;
     await expand(child, {
       ...base(),
       options: { ...baseOptions, branchOnTrigger: child.depth < maxDepth },
@@ -254,44 +310,57 @@ export async function ctoCollect(input: CtoInput): Promise<CtoTree> {
     });
   }
 
-  async function implement(gen: CtoNode, child: CtoNode): Promise<void> {
+  async function implement(gen: CtoNode, child: CtoNode, template: Template): Promise<void> {
+    if (child.outcome || child.error) return;
     const callKey = ctoCallKey(input.queryId, gen.id, 'implementer', child.sample);
-    let r;
-    try {
-      r = await meta.implementAssignment({ ...metaBase('implementer', gen.id, child.sample), template: templates[gen.id] });
-    } catch (e) {
-      if (isCancellation(e)) throw e;
-      child.error = `Implementer failed: ${errorText(e)}`;
-      return;
+    if (!(child.id in values)) {
+      let r;
+      try {
+        r = await work(() => meta.implementAssignment({ ...metaBase('implementer', gen.id, child.sample), template }));
+      } catch (e) {
+        if (isCancellation(e)) throw e;
+        child.error = `Implementer failed: ${errorText(e)}`;
+        return;
+      }
+      decide(child, r, callKey);
+      values[child.id] = r.value.assignment;
     }
-    decide(child, r, callKey);
     await expand(child, {
       ...base(),
-      options: { ...baseOptions, template: templates[gen.id], assignment: r.value.assignment, branchOnTrigger: maxDepth > 0 },
+      options: { ...baseOptions, template, assignment: values[child.id] as Assignment, branchOnTrigger: maxDepth > 0 },
     });
   }
 
-  const templates: Record<string, NonNullable<TaskInput['options']['template']>> = {};
-
   async function generate(gen: CtoNode): Promise<void> {
+    if (gen.error) return;
     const callKey = ctoCallKey(input.queryId, ROOT_ID, 'generator', gen.sample);
-    let r;
-    try {
-      r = await meta.generateTemplate(metaBase('generator', ROOT_ID, gen.sample));
-    } catch (e) {
-      if (isCancellation(e)) throw e;
-      gen.error = `Generator failed: ${errorText(e)}`;
-      return;
+    if (!(gen.id in values)) {
+      let r;
+      try {
+        r = await work(() => meta.generateTemplate(metaBase('generator', ROOT_ID, gen.sample)));
+      } catch (e) {
+        if (isCancellation(e)) throw e;
+        gen.error = `Generator failed: ${errorText(e)}`;
+        return;
+      }
+      decide(gen, r, callKey);
+      values[gen.id] = r.value;
     }
-    decide(gen, r, callKey);
-    templates[gen.id] = r.value;
+    const template = values[gen.id] as Template;
     const samples = Array.from({ length: n }, (_, i) => addChild(gen, 'implementer', i));
-    await Promise.all(samples.map((child) => implement(gen, child)));
+    await Promise.all(samples.map((child) => implement(gen, child, template)));
   }
 
   const root = nodes[ROOT_ID];
   const gens = Array.from({ length: k }, (_, i) => addChild(root, 'generator', i));
-  await Promise.all(gens.map(generate));
+  const outcome = await Promise.race([
+    Promise.all(gens.map(generate)).then(() => 'done' as const),
+    condition(() => draining && inflight === 0).then(() => 'continue' as const),
+  ]);
+  const continuedAsNew = carried?.continuedAsNew ?? 0;
+  if (outcome === 'continue') {
+    await continueAsNew<typeof ctoCollect>(input, { nodes, values, metaCalls: progress.metaCalls, rejectedSignals, rejectedSignalCount, continuedAsNew: continuedAsNew + 1 });
+  }
 
   const tree = assignCredit({
     queryId: input.queryId,
@@ -303,5 +372,5 @@ export async function ctoCollect(input: CtoInput): Promise<CtoTree> {
     nodes,
   });
   progress.done = true;
-  return tree;
+  return { ...tree, ...(continuedAsNew ? { continuedAsNew } : {}), ...(rejectedSignalCount ? { rejectedSignals, rejectedSignalCount } : {}) };
 }

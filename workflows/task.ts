@@ -6,6 +6,7 @@
  */
 import {
   ActivityCancellationType,
+  ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -16,6 +17,7 @@ import {
   patched,
   CancellationScope,
   proxyActivities,
+  setDefaultSignalHandler,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -34,9 +36,10 @@ import { toolDefinitionsFrom, toolNamesOf } from '../mas/tools';
 import { DEFAULT_TEMPLATE, fallbackTemplate } from '../mas/templates';
 import { feedbackLoop, withoutAgents } from '../mas/loops';
 import { summariseState } from '../mas/summary';
+import { outputChars, storedText } from '../mas/content';
 import { initialState, toResult, type PartialAgent, type RunState } from '../mas/runState';
 import { AGENT_LIMITS, DEFAULT_MAX_WALL_SECONDS, splitToolCalls, toolSignature, wallTimeExceeded, withoutToolsReason } from '../mas/agentLoop';
-import { codeToCheck, combineVerdict } from '../mas/codeCheck';
+import { checkRaiseBudgetArgs, checkRectifyArgs, recordRejected, signalProblem } from '../mas/handlerInputs';
 
 export const stateQuery = defineQuery<Result>('state');
 export const rectifySignal = defineSignal<[{ reason: string }]>('rectify');
@@ -95,6 +98,8 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
     s.branch = undefined;
     s.pendingTrigger = null;
     s.pendingExternal = [];
+    s.rejectedSignals = [];
+    s.rejectedSignalCount = 0;
   }
   s.stepsAtRunStart = s.steps.length;
   const opts = input.options;
@@ -104,22 +109,38 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
   const running = new Set<string>();
   let wake = 0;
 
+  // Any client can send anything: every handler checks its arguments first and never throws
+  // from a signal (that would fail every later workflow task and wedge the run).
+  s.rejectedSignals ??= [];
+  s.rejectedSignalCount ??= 0;
+  const reject = (name: string, problem: string) => {
+    s.rejectedSignalCount = recordRejected(s.rejectedSignals, s.rejectedSignalCount, { name, at: new Date().toISOString(), problem });
+  };
   setHandler(stateQuery, () => toResult(s, input, info.workflowId));
-  setHandler(rectifySignal, ({ reason }) => {
-    s.pendingExternal.push(reason?.trim() || 'operator requested a rectification');
+  setHandler(rectifySignal, (...args: unknown[]) => {
+    const c = checkRectifyArgs(args);
+    if (!c.ok) return reject('rectify', c.problem);
+    s.pendingExternal.push(c.value.reason);
     wake++;
   });
+  setDefaultSignalHandler((name: string) => reject(name, signalProblem(name, [], ['rectify'])!));
   setHandler(
     raiseBudgetUpdate,
-    ({ budgetUsd }) => {
+    (...args: unknown[]) => {
+      const c = checkRaiseBudgetArgs(args);
+      // The validator refuses bad input before it reaches history; this only guards a replay of one that slipped by.
+      if (!c.ok) throw ApplicationFailure.nonRetryable(c.problem);
+      const { budgetUsd } = c.value;
       s.budgetUsd = budgetUsd;
       if (s.status === 'budget_exhausted') s.reason = `${s.reason} (budget later raised to $${budgetUsd})`;
       wake++;
       return { budgetUsd };
     },
     {
-      validator: ({ budgetUsd }) => {
-        if (!(typeof budgetUsd === 'number' && budgetUsd > s.cost.usd)) {
+      validator: (...args: unknown[]) => {
+        const c = checkRaiseBudgetArgs(args);
+        if (!c.ok) throw new Error(c.problem);
+        if (!(c.value.budgetUsd > s.cost.usd)) {
           throw new Error(`the new budget must be above what is already spent (${formatUsd(s.cost.usd)})`);
         }
         if (s.status !== 'running') throw new Error(`the run is ${s.status}; the budget can no longer change it`);
@@ -250,7 +271,7 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
     let promptChars = firstPromptChars(
       input.task,
       agent,
-      upstream.map((u) => s.outputs[u.agent].text),
+      upstream.map((u) => outputChars(s.outputs[u.agent])),
     );
 
     while (partial.turns < agent.maxTurns) {
@@ -320,10 +341,13 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
       checkBudgetTriggers();
 
       if (out.toolCalls.length === 0) {
+        // Only a preview and the length come back (mas/content.ts); `content` is from histories recorded before.
+        let stored = out.preview != null ? { text: out.preview, chars: out.contentChars ?? out.preview.length } : storedText(out.content ?? '');
+        let ref = out.contentRef!;
         // patched(): histories recorded before executable checks existed replay without them.
-        const text = agent.verifier && patched('executable-check') ? await executedVerdict(agentId, backboneId, upstream, out.content ?? '') : (out.content ?? '');
-        s.outputs[agentId] = { text, ref: out.contentRef!, configVersion: config.version, backbone: backboneId, inputsKey };
-        afterOutput(agentId, text, out.contentRef!);
+        if (agent.verifier && patched('executable-check')) ({ stored, ref } = await executedVerdict(agentId, backboneId, upstream, stored, ref));
+        s.outputs[agentId] = { ...stored, ref, configVersion: config.version, backbone: backboneId, inputsKey };
+        afterOutput(agentId, stored.text, ref);
         return;
       }
       partial.conversation = [...partial.conversation, out.messageRef];
@@ -375,32 +399,28 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
   }
 
   /**
-   * A verifier checking code: the code (and the tests the team wrote) runs in the sandbox and
-   * the execution, not the model, decides when it is evidence (mas/codeCheck.ts).
+   * Checks that can be executed are executed: the code the verifier checked (and the team's
+   * tests) runs in the sandbox, in an activity that reads the full texts from the blob store;
+   * the executed verdict replaces the model's. A sandbox failure is no evidence either way.
    */
-  async function executedVerdict(agentId: string, backboneId: string, upstream: { agent: string }[], modelText: string): Promise<string> {
-    const check = codeToCheck(
-      upstream.map((u) => s.outputs[u.agent]?.text ?? ''),
-      modelText,
-    );
-    if (!check) return modelText;
+  async function executedVerdict(
+    agentId: string,
+    backboneId: string,
+    upstream: { ref: string }[],
+    stored: { text: string; chars: number },
+    ref: string,
+  ): Promise<{ stored: { text: string; chars: number }; ref: string }> {
     const toolIndex = nextIndex(s.counters.toolIndex, agentId);
     try {
-      const r = await tools.runTool({
-        workflowId: info.workflowId,
-        agent: agentId,
-        callKey: `${agentId}:tool:${toolIndex}`,
-        call: { id: `${agentId}-check-${toolIndex}`, name: 'python', arguments: JSON.stringify({ code: check.program }) },
-        allowedTools: ['python'],
-      });
-      record({ agent: agentId, backbone: backboneId, kind: 'tool', name: 'python', callIndex: toolIndex, status: 'completed', attempts: r.attempts, costUsd: 0, durationMs: r.durationMs, error: r.ok ? undefined : r.preview });
-      return combineVerdict(modelText, check, { ok: r.ok, output: r.preview }).text;
+      const r = await tools.checkCode({ workflowId: info.workflowId, agent: agentId, callKey: `${agentId}:tool:${toolIndex}`, upstreamRefs: upstream.map((u) => u.ref), verdictRef: ref });
+      if (!r.checked) return { stored, ref };
+      record({ agent: agentId, backbone: backboneId, kind: 'tool', name: 'python', callIndex: toolIndex, status: 'completed', attempts: r.attempts, costUsd: 0, durationMs: r.durationMs, error: r.ok ? undefined : r.runPreview });
+      return { stored: { text: r.preview, chars: r.chars }, ref: r.ref };
     } catch (e) {
       if (isCancellation(e)) throw e;
-      // The sandbox itself failed: no evidence either way, so the model's verdict stands.
       const f = failureInfo(e, TOOL_ATTEMPTS);
       record({ agent: agentId, backbone: backboneId, kind: 'tool', name: 'python', callIndex: toolIndex, status: 'failed', attempts: f.attempts, costUsd: 0, durationMs: 0, error: f.message });
-      return modelText;
+      return { stored, ref };
     }
   }
 

@@ -9,7 +9,6 @@ import type { ChatMessage, ModelResponse, SimContext, ToolCall } from '../../mas
 import type { Config, Patch, PatchOp, Pool, Template, Trigger } from '../../mas/schemas';
 import { seededRandom } from '../../mas/hash';
 import { classifyTask, fallbackTemplate } from '../../mas/templates';
-import { KNOWN_TOOLS } from '../../mas/tools';
 import { cheapestBackbone, strongestBackbone, typicalPrice } from '../../mas/pool';
 import { fallbackPatch } from '../../mas/fallback';
 import { estimateTokens } from '../../mas/cost';
@@ -47,6 +46,7 @@ export class SimulatorClient implements ModelClient {
         const turn = simAgent(ctx, req, rng, quality);
         content = turn.content;
         toolCalls = turn.toolCalls;
+        if (knobs.outputChars && content !== null && toolCalls.length === 0) content = padded(content, knobs.outputChars, ctx.callKey.replace(/#\d+$/, ''));
       }
     }
     const promptChars = req.messages.reduce((n, m) => n + (m.content?.length ?? 0) + JSON.stringify(m.toolCalls ?? []).length, 0);
@@ -367,6 +367,14 @@ function summariseToolResult(raw: string): string {
   } catch {
     return raw.slice(0, 1500);
   }
+}
+
+/** The answer, then appendix lines until it is `chars` long: the first lines (verdicts, REVISE) stay as they were. */
+function padded(content: string, chars: number, callKey: string): string {
+  if (content.length >= chars) return content;
+  const line = `\nappendix of ${callKey}: ${'detail '.repeat(10)}`;
+  const head = `${content}\n`;
+  return (head + line.repeat(Math.ceil((chars - head.length) / line.length) + 1)).slice(0, chars);
 }
 
 /** The section of the user message that holds the nearest upstream agent's output. */

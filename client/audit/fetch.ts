@@ -2,6 +2,8 @@
 import type { Client } from '@temporalio/client';
 import type { Result } from '../../mas/schemas';
 import { UserError } from '../errors';
+import type { BlobStore } from '../../activities/blobStore';
+import { localBlobs } from '../resolve';
 import type { RunHistory } from './history';
 import { projectHistory } from './project';
 import type { Audit } from './schemas';
@@ -50,7 +52,7 @@ export async function fetchRunHistories(client: Client, workflowId: string): Pro
 }
 
 /** The audit of a workflow id: its history projected, plus the live state when the run has no result yet. */
-export async function fetchAudit(client: Client, workflowId: string, opts: { queryTimeoutMs?: number } = {}): Promise<Audit> {
+export async function fetchAudit(client: Client, workflowId: string, opts: { queryTimeoutMs?: number; blobs?: BlobStore } = {}): Promise<Audit> {
   const runs = await fetchRunHistories(client, workflowId);
   const last = runs[runs.length - 1];
   const completed = last?.events.some((e) => e.workflowExecutionCompletedEventAttributes);
@@ -71,6 +73,12 @@ export async function fetchAudit(client: Client, workflowId: string, opts: { que
     if (timer) clearTimeout(timer);
   }
   const audit = projectHistory(runs, { workflowId, state });
+  if (audit.result?.answerRef) {
+    // The run keeps its answer by reference (mas/content.ts): the audit shows the full text when this machine has it.
+    const text = await (opts.blobs ?? localBlobs()).get(audit.result.answerRef).catch(() => null);
+    if (text !== null) audit.result.answer = text;
+    else audit.notes.push(`the answer is shown by its first 240 characters: blob ${audit.result.answerRef} is not in this machine's blob store`);
+  }
   if (!completed && !state && (!audit.generator.fromMetaAgent || !audit.implementer.fromMetaAgent)) {
     audit.notes.push('no worker answered the `state` query, so decisions made without a meta-agent activity are reconstructed from the history and the built-in rules');
   }

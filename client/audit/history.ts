@@ -5,7 +5,11 @@
  */
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils';
+import { signalProblem } from '../../mas/handlerInputs';
 import type { CancelRequestAudit, RunEnd, SignalAudit, UpdateAudit } from './schemas';
+
+/** The signals mas2Task handles; any other name is recorded and ignored by the run. */
+const TASK_SIGNALS = ['rectify'];
 
 export type HistoryEvent = NonNullable<History['events']>[number];
 export interface RunHistory {
@@ -174,6 +178,7 @@ const HANDLERS: Handlers = {
       reason: a.signalName === 'rectify' && typeof first?.reason === 'string' ? first.reason : undefined,
       args,
       identity: a.identity || undefined,
+      rejected: signalProblem(a.signalName ?? '?', args, TASK_SIGNALS),
     });
   },
   workflowExecutionUpdateAcceptedEventAttributes(a, c) {

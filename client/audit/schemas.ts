@@ -121,7 +121,16 @@ export const AuditStepSchema = z.object({
   retryState: z.string().optional(),
 });
 
-export const SignalAuditSchema = z.object({ run: z.number().int(), at: z.string(), name: z.string(), reason: z.string().optional(), args: z.array(z.unknown()), identity: z.string().optional() });
+export const SignalAuditSchema = z.object({
+  run: z.number().int(),
+  at: z.string(),
+  name: z.string(),
+  reason: z.string().optional(),
+  args: z.array(z.unknown()),
+  identity: z.string().optional(),
+  /** Set when the run ignored the signal: what was wrong with it (the workflow's own check, mas/handlerInputs.ts). */
+  rejected: z.string().optional(),
+});
 export const UpdateAuditSchema = z.object({
   run: z.number().int(),
   at: z.string(),
@@ -165,6 +174,8 @@ export const AuditTotalsSchema = z.object({
   retries: z.number().int(),
   rectifications: z.number().int(),
   signals: z.number().int(),
+  /** Signals the run ignored because they were malformed or unknown. */
+  rejectedSignals: z.number().int().default(0),
   wallMs: z.number().nullable(),
   /** The result document's own cost, when there is one, for cross-checking. */
   resultCostUsd: z.number().optional(),
@@ -197,7 +208,7 @@ export const AuditSchema = z.object({
   totals: AuditTotalsSchema,
   /** The result document's outcome: from the completion event, or from the live `state` query (live: true). */
   result: z
-    .object({ status: z.string(), answer: z.string().nullable(), reason: z.string().optional(), costUsd: z.number(), steps: z.number().int(), live: z.boolean() })
+    .object({ status: z.string(), answer: z.string().nullable(), answerRef: z.string().optional(), reason: z.string().optional(), costUsd: z.number(), steps: z.number().int(), live: z.boolean() })
     .nullable(),
   /** Things the reader should know about how complete this projection is. */
   /** Per meta-agent: decisions valid first time / after the repair round / replaced by a fallback (from the result's decisions). */

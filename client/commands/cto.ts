@@ -13,22 +13,21 @@ import { LocalBlobStore } from '../../activities/blobStore';
 import { createWorker } from '../../workers/worker';
 import { connectClient, resolveTarget } from '../connect';
 import { UserError } from '../errors';
-import { choosePool, parseBudget, parseFaults } from '../inputs';
+import { RULES, checkPoolPath, choosePool, parseBudget, parseFaults, parseNumber, type NumberRule } from '../inputs';
 import { collectTrees, exportPreferences, parseTasksFile, sha256, type CollectSettings, type QueryRun } from '../cto';
 
 const say = (line: string) => process.stderr.write(`mas2: ${line}\n`);
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
-  return n;
-}
-
-function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number ≥ 0');
-  return n;
-}
+/** Decimal numbers only (Number() would take "", "0x10" and "1e400"); a bad value is one line naming the option. */
+const numberArg = (rule: NumberRule) => (value: string): number => {
+  try {
+    return parseNumber(value, rule);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+};
+const positiveInt = numberArg({ integer: true, min: 1 });
+const nonNegativeInt = numberArg({ integer: true, min: 0 });
 
 function collect(value: string, prev: string[]): string[] {
   return [...prev, value];
@@ -60,7 +59,7 @@ async function ctoCommand(tasksFile: string, o: CtoOptions): Promise<number> {
   const tasks = parseTasksFile(text, path.basename(tasksFile));
   const paramsCheck = CtoParamsSchema.safeParse({ k: o.k, n: o.n, m: o.m, concurrency: o.concurrency, maxDepth: o.maxDepth });
   if (!paramsCheck.success) throw new UserError(`invalid CTO settings: ${paramsCheck.error.issues.map((i) => `--${String(i.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${i.message}`).join('; ')}`);
-  const { pool, note } = choosePool(o.pool, process.env);
+  const { pool, note } = choosePool(checkPoolPath(o.pool), process.env);
   if (note) say(note);
   const settings: CollectSettings = {
     pool,
@@ -154,7 +153,7 @@ export function registerCto(program: Command): void {
     .option('--parallel <p>', 'queries collected at the same time', positiveInt, 2)
     .option('--pool <file>', 'backbone pool (JSON or YAML); default: simulator, or OpenAI when OPENAI_API_KEY is set')
     .option('--budget <usd>', 'hard budget of each trajectory in USD', '1')
-    .addOption(new Option('--seed <n>', 'simulator seed').argParser(Number))
+    .addOption(new Option('--seed <n>', 'simulator seed (a whole number)').argParser(numberArg(RULES.seed)))
     .option('--fault <spec>', 'chaos injection for every run (repeatable), e.g. tool:python:crash@1 to exercise the Rectifier', collect, [])
     .option('--local-worker', 'with TEMPORAL_ADDRESS: also run a worker in this process')
     .option('--no-progress', 'no progress bar')

@@ -5,7 +5,7 @@
  */
 import { AuditSchema, fetchAudit, renderAudit, type Audit } from '../../client/audit';
 import type { Result } from '../../mas/schemas';
-import { runToEnd, taskInput, useTestWorker } from './harness';
+import { blobsOf, runToEnd, taskInput, useTestWorker } from './harness';
 
 const env = useTestWorker('audit');
 
@@ -29,7 +29,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 test('a run with a tool crash: the rectification, its diff and every step, in md, json and mermaid', async () => {
   const result = await runToEnd(env.client, env.worker.taskQueue, taskInput(TASK, { faults: [{ kind: 'tool_crash', tool: 'python', at: 1 }] }), newId('fault'));
   expect(result.rectifications.length).toBeGreaterThanOrEqual(1);
-  const audit = await fetchAudit(env.client, result.workflowId);
+  const audit = await fetchAudit(env.client, result.workflowId, { blobs: blobsOf(env.worker.home) });
 
   // json: the audit document
   const json = JSON.parse(renderAudit(audit, 'json')) as Audit;
@@ -50,6 +50,10 @@ test('a run with a tool crash: the rectification, its diff and every step, in md
   expect(json.steps.map((s) => s.configVersion)).toEqual(result.steps.map((s) => s.configVersion));
   expect(json.steps.map((s) => s.attempts)).toEqual(result.steps.map((s) => s.attempts));
   expect(json.totals.costUsd).toBeCloseTo(result.cost.usd, 9);
+  // The run keeps its answer by reference; the audit shows the full text, as the result document does.
+  expect(json.result!.answerRef).toMatch(/^sha256:/);
+  expect(json.result!.answer).toBe(result.answer);
+  expect(result.answer!.length).toBe(result.outputs[result.config!.template.finalAgent].chars);
   expect(json.totals.metaUsd).toBeCloseTo(result.cost.meta, 9);
   expect(json.totals.inputTokens).toBe(result.cost.inputTokens);
   for (const [b, c] of Object.entries(result.cost.perBackbone)) expect(json.totals.perBackbone[b]).toMatchObject({ calls: c.calls, inputTokens: c.inputTokens });
@@ -95,7 +99,7 @@ test('an external rectify signal shows as a signal and as an external trigger', 
   const result = (await handle.result()) as Result;
   expect(result.rectifications.some((r) => r.trigger.kind === 'external')).toBe(true);
 
-  const audit = await fetchAudit(env.client, workflowId);
+  const audit = await fetchAudit(env.client, workflowId, { blobs: blobsOf(env.worker.home) });
   expect(audit.signals).toEqual([expect.objectContaining({ name: 'rectify', reason })]);
   const ext = audit.rectifications.find((r) => r.trigger.kind === 'external');
   expect(ext).toBeDefined();
@@ -121,7 +125,7 @@ test('a cancelled run: the cancel request, the cancelled status and the steps it
   const result = (await handle.result()) as Result;
   expect(result.status).toBe('cancelled');
 
-  const audit = await fetchAudit(env.client, workflowId);
+  const audit = await fetchAudit(env.client, workflowId, { blobs: blobsOf(env.worker.home) });
   expect(audit.status).toBe('cancelled');
   expect(audit.cancelRequests).toHaveLength(1);
   expect(audit.result).toMatchObject({ status: 'cancelled', live: false });
@@ -140,7 +144,7 @@ test('a continued-as-new run: the audit has the steps of every run in the chain'
     newId('can'),
   );
   expect(result.continuedAsNew).toBeGreaterThanOrEqual(1);
-  const audit = await fetchAudit(env.client, result.workflowId);
+  const audit = await fetchAudit(env.client, result.workflowId, { blobs: blobsOf(env.worker.home) });
   expect(audit.runs.length).toBe(result.continuedAsNew + 1);
   expect(audit.runs.slice(0, -1).every((r) => r.end === 'continued_as_new')).toBe(true);
   expect(audit.runs[audit.runs.length - 1].end).toBe('completed');

@@ -59,7 +59,7 @@ test('the quick bench runs every figure and writes bench/results.json', async ()
 
   const res = JSON.parse(fs.readFileSync(RESULTS, 'utf8'));
   expect(res.mode).toBe('quick');
-  for (const key of ['overheadRatio', 'parallelRatio', 'historyGrowthExponent']) {
+  for (const key of ['overheadRatio', 'parallelRatio', 'historyGrowthExponent', 'maxPayloadBytes']) {
     expect({ key, value: res[key], finite: finite(res[key]) }).toEqual({ key, value: res[key], finite: true });
     expect(res[key]).toBeGreaterThan(0);
   }

@@ -70,6 +70,25 @@ test.each([
   [['run', 'x', '--id', '../../etc'], /--id .* is not valid/],
   [['status', 'no-such-run-id'], /no run with id/],
   [['tool', 'nope', '--input', '{}'], /unknown tool/],
+  // Every option value is checked before anything starts, with the option named.
+  [['run', 'x', '--theta', '1e400'], /option '--theta <fraction>' argument '1e400' is invalid/],
+  [['run', 'x', '--theta', 'NaN'], /--theta .* is invalid/],
+  [['run', 'x', '--theta', '0'], /--theta .* is invalid. must be a number above 0 and at most 1/],
+  [['run', 'x', '--max-rectifications', '0x10'], /--max-rectifications .* is invalid/],
+  [['run', 'x', '--max-rectifications', '99'], /--max-rectifications .* whole number from 0 to 20/],
+  [['run', 'x', '--seed', '1.5'], /--seed .* is invalid/],
+  [['run', 'x', '--seed', ''], /--seed .* is invalid/],
+  [['run', 'x', '--budget', '1e400'], /--budget must be a number of USD above 0/],
+  [['run', 'x', '--budget', '-0'], /--budget must be a number of USD above 0/],
+  [['run', 'x', '--budget', ''], /--budget must be a number of USD above 0/],
+  [['run', 'x', '--fault', ''], /invalid --fault/],
+  [['run', 'x', '--fault', 'tool:python:crash@1e400'], /invalid --fault/],
+  [['run', 'x', '--id', ''], /--id "" is not valid/],
+  [['run', 'x', '--pool', ''], /--pool is empty/],
+  [['cto', 'x.jsonl', '--out', 'o.jsonl', '--concurrency', '0x10'], /--concurrency .* is invalid/],
+  [['cto', 'x.jsonl', '--out', 'o.jsonl', '--k', '-0'], /--k .* is invalid/],
+  [['budget', 'some-id', 'NaN'], /--budget must be a number of USD above 0/],
+  [['server', '--port', '70000'], /--port .* is invalid/],
 ])('bad input %j: one line, non-zero exit, no stack trace', (args, message) => {
   const r = mas2(args as string[]);
   expect(r.code).not.toBe(0);

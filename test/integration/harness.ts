@@ -14,6 +14,8 @@ import type { Runtime } from '../../activities/runtime';
 import { PoolSchema, TaskInputSchema, type Pool, type Result, type TaskInput } from '../../mas/schemas';
 import { SIMULATOR_POOL } from '../../mas/simulatorPool';
 import { testServerAddress } from './server';
+import { LocalBlobStore } from '../../activities/blobStore';
+import { resolveResult } from '../../client/resolve';
 
 export async function workflowBundle(): Promise<NonNullable<WorkerOptions['workflowBundle']>> {
   const prebuilt = process.env.MAS2_TEST_BUNDLE;
@@ -42,7 +44,23 @@ export interface TestWorker {
   stop(): Promise<void>;
 }
 
+/** Each test worker's home by task queue, so results can be read back with that worker's blob store. */
+const homes = new Map<string, string>();
+
+export function blobsOf(home: string): LocalBlobStore {
+  return new LocalBlobStore(path.join(home, 'blobs'));
+}
+
+/** The result document as the user reads it: previews replaced by the texts in the worker's blob store. */
+export async function resolved(result: Result, taskQueueOrHome: string): Promise<Result> {
+  const home = homes.get(taskQueueOrHome) ?? taskQueueOrHome;
+  const r = await resolveResult(result, blobsOf(home));
+  if (r.missing.length) throw new Error(`blobs missing from ${home}: ${r.missing.join(', ')}`);
+  return r.result;
+}
+
 export async function startTestWorker(opts: { taskQueue: string; home: string; runtime?: Partial<Runtime> }): Promise<TestWorker> {
+  homes.set(opts.taskQueue, opts.home);
   const { worker, connection } = await createWorker({
     address: testServerAddress(),
     home: opts.home,
@@ -99,5 +117,5 @@ export function taskInput(task: string, extra: TaskInputDraft = {}): TaskInput {
 
 export async function runToEnd(client: Client, taskQueue: string, input: TaskInput, workflowId = `t-${Date.now().toString(36)}-${queueCounter++}`): Promise<Result> {
   const handle = await client.workflow.start('mas2Task', { taskQueue, workflowId, args: [input] });
-  return (await handle.result()) as Result;
+  return resolved((await handle.result()) as Result, taskQueue);
 }

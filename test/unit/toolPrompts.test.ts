@@ -9,16 +9,16 @@ const catalogue: ToolSpec[] = [
 ];
 
 test('the Generator sees the catalogue: built-ins with their notes, others with the first line of their description', () => {
-  const sys = generatorMessages('t', catalogue)[0].content!;
-  expect(sys).toMatch(/Tools you may give agents \(T\): python — runs Python 3 code in a sandbox[^;]*; word_count — Counts the words in a text\./);
+  const sys = generatorMessages('t', catalogue.map((t) => t.name), catalogue)[0].content!;
+  expect(sys).toMatch(/Tools: python \(runs Python 3 code in a sandbox[^;]*\); word_count \(Counts the words in a text\)\. Use only these\./);
   expect(sys).not.toContain('second line');
-  expect(generatorMessages('t')[0].content).toMatch(/Tools you may give agents \(T\): python — .*; workspace — /);
+  expect(generatorMessages('t')[0].content).toMatch(/Tools: python \(.*; workspace \(/);
 });
 
 test('the Rectifier is told which tools set_tools may use', () => {
   const config: Config = { version: 1, assignment: { a: 'sim-medium' }, template: { name: 'x', agents: [{ id: 'a', role: 'r', instructions: 'i', tools: [], maxTurns: 2 }], edges: [], loops: [], finalAgent: 'a' } };
   const state = { costUsd: 0, budgetUsd: 1, finished: [], failedSteps: [], previousPatches: [] };
-  const user = rectifierMessages('t', config, state, { kind: 'external', detail: 'd' }, SIMULATOR_POOL, catalogue)[1].content!;
-  expect(user).toContain('Tools agents may use (set_tools): python — ');
-  expect(user).toContain('word_count — Counts the words in a text');
+  const user = rectifierMessages('t', config, state, { kind: 'external', detail: 'd' }, SIMULATOR_POOL, catalogue.map((t) => t.name), catalogue).map((m) => m.content).join('\n');
+  expect(user).toContain('Tools agents may have: python (');
+  expect(user).toContain('word_count (Counts the words in a text)');
 });

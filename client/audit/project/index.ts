@@ -75,7 +75,7 @@ export function projectHistory(runs: RunHistory[], opts: ProjectOptions = {}): A
     cancelRequests: c.g.cancels,
     totals: projectTotals(c, p.steps, p.rectifications),
     result: c.state
-      ? { status: c.state.status, answer: c.state.answer ?? null, reason: c.state.reason, costUsd: c.state.cost?.usd ?? 0, steps: c.state.steps?.length ?? 0, live: !c.finalResult }
+      ? { status: c.state.status, answer: c.state.answer ?? null, answerRef: c.state.answerRef, reason: c.state.reason, costUsd: c.state.cost?.usd ?? 0, steps: c.state.steps?.length ?? 0, live: !c.finalResult }
       : null,
     metaValidity: c.state?.decisions ? metaValidity(c.state.decisions) : undefined,
     notes: c.notes,

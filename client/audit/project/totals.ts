@@ -20,6 +20,7 @@ export function projectTotals(c: Context, steps: AuditStep[], rectifications: Re
     retries: steps.reduce((n, s) => n + Math.max(0, s.attempts - 1), 0),
     rectifications: rectifications.filter((r) => r.status === 'applied').length,
     signals: g.signals.length,
+    rejectedSignals: g.signals.filter((x) => x.rejected).length,
     wallMs: first?.startedAt !== undefined ? (last?.closedAt ?? Math.max(...g.activities.map((a) => a.closedAt ?? a.scheduledAt ?? 0), first.startedAt)) - first.startedAt : null,
   };
   for (const s of steps) {

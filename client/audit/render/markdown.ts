@@ -99,7 +99,7 @@ export function renderMarkdown(a: Audit): string {
 
   if (a.signals.length || a.updates.length || a.cancelRequests.length) {
     L.push('## External signals and updates', '');
-    for (const s of a.signals) L.push(`- ${s.at} signal **${s.name}**${s.reason ? `: "${s.reason}"` : s.args.length ? `: ${clip(JSON.stringify(s.args), 200)}` : ''}${s.identity ? ` (from ${s.identity})` : ''}`);
+    for (const s of a.signals) L.push(`- ${s.at} signal **${s.name}**${s.reason ? `: "${s.reason}"` : s.args.length ? `: ${clip(JSON.stringify(s.args), 200)}` : ''}${s.identity ? ` (from ${s.identity})` : ''}${s.rejected ? ` — **rejected**: ${s.rejected}` : ''}`);
     for (const u of a.updates)
       L.push(`- ${u.at} update **${u.name}**(${clip(JSON.stringify(u.args), 200)}) → ${u.outcome}${u.result !== undefined ? ` ${JSON.stringify(u.result)}` : ''}${u.error ? `: ${u.error}` : ''}`);
     for (const c of a.cancelRequests) L.push(`- ${c.at} **cancel requested**${c.identity ? ` by ${c.identity}` : ''}${c.cause ? ` (${c.cause})` : ''}`);
@@ -131,7 +131,7 @@ export function renderMarkdown(a: Audit): string {
   }
   L.push(`- **Steps:** ${T.steps} (${T.llmCalls} model, ${T.toolCalls} tool, ${T.metaCalls} meta); failures ${T.failures}; retries ${T.retries}`);
   L.push(`- **Rectifications applied:** ${T.rectifications} of ${a.rectifications.length}; config versions: ${a.versions.map((v) => `v${v.version}`).join(', ') || 'none'}`);
-  if (T.signals) L.push(`- **Signals:** ${T.signals}`);
+  if (T.signals) L.push(`- **Signals:** ${T.signals}${T.rejectedSignals ? ` (${T.rejectedSignals} rejected and ignored)` : ''}`);
   if (T.wallMs !== null) L.push(`- **Wall time:** ${dur(T.wallMs)}`);
   if (a.result?.answer) L.push('', '### Answer', '', a.result.answer.trim());
   if (a.notes.length) {

@@ -1,0 +1,52 @@
+/**
+ * The user reads full text: the workflow keeps agent outputs by reference with
+ * a bounded preview (mas/content.ts), and this turns a result document's
+ * previews back into the texts from the blob store. A result recorded before
+ * previews (full text, no `chars`) passes through unchanged.
+ */
+import * as path from 'node:path';
+import type { Result } from '../mas/schemas';
+import { LocalBlobStore, type BlobStore } from '../activities/blobStore';
+import { mas2Home } from '../activities/home';
+
+/** The blob store the local workers write to ($MAS2_HOME/blobs). */
+export function localBlobs(env: NodeJS.ProcessEnv = process.env): BlobStore {
+  return new LocalBlobStore(path.join(mas2Home(env), 'blobs'));
+}
+
+export interface Resolved {
+  result: Result;
+  /** References that could not be read (e.g. the workers' blob store is on another machine); their previews remain. */
+  missing: string[];
+}
+
+export async function resolveResult(result: Result, blobs: BlobStore): Promise<Resolved> {
+  const missing: string[] = [];
+  const cache = new Map<string, Promise<string | null>>();
+  const read = (ref: string) => {
+    let p = cache.get(ref);
+    if (!p) {
+      p = blobs.get(ref).catch(() => {
+        missing.push(ref);
+        return null;
+      });
+      cache.set(ref, p);
+    }
+    return p;
+  };
+  const outputs: Result['outputs'] = {};
+  await Promise.all(
+    Object.entries(result.outputs).map(async ([id, o]) => {
+      const text = o.chars !== undefined ? await read(o.ref) : null;
+      outputs[id] = text === null ? o : { ...o, text };
+    }),
+  );
+  const answer = result.answerRef ? ((await read(result.answerRef)) ?? result.answer) : result.answer;
+  return { result: { ...result, answer, outputs }, missing: [...new Set(missing)] };
+}
+
+/** One line for stderr when some texts could not be resolved. */
+export function missingNote(missing: string[]): string | undefined {
+  if (!missing.length) return undefined;
+  return `note: ${missing.length} output text(s) are not in this machine's blob store (${mas2Home()}/blobs); those texts are left out (the answer shows its first 240 characters)`;
+}

@@ -1,0 +1,51 @@
+/** Outputs by reference: what the workflow keeps of a text decides exactly as the whole text would. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import { PREVIEW_CHARS, outputChars, previewOf, storedText } from '../../../mas/content';
+import { REVISE } from '../../../mas/loops';
+import { LocalBlobStore } from '../../../activities/blobStore';
+import { resolveResult } from '../../../client/resolve';
+import type { Result } from '../../../mas/schemas';
+
+const FAIL = /^\s*FAIL\b/i;
+
+test('FAIL and REVISE match the preview exactly when they match the text, whatever whitespace or length', () => {
+  const text = fc.tuple(fc.constantFrom('', ' ', '\n\n', '\t \n'.repeat(200)), fc.constantFrom('FAIL', 'REVISE', 'PASS', 'fail:', 'Revised', ''), fc.string({ maxLength: 600 })).map((p) => p.join(''));
+  fc.assert(
+    fc.property(text, (t) => {
+      const p = previewOf(t);
+      expect(p.length).toBeLessThanOrEqual(PREVIEW_CHARS);
+      expect(FAIL.test(p)).toBe(FAIL.test(t));
+      expect(REVISE.test(p)).toBe(REVISE.test(t));
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test('stored text keeps the length; legacy outputs (full text, no chars) report their own length', () => {
+  expect(storedText('  abc')).toEqual({ text: 'abc', chars: 5 });
+  expect(storedText('x'.repeat(1000))).toEqual({ text: 'x'.repeat(PREVIEW_CHARS), chars: 1000 });
+  expect(outputChars({ text: 'hello' })).toBe(5);
+  expect(outputChars({ text: 'he', chars: 99 })).toBe(99);
+});
+
+test('resolveResult puts the full texts back and reports what it could not read', async () => {
+  const blobs = new LocalBlobStore(fs.mkdtempSync(path.join(os.tmpdir(), 'mas2-resolve-')));
+  const long = `PASS\n${'y'.repeat(5000)}`;
+  const ref = await blobs.put(long);
+  const gone = `sha256:${'0'.repeat(64)}`;
+  const base = { configVersion: 1, backbone: 'b', inputsKey: 'k' };
+  const doc = {
+    answer: previewOf(long),
+    answerRef: ref,
+    outputs: { a: { ...base, text: '', chars: long.length, ref }, b: { ...base, text: '', chars: 10, ref: gone }, old: { ...base, text: 'legacy full text', ref: gone } },
+  } as unknown as Result;
+  const r = await resolveResult(doc, blobs);
+  expect(r.result.answer).toBe(long);
+  expect(r.result.outputs.a.text).toBe(long);
+  expect(r.result.outputs.b.text).toBe(''); // missing: left as it was, and reported
+  expect(r.result.outputs.old.text).toBe('legacy full text'); // recorded before previews: untouched, not read
+  expect(r.missing).toEqual([gone]);
+});
