@@ -9,11 +9,12 @@ import type { BlobStore } from './blobStore';
 import { isModelError, type ModelClient } from './models/types';
 import { SimulatorClient } from './models/sim';
 import { OpenAIClient } from './models/openai';
+import { LocalModelClient } from './models/local';
 
 export interface Runtime {
   home: string;
   blobs: BlobStore;
-  clients: { sim: ModelClient; openai: ModelClient };
+  clients: { sim: ModelClient; openai: ModelClient; local?: ModelClient };
   /** When set, every finished model and tool call is appended here (chaos tests count repeats). */
   ledgerFile?: string;
 }
@@ -23,7 +24,9 @@ export function defaultClients(): Runtime['clients'] {
 }
 
 export function clientFor(rt: Runtime, backbone: Backbone): ModelClient {
-  return backbone.provider === 'sim' ? rt.clients.sim : rt.clients.openai;
+  if (backbone.provider === 'sim') return rt.clients.sim;
+  if (backbone.local) return (rt.clients.local ??= new LocalModelClient(rt.clients.openai, rt.home));
+  return rt.clients.openai;
 }
 
 export async function appendLedger(rt: Runtime, entry: Record<string, unknown>): Promise<void> {

@@ -20,6 +20,8 @@ import { cancelRun, getResult, listRuns, raiseBudget, sendRectify, startRun } fr
 import { ProgressPrinter, summary } from './format';
 import { registerCto } from './commands/cto';
 import { registerAudit } from './commands/audit';
+import { registerLocalModel } from './commands/localModel';
+import { startLocalPool } from './localModel/start';
 import { runToolCommand } from '../activities/tools/cli';
 
 const EXIT: Record<Result['status'], number> = { completed: 0, failed: 1, budget_exhausted: 3, cancelled: 4, running: 0, branched: 0 };
@@ -93,9 +95,10 @@ async function runCommand(taskArg: string, o: Record<string, unknown>): Promise<
   const budgetUsd = parseBudget(String(o.budget));
   const faults = parseFaults((o.fault as string[]) ?? []);
   const workflowId = o.id ? checkWorkflowId(String(o.id)) : newWorkflowId();
-  const { pool, note } = choosePool(o.pool as string | undefined, process.env);
-  if (note) say(note);
+  const choice = choosePool(o.pool as string | undefined, process.env);
+  if (choice.note) say(choice.note);
   const home = mas2Home();
+  const pool = choice.local ? await startLocalPool({ home, log: say }) : choice.pool;
   const { client, target } = await clientFor();
   const input: TaskInput = {
     task,
@@ -152,7 +155,7 @@ export function buildProgram(): Command {
     .command('run')
     .description('start (or re-attach to) a task; progress on stderr, the answer and a cost summary at the end')
     .argument('<task>', 'what the team should do, in quotes')
-    .option('--pool <file>', 'backbone pool (JSON or YAML); default: simulator, or OpenAI when OPENAI_API_KEY is set')
+    .option('--pool <file>', 'backbone pool (JSON or YAML), or "local" for local llama.cpp models; default: simulator, or OpenAI when OPENAI_API_KEY is set')
     .option('--budget <usd>', 'hard budget in USD (meta-agents included)', '1')
     .option('--id <id>', 'workflow id; re-attaches when a run with this id exists')
     .option('--detach', 'start and return the id; the run goes on in a worker')
@@ -272,6 +275,7 @@ export function buildProgram(): Command {
   // ---- registered commands ----
   registerCto(program);
   registerAudit(program);
+  registerLocalModel(program);
   // ---- end registered commands ----
 
   return program;

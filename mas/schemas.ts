@@ -77,6 +77,14 @@ export const BackboneSchema = z.object({
     .default({ strengths: [], structuredOutputs: true }),
   sim: SimKnobsSchema.optional(),
   maxOutputTokens: z.number().int().positive().default(1024),
+  /** Sampling sent with every request when set (local backbones use 0 and a seed: reproducible runs). */
+  temperature: z.number().min(0).max(2).optional(),
+  seed: z.number().int().optional(),
+  /**
+   * A model mas2 serves itself (`--pool local`, client/localModel): the worker
+   * (re)starts its llama-server on demand and calls it, whatever `baseURL` says.
+   */
+  local: z.string().optional(),
 });
 export type Backbone = z.infer<typeof BackboneSchema>;
 
@@ -90,6 +98,8 @@ export const PoolSchema = z
     default: id,
     /** Each meta-agent may run on its own backbone (the paper fine-tunes one per role). */
     meta: z.partialRecord(MetaRoleSchema, id).default({}),
+    /** Shown with the run's cost (e.g. that the prices are nominal). */
+    note: z.string().optional(),
   })
   .superRefine((pool, ctx) => {
     const ids = new Set<string>();
@@ -301,6 +311,8 @@ export const ResultSchema = z.object({
   steps: z.array(StepSchema),
   outputs: z.record(z.string(), AgentOutputSchema),
   simulated: z.boolean(),
+  /** The pool's note (e.g. "prices are nominal"), repeated where the cost is reported. */
+  poolNote: z.string().optional(),
   continuedAsNew: z.number().int().min(0),
   /** With branchOnTrigger: the trigger that stopped the run and the state to resume from. */
   branch: z.object({ trigger: z.lazy(() => TriggerSchema), state: z.unknown() }).optional(),
