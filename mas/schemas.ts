@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { ID_PATTERN, MAX_AGENTS } from './graph';
 
 const id = z.string().min(1).max(64).regex(ID_PATTERN, 'ids start with a letter and use letters, digits, "_" or "-"');
+/** Backbone ids may also carry dots, as model sizes do ("qwen-1.5b"). */
+const backboneId = z.string().min(1).max(64).regex(/^[A-Za-z][A-Za-z0-9._-]{0,63}$/, 'backbone ids start with a letter and use letters, digits, ".", "_" or "-"');
 
 // ---------------------------------------------------------------- R, P, T
 export const AgentSpecSchema = z.object({
@@ -60,7 +62,7 @@ export const SimKnobsSchema = z.object({
 export type SimKnobs = z.infer<typeof SimKnobsSchema>;
 
 export const BackboneSchema = z.object({
-  id,
+  id: backboneId,
   provider: z.enum(['openai', 'sim']),
   model: z.string().min(1),
   baseURL: z.string().url().optional(),
@@ -95,9 +97,9 @@ export const PoolSchema = z
   .object({
     backbones: z.array(BackboneSchema).min(1),
     /** The backbone used when there is no Implementer (ablation) and as a last resort. */
-    default: id,
+    default: backboneId,
     /** Each meta-agent may run on its own backbone (the paper fine-tunes one per role). */
-    meta: z.partialRecord(MetaRoleSchema, id).default({}),
+    meta: z.partialRecord(MetaRoleSchema, backboneId).default({}),
     /** Shown with the run's cost (e.g. that the prices are nominal). */
     note: z.string().optional(),
   })

