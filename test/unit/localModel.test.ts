@@ -22,7 +22,15 @@ import { modelFiles, localModelsDir, serverFiles } from '../../client/localModel
 import { modelReady, provisioned } from '../../client/localModel/provision';
 import { configuredPort, idleSeconds, serverArgs, serverThreads } from '../../client/localModel/server';
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mas2-localmodel-'));
+const made: string[] = [];
+const tmp = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'mas2-localmodel-'));
+  made.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
 
 describe('the local pool preset', () => {
   test('two local backbones, cheap and strong, deterministic, structured outputs, a nominal-price note', () => {
