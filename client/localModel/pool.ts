@@ -48,6 +48,9 @@ export function localPool(urls: Partial<Record<LocalModelSpec['id'], string>> = 
   });
   return PoolSchema.parse({
     default: 'qwen-0.5b',
+    // Meta-agents write JSON templates and patches: on the 0.5B model none of five meta
+    // calls of a 12*13 run was schema-valid (all fell back to rules), so they use the 1.5B.
+    meta: { generator: 'qwen-1.5b', implementer: 'qwen-1.5b', rectifier: 'qwen-1.5b' },
     note: LOCAL_POOL_NOTE,
     backbones: [
       backbone('qwen-0.5b', 'qwen2.5-coder-0.5b-instruct', ['cheap', 'fast', 'simple', 'summaries']),
