@@ -10,11 +10,12 @@ import { isModelError, type ModelClient } from './models/types';
 import { SimulatorClient } from './models/sim';
 import { OpenAIClient } from './models/openai';
 import type { ToolSet } from './tools/toolset';
+import { LocalModelClient } from './models/local';
 
 export interface Runtime {
   home: string;
   blobs: BlobStore;
-  clients: { sim: ModelClient; openai: ModelClient };
+  clients: { sim: ModelClient; openai: ModelClient; local?: ModelClient };
   /** When set, every finished model and tool call is appended here (chaos tests count repeats). */
   ledgerFile?: string;
   /** Own tools and MCP servers besides the built-ins; absent: the built-ins only. */
@@ -26,7 +27,9 @@ export function defaultClients(): Runtime['clients'] {
 }
 
 export function clientFor(rt: Runtime, backbone: Backbone): ModelClient {
-  return backbone.provider === 'sim' ? rt.clients.sim : rt.clients.openai;
+  if (backbone.provider === 'sim') return rt.clients.sim;
+  if (backbone.local) return (rt.clients.local ??= new LocalModelClient(rt.clients.openai, rt.home));
+  return rt.clients.openai;
 }
 
 export async function appendLedger(rt: Runtime, entry: Record<string, unknown>): Promise<void> {

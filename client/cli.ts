@@ -21,6 +21,8 @@ import { ProgressPrinter, summary } from './format';
 import { registerCto } from './commands/cto';
 import { registerAudit } from './commands/audit';
 import { registerEval } from './commands/eval';
+import { registerLocalModel } from './commands/localModel';
+import { startLocalPool } from './localModel/start';
 import { runToolCommand } from '../activities/tools/cli';
 import { registerTools, toolsetFromConfig } from './commands/tools';
 import { Run } from '../lib/run';
@@ -92,9 +94,10 @@ async function runCommand(taskArg: string, o: Record<string, unknown>): Promise<
   const budgetUsd = parseBudget(String(o.budget));
   const faults = parseFaults((o.fault as string[]) ?? []);
   const workflowId = o.id !== undefined ? checkWorkflowId(String(o.id)) : newWorkflowId();
-  const { pool, note } = choosePool(checkPoolPath(o.pool as string | undefined), process.env);
-  if (note) say(note);
+  const choice = choosePool(checkPoolPath(o.pool as string | undefined), process.env);
+  if (choice.note) say(choice.note);
   const home = mas2Home();
+  const pool = choice.local ? await startLocalPool({ home, log: say }) : choice.pool;
   const toolset = await toolsetFromConfig(o.config as string | undefined);
   const catalogue = toolset ? await toolset.catalogue() : undefined;
   const { client, target } = await clientFor();
@@ -158,7 +161,7 @@ export function buildProgram(): Command {
     .command('run')
     .description('start (or re-attach to) a task; progress on stderr, the answer and a cost summary at the end')
     .argument('<task>', 'what the team should do, in quotes')
-    .option('--pool <file>', 'backbone pool (JSON or YAML); default: simulator, or OpenAI when OPENAI_API_KEY is set')
+    .option('--pool <file>', 'backbone pool (JSON or YAML), or "local" for local llama.cpp models; default: simulator, or OpenAI when OPENAI_API_KEY is set')
     .option('--budget <usd>', 'hard budget in USD (meta-agents included)', '1')
     .option('--id <id>', 'workflow id; re-attaches when a run with this id exists')
     .option('--detach', 'start and return the id; the run goes on in a worker')
@@ -292,6 +295,7 @@ export function buildProgram(): Command {
   registerAudit(program);
   registerEval(program);
   registerTools(program);
+  registerLocalModel(program);
   // ---- end registered commands ----
 
   return program;

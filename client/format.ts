@@ -27,6 +27,7 @@ export function summary(r: Result): string {
   );
   const per = Object.entries(r.cost.perBackbone).map(([id, c]) => `${id} ${formatUsd(c.usd)} (${c.calls} calls)`);
   if (per.length) lines.push(`per backbone: ${per.join(', ')}`);
+  if (r.poolNote) lines.push(`note: ${r.poolNote}`);
   lines.push(`steps: ${r.steps.length}, rectifications: ${r.rectifications.length}${r.simulated ? ' · simulated backbone (not a real model)' : ''}`);
   return lines.join('\n');
 }

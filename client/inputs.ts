@@ -5,6 +5,7 @@ import YAML from 'yaml';
 import type { z } from 'zod';
 import { PoolSchema, type Fault, type Pool } from '../mas/schemas';
 import { SIMULATOR_POOL } from '../mas/simulatorPool';
+import { localPool } from './localModel/pool';
 import { parseFault } from '../mas/faults';
 import { UserError } from './errors';
 
@@ -42,7 +43,13 @@ export const OPENAI_DEFAULT_POOL: Pool = PoolSchema.parse({
   ],
 });
 
-export function choosePool(poolFile: string | undefined, env: NodeJS.ProcessEnv): { pool: Pool; note?: string } {
+/** `--pool local` names the built-in preset (a file called "local" is still reachable as ./local). */
+export const LOCAL_POOL_NAME = 'local';
+
+export function choosePool(poolFile: string | undefined, env: NodeJS.ProcessEnv): { pool: Pool; note?: string; local?: boolean } {
+  if (poolFile === LOCAL_POOL_NAME) {
+    return { pool: localPool(), local: true, note: 'using the local models qwen-0.5b and qwen-1.5b (llama.cpp on 127.0.0.1; nominal prices)' };
+  }
   if (poolFile) return { pool: loadPoolFile(path.resolve(poolFile)) };
   if (env.OPENAI_API_KEY) return { pool: OPENAI_DEFAULT_POOL, note: 'using OpenAI (gpt-4o-mini, gpt-4o) with OPENAI_API_KEY; pass --pool FILE for other backbones' };
   return { pool: SIMULATOR_POOL, note: 'no API key and no --pool: using the offline simulator backbone (deterministic, not a real model)' };

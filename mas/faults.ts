@@ -2,8 +2,8 @@
 import type { Fault } from './schemas';
 
 const TOOL_CRASH = /^tool:([A-Za-z0-9_-]+):crash@(\d+)$/;
-const MODEL_ERROR = /^model:([A-Za-z0-9_*-]+|\*):error@(\d+)$/;
-const MODEL_LATENCY = /^model:([A-Za-z0-9_*-]+|\*):latency=(\d+)$/;
+const MODEL_ERROR = /^model:([A-Za-z0-9._*-]+|\*):error@(\d+)$/;
+const MODEL_LATENCY = /^model:([A-Za-z0-9._*-]+|\*):latency=(\d+)$/;
 
 export const FAULT_SYNTAX = 'tool:NAME:crash@K, model:BACKBONE|*:error@K or model:BACKBONE|*:latency=MS';
 

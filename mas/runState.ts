@@ -123,6 +123,7 @@ export function toResult(s: RunState, input: TaskInput, workflowId: string): Res
     steps: s.steps,
     outputs: byReference(s.outputs),
     simulated: usesSimulator(input.pool),
+    ...(input.pool.note ? { poolNote: input.pool.note } : {}),
     continuedAsNew: s.continuedAsNew,
     branch: s.branch,
     parentWorkflowId: input.parentWorkflowId,

@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { ID_PATTERN, MAX_AGENTS } from './graph';
 
 const id = z.string().min(1).max(64).regex(ID_PATTERN, 'ids start with a letter and use letters, digits, "_" or "-"');
+/** Backbone ids may also carry dots, as model sizes do ("qwen-1.5b"). */
+const backboneId = z.string().min(1).max(64).regex(/^[A-Za-z][A-Za-z0-9._-]{0,63}$/, 'backbone ids start with a letter and use letters, digits, ".", "_" or "-"');
 
 // ---------------------------------------------------------------- R, P, T
 export const AgentSpecSchema = z.object({
@@ -62,7 +64,7 @@ export const SimKnobsSchema = z.object({
 export type SimKnobs = z.infer<typeof SimKnobsSchema>;
 
 export const BackboneSchema = z.object({
-  id,
+  id: backboneId,
   provider: z.enum(['openai', 'sim']),
   model: z.string().min(1),
   baseURL: z.string().url().optional(),
@@ -79,6 +81,14 @@ export const BackboneSchema = z.object({
     .default({ strengths: [], structuredOutputs: true }),
   sim: SimKnobsSchema.optional(),
   maxOutputTokens: z.number().int().positive().default(1024),
+  /** Sampling sent with every request when set (local backbones use 0 and a seed: reproducible runs). */
+  temperature: z.number().min(0).max(2).optional(),
+  seed: z.number().int().optional(),
+  /**
+   * A model mas2 serves itself (`--pool local`, client/localModel): the worker
+   * (re)starts its llama-server on demand and calls it, whatever `baseURL` says.
+   */
+  local: z.string().optional(),
 });
 export type Backbone = z.infer<typeof BackboneSchema>;
 
@@ -89,9 +99,11 @@ export const PoolSchema = z
   .object({
     backbones: z.array(BackboneSchema).min(1),
     /** The backbone used when there is no Implementer (ablation) and as a last resort. */
-    default: id,
+    default: backboneId,
     /** Each meta-agent may run on its own backbone (the paper fine-tunes one per role). */
-    meta: z.partialRecord(MetaRoleSchema, id).default({}),
+    meta: z.partialRecord(MetaRoleSchema, backboneId).default({}),
+    /** Shown with the run's cost (e.g. that the prices are nominal). */
+    note: z.string().optional(),
   })
   .superRefine((pool, ctx) => {
     const ids = new Set<string>();
@@ -348,6 +360,8 @@ export const ResultSchema = z.object({
   steps: z.array(StepSchema),
   outputs: z.record(z.string(), AgentOutputSchema),
   simulated: z.boolean(),
+  /** The pool's note (e.g. "prices are nominal"), repeated where the cost is reported. */
+  poolNote: z.string().optional(),
   continuedAsNew: z.number().int().min(0),
   /** With branchOnTrigger: the trigger that stopped the run and the state to resume from. */
   branch: z.object({ trigger: z.lazy(() => TriggerSchema), state: z.unknown() }).optional(),

@@ -18,6 +18,7 @@ import { createWorker } from '../../workers/worker';
 import { connectClient, hasSearchAttributes, resolveTarget } from '../connect';
 import { UserError } from '../errors';
 import { choosePool, parseBudget } from '../inputs';
+import { startLocalPool } from '../localModel/start';
 import { evalJobs, runJobs, sha256 } from '../eval/runner';
 import { buildResults, writeReport } from '../eval/report';
 import { compareResults, formatComparison, loadResults } from '../eval/compare';
@@ -101,8 +102,11 @@ async function evalCommand(o: EvalOptions): Promise<number> {
   }
   if (o.offset >= all.length) throw new UserError(`--offset ${o.offset} skips every problem: ${o.data} has ${all.length}`);
   const problems = all.slice(o.offset, o.limit !== undefined ? o.offset + o.limit : undefined);
-  const { pool, note } = choosePool(o.pool, process.env);
+  const { pool, note, local } = choosePool(o.pool, process.env);
   if (note) say(note);
+  // Local servers are provisioned and started here once; the pool in the run input (and so the
+  // workflow ids) stays the preset without ports, since the worker resolves local servers per call.
+  if (local) await startLocalPool({ home: mas2Home(), log: say });
   const poolLabel = o.pool ? (o.pool === 'local' ? 'local' : path.basename(o.pool)) : usesSimulator(pool) ? 'simulator' : 'openai';
   const settings = { suite, dataSha256: sha256(text), pool, budgetUsd, seed: o.seed };
 

@@ -1,0 +1,35 @@
+/**
+ * Backbones mas2 serves itself (`local` set, the `--pool local` preset): the
+ * worker makes sure the llama-server of that model runs — starting it again
+ * after its idle watchdog stopped it, or in a separate `mas2 worker` with the
+ * same $MAS2_HOME — and calls it through the OpenAI adapter. Provisioning is
+ * not done here (minutes, and the CLI shows its progress): a missing model is
+ * a config error naming the command that fixes it.
+ */
+import type { ModelResponse } from '../../mas/messages';
+import { ensureServer, NotProvisionedError } from '../../client/localModel/server';
+import { localModelsDir } from '../../client/localModel/paths';
+import { ModelError, type ModelClient, type ModelRequest } from './types';
+
+/** One request may wait behind others for the single slot of a 2-core server. */
+export const LOCAL_TIMEOUT_MS = 300_000;
+
+export class LocalModelClient implements ModelClient {
+  constructor(
+    private readonly openai: ModelClient,
+    private readonly home: string,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  async complete(req: ModelRequest): Promise<ModelResponse> {
+    const id = req.backbone.local!;
+    let baseURL: string;
+    try {
+      baseURL = (await ensureServer({ home: this.home, cacheDir: localModelsDir(this.env, this.home), id, env: this.env })).baseURL;
+    } catch (e) {
+      if (e instanceof NotProvisionedError) throw new ModelError(e.message, 'config', false);
+      throw new ModelError(`backbone ${req.backbone.id}: ${(e as Error).message}`, 'server', true);
+    }
+    return this.openai.complete({ ...req, backbone: { ...req.backbone, baseURL }, timeoutMs: req.timeoutMs ?? LOCAL_TIMEOUT_MS });
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Where local models live. The cache (weights, the built llama-server) is
+ * immutable once provisioned and may be shared by many homes, runs and CI jobs
+ * (MAS2_LOCAL_MODELS_DIR); the running servers belong to one $MAS2_HOME, so
+ * a test with its own home never stops someone else's servers.
+ */
+import * as path from 'node:path';
+import { mas2Home } from '../../activities/home';
+import type { LocalModelSpec } from './catalog';
+
+/** MAS2_LOCAL_MODELS_DIR, default $MAS2_HOME/local-models. */
+export function localModelsDir(env: NodeJS.ProcessEnv = process.env, home = mas2Home(env)): string {
+  return path.resolve(env.MAS2_LOCAL_MODELS_DIR || path.join(home, 'local-models'));
+}
+
+export function cacheFiles(cacheDir: string) {
+  const d = path.resolve(cacheDir);
+  return {
+    dir: d,
+    modelsDir: path.join(d, 'models'),
+    binDir: path.join(d, 'bin'),
+    /** The llama-server we built; MAS2_LLAMA_SERVER overrides it (see llamaServerPath). */
+    server: path.join(d, 'bin', 'llama-server'),
+    serverRecord: path.join(d, 'bin', 'llama-server.json'),
+    buildLog: path.join(d, 'build.log'),
+    lock: path.join(d, 'provision.lock'),
+    timings: path.join(d, 'provision-timings.json'),
+  };
+}
+
+export function modelFiles(cacheDir: string, spec: LocalModelSpec) {
+  const { modelsDir } = cacheFiles(cacheDir);
+  return { gguf: path.join(modelsDir, spec.file), record: path.join(modelsDir, `${spec.file}.verified.json`) };
+}
+
+/** State of the servers started for one $MAS2_HOME. */
+export function serverFiles(home: string, id: string) {
+  const d = path.join(path.resolve(home), 'local-servers');
+  return { dir: d, state: path.join(d, `${id}.json`), log: path.join(d, `${id}.log`), lock: path.join(d, `${id}.lock`) };
+}
