@@ -20,6 +20,7 @@ import { cancelRun, getResult, listRuns, raiseBudget, sendRectify, startRun } fr
 import { ProgressPrinter, summary } from './format';
 import { registerCto } from './commands/cto';
 import { registerAudit } from './commands/audit';
+import { registerGc } from './commands/gc';
 import { runToolCommand } from '../activities/tools/cli';
 
 const EXIT: Record<Result['status'], number> = { completed: 0, failed: 1, budget_exhausted: 3, cancelled: 4, running: 0, branched: 0 };
@@ -122,7 +123,7 @@ async function runCommand(taskArg: string, o: Record<string, unknown>): Promise<
   }
   let result: Result;
   if (target.embedded || o.localWorker) {
-    const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, home });
+    const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, connection: target.connection, home });
     try {
       result = await worker.runUntil(follow(client, workflowId, Boolean(o.quiet)));
     } finally {
@@ -186,7 +187,7 @@ export function buildProgram(): Command {
     .option('--task-queue <name>', 'task queue', TASK_QUEUE)
     .action(async (o: { taskQueue: string }) => {
       const target = await resolveTarget({ log: say });
-      const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, home: mas2Home(), taskQueue: o.taskQueue });
+      const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, connection: target.connection, home: mas2Home(), taskQueue: o.taskQueue });
       say(`worker polling "${o.taskQueue}" on ${target.address} (Ctrl-C stops it gracefully)`);
       await worker.run();
       await connection.close();
@@ -272,6 +273,7 @@ export function buildProgram(): Command {
   // ---- registered commands ----
   registerCto(program);
   registerAudit(program);
+  registerGc(program);
   // ---- end registered commands ----
 
   return program;

@@ -1,13 +1,15 @@
 /**
  * A worker for the mas2 task queue: hosts the workflows and the activities.
- * Stateless apart from the blob store folder, so any number can run against
- * one Temporal cluster (docker-compose.yml).
+ * Stateless when the blob store is shared (MAS2_BLOB_STORE=postgres://…), so
+ * any number, on any machines, can run against one Temporal cluster
+ * (docker-compose.yml, scripts/cluster/).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, createRuntime } from '../activities';
 import type { Runtime } from '../activities/runtime';
+import type { TargetConnection } from '../client/connect';
 
 export const TASK_QUEUE = process.env.MAS2_TASK_QUEUE || 'mas2';
 
@@ -24,6 +26,8 @@ export function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workfl
 export interface WorkerSetup {
   address: string;
   namespace?: string;
+  /** TLS / mTLS, API key and gRPC metadata, as resolveTarget read them from the environment configuration (`target.connection`). */
+  connection?: TargetConnection;
   home: string;
   taskQueue?: string;
   runtime?: Partial<Runtime>;
@@ -48,7 +52,7 @@ function installRuntime(): void {
 
 export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker; connection: NativeConnection }> {
   installRuntime();
-  const connection = await NativeConnection.connect({ address: setup.address });
+  const connection = await NativeConnection.connect({ address: setup.address, ...setup.connection });
   const source = setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : workflowSource();
   const worker = await Worker.create({
     connection,
