@@ -51,7 +51,11 @@ export interface ResolveOptions {
 }
 
 function loadProfile(env: NodeJS.ProcessEnv, profile?: string): ClientConfigProfile {
-  const overrideEnvVars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  // An empty variable counts as unset (TEMPORAL_ADDRESS= means "no cluster", as it always did here);
+  // TEMPORAL_GRPC_META_X= keeps its envconfig meaning (remove header X).
+  const overrideEnvVars = Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string' && (e[1] !== '' || e[0].startsWith('TEMPORAL_GRPC_META_'))),
+  );
   try {
     return loadClientConfigProfile({ profile, overrideEnvVars });
   } catch (e) {
@@ -69,7 +73,17 @@ export function targetConnection(profile: ClientConfigProfile): TargetConnection
     throw new UserError(`Temporal TLS settings: ${(e as Error).message.split('\n')[0]}`);
   }
   const out: TargetConnection = {};
-  if (opts.tls !== undefined && opts.tls !== null) out.tls = opts.tls as TargetTls | boolean;
+  if (typeof opts.tls === 'boolean') out.tls = opts.tls;
+  else if (opts.tls) {
+    // envconfig hands out Uint8Arrays; both connections (grpc-js and the native one) want Buffers.
+    const t = opts.tls as { serverNameOverride?: string; serverRootCACertificate?: Uint8Array; clientCertPair?: { crt: Uint8Array; key: Uint8Array } };
+    const buf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    out.tls = {
+      serverNameOverride: t.serverNameOverride,
+      serverRootCACertificate: t.serverRootCACertificate && buf(t.serverRootCACertificate),
+      clientCertPair: t.clientCertPair && { crt: buf(t.clientCertPair.crt), key: buf(t.clientCertPair.key) },
+    };
+  }
   if (opts.apiKey !== undefined) out.apiKey = opts.apiKey as string;
   if (opts.metadata && Object.keys(opts.metadata).length) out.metadata = opts.metadata as Record<string, string>;
   return out;
