@@ -165,17 +165,6 @@ export async function startPostgres(dir: string, log: Log = () => undefined): Pr
   return { port, dir, url, child, stop: () => stopChild(child, 'SIGINT') };
 }
 
-export async function createDatabase(pg: Postgres, name: string): Promise<void> {
-  const c = new PgClient({ connectionString: pg.url('postgres') });
-  await c.connect();
-  try {
-    const r = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (!r.rowCount) await c.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`);
-  } finally {
-    await c.end();
-  }
-}
-
 // ------------------------------------------------------------------ schema, namespace (the shell steps compose runs too)
 
 function runScript(script: string, env: Record<string, string>, log: Log): void {
@@ -183,7 +172,7 @@ function runScript(script: string, env: Record<string, string>, log: Log): void 
   for (const line of out.split('\n').filter((l) => /: /.test(l) && !/^\s/.test(l))) log(line);
 }
 
-export function setupSchemas(pg: Postgres, dbs: { temporal: string; visibility: string }, log: Log = () => undefined): void {
+export function setupSchemas(pg: Postgres, dbs: { temporal: string; visibility: string; blobs: string }, log: Log = () => undefined): void {
   const b = serverBinaries();
   const t0 = Date.now();
   runScript(
@@ -196,10 +185,11 @@ export function setupSchemas(pg: Postgres, dbs: { temporal: string; visibility: 
       SCHEMA_DIR: b.schemaDir,
       TEMPORAL_DB: dbs.temporal,
       VISIBILITY_DB: dbs.visibility,
+      BLOB_DB: dbs.blobs,
     },
     () => undefined,
   );
-  log(`schemas ${dbs.temporal} + ${dbs.visibility} (postgres12) set up in ${Date.now() - t0} ms`);
+  log(`schemas ${dbs.temporal} + ${dbs.visibility} (postgres12) and database ${dbs.blobs} set up in ${Date.now() - t0} ms`);
 }
 
 export function setupNamespace(address: string, extraEnv: Record<string, string>, log: Log = () => undefined): void {
@@ -411,10 +401,9 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   const pg = o.pg ?? (await startPostgres(path.join(o.dir, 'pg'), log));
   try {
     const prefix = o.dbPrefix ?? '';
-    const dbs = { temporal: `${prefix}temporal`, visibility: `${prefix}temporal_visibility` };
-    setupSchemas(pg, dbs, log);
     const blobDb = `${prefix}mas2`;
-    await createDatabase(pg, blobDb);
+    const dbs = { temporal: `${prefix}temporal`, visibility: `${prefix}temporal_visibility`, blobs: blobDb };
+    setupSchemas(pg, dbs, log);
     const certs = tls === 'none' ? undefined : makeTestCerts(path.join(o.dir, 'certs'));
     const cfg = await writeTemporalConfig({ dir: path.join(o.dir, `temporal-${tls}`), pg, dbs, tls, certs });
     let temporal = await startTemporal(cfg, log);

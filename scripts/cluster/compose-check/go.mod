@@ -1,0 +1,3 @@
+module mas2/compose-check
+
+go 1.24
