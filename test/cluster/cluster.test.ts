@@ -47,7 +47,7 @@ async function worker(name: string): Promise<WorkerProcess> {
   const home = tempHome(`mas2-cluster-${name}-`);
   const ledger = path.join(home, 'ledger.jsonl');
   ledgers.push(ledger);
-  const w = await spawnWorker({ address: cluster.address, home, ledger, taskQueue: QUEUE, env: cluster.env });
+  const w = await spawnWorker({ address: cluster.address, home, ledger, taskQueue: QUEUE, env: cluster.env, readyTimeoutMs: 180_000 });
   workers.push(w);
   return w;
 }

@@ -16,7 +16,7 @@ import { tempHome, uniqueQueue } from './harness';
 import { testServerAddress } from './server';
 import { ensureBuilt, runCli, spawnWorker, type WorkerProcess } from '../helpers/processes';
 
-jest.setTimeout(180_000);
+jest.setTimeout(420_000);
 
 interface Proxy {
   address: string;
@@ -81,7 +81,8 @@ afterAll(async () => {
 async function runThrough(proxy: Proxy, env: Record<string, string>): Promise<Result> {
   const queue = uniqueQueue('tls');
   const home = tempHome('mas2-tls-worker-');
-  const w = await spawnWorker({ address: proxy.address, home, ledger: path.join(home, 'ledger.jsonl'), taskQueue: queue, env });
+  // Generous start timeout: on a loaded shared machine a worker can take a minute to start.
+  const w = await spawnWorker({ address: proxy.address, home, ledger: path.join(home, 'ledger.jsonl'), taskQueue: queue, env, readyTimeoutMs: 180_000 });
   workers.push(w);
   const out = await runCli(['run', 'Compute 17 * 23 + 4', '--json', '--quiet'], { TEMPORAL_ADDRESS: proxy.address, MAS2_HOME: tempHome('mas2-tls-cli-'), MAS2_TASK_QUEUE: queue, ...env }, 120_000);
   await w.stop();
