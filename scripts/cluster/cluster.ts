@@ -17,6 +17,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
@@ -128,9 +129,13 @@ function asPostgres(cmd: string, args: string[]): [string, string[]] {
   return isRoot() ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
 }
 
-export async function startPostgres(dir: string, log: Log = () => undefined): Promise<Postgres> {
+/**
+ * A fresh PostgreSQL cluster in its own temp dir (directly under the system
+ * temp folder, so the postgres user can reach it; removed again by stop()).
+ */
+export async function startPostgres(log: Log = () => undefined): Promise<Postgres> {
   const bin = postgresBinDir();
-  fs.mkdirSync(dir, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mas2-pg-'));
   if (isRoot()) {
     const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
@@ -162,7 +167,16 @@ export async function startPostgres(dir: string, log: Log = () => undefined): Pr
   }
   log(`postgres ${path.basename(path.dirname(bin))} on 127.0.0.1:${port} (data ${data}) ready in ${Date.now() - t0} ms`);
   // SIGINT = PostgreSQL's "fast shutdown".
-  return { port, dir, url, child, stop: () => stopChild(child, 'SIGINT') };
+  return {
+    port,
+    dir,
+    url,
+    child,
+    async stop() {
+      await stopChild(child, 'SIGINT');
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 // ------------------------------------------------------------------ schema, namespace (the shell steps compose runs too)
@@ -398,7 +412,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   const tls = o.tls ?? 'none';
   fs.mkdirSync(o.dir, { recursive: true });
   const ownPg = !o.pg;
-  const pg = o.pg ?? (await startPostgres(path.join(o.dir, 'pg'), log));
+  const pg = o.pg ?? (await startPostgres(log));
   try {
     const prefix = o.dbPrefix ?? '';
     const blobDb = `${prefix}mas2`;

@@ -1,7 +1,4 @@
 /** The blob store suite against a real PostgreSQL started here (same binaries and setup as the cluster). */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { startPostgres, type Postgres } from '../../scripts/cluster/cluster';
 import { blobStoreSuite } from '../helpers/blobStoreSuite';
 import { postgresSuiteHooks } from '../helpers/pgBlobStoreHooks';
@@ -11,7 +8,7 @@ let pg: Postgres;
 let url = '';
 
 beforeAll(async () => {
-  pg = await startPostgres(fs.mkdtempSync(path.join(os.tmpdir(), 'mas2-pgblob-')), (l) => process.stderr.write(`[pg] ${l}\n`));
+  pg = await startPostgres((l) => process.stderr.write(`[pg] ${l}\n`));
   url = pg.url('postgres');
 }, 120_000);
 

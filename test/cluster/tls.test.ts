@@ -26,7 +26,7 @@ const clusters: Cluster[] = [];
 beforeAll(async () => {
   ensureBuilt();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mas2-cluster-tls-'));
-  pg = await startPostgres(path.join(dir, 'pg'), log);
+  pg = await startPostgres(log);
 }, 300_000);
 
 afterAll(async () => {
