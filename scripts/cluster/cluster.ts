@@ -64,22 +64,36 @@ async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<net.Server>((res, rej) => {
-      const s = net.createServer();
-      s.once('error', rej);
-      s.listen(0, '127.0.0.1', () => res(s));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
+async function bindable(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = net.createServer();
+    s.once('error', () => res(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
+  });
 }
 
-function tail(file: string, lines = 30): string {
+/**
+ * Free loopback ports below 32768: Temporal stores membership ports in a
+ * PostgreSQL smallint (cluster_membership), so the kernel's ephemeral ports
+ * (32768+) make the server die at start. Random picks in 20000–32000.
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const out: number[] = [];
+  while (out.length < n) {
+    const p = 20000 + Math.floor(Math.random() * 12000);
+    if (!out.includes(p) && (await bindable(p))) out.push(p);
+  }
+  return out;
+}
+
+function tail(file: string, lines = 8): string {
   try {
-    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+    return fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .slice(-lines)
+      .map((l) => (l.length > 400 ? `${l.slice(0, 400)}…` : l))
+      .join('\n');
   } catch {
     return '(no log)';
   }
@@ -124,9 +138,15 @@ export interface Postgres {
 
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 
-/** initdb and postgres refuse to run as root: run them as the postgres user then. */
-function asPostgres(cmd: string, args: string[]): [string, string[]] {
-  return isRoot() ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+/**
+ * initdb and postgres refuse to run as root: as root, run them as the
+ * postgres user (spawn's uid/gid, not a runuser wrapper, so that signals
+ * reach postgres itself and stop() really stops it).
+ */
+function postgresUser(): { uid: number; gid: number } | undefined {
+  if (!isRoot()) return undefined;
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
 }
 
 /**
@@ -136,20 +156,16 @@ function asPostgres(cmd: string, args: string[]): [string, string[]] {
 export async function startPostgres(log: Log = () => undefined): Promise<Postgres> {
   const bin = postgresBinDir();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mas2-pg-'));
-  if (isRoot()) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-    fs.chownSync(dir, uid, gid);
-  }
+  const user = postgresUser();
+  if (user) fs.chownSync(dir, user.uid, user.gid);
   const data = path.join(dir, 'pgdata');
   const [port] = await freePorts(1);
   const t0 = Date.now();
-  const [icmd, iargs] = asPostgres(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync']);
-  execFileSync(icmd, iargs, { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync'], { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir, ...user });
   const logFile = path.join(dir, 'postgres.log');
   const logFd = fs.openSync(logFile, 'a');
-  const [cmd, args] = asPostgres(path.join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300']);
-  const child = track(spawn(cmd, args, { stdio: ['ignore', logFd, logFd] }));
+  const args = ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300'];
+  const child = track(spawn(path.join(bin, 'postgres'), args, { stdio: ['ignore', logFd, logFd], cwd: dir, ...user }));
   fs.closeSync(logFd);
   const url = (db: string) => `postgres://postgres@127.0.0.1:${port}/${db}`;
   for (let i = 0; ; i++) {

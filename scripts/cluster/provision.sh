@@ -12,7 +12,7 @@ TOOLS=.tools/temporal-server
 BIN=$TOOLS/bin
 say() { echo "provision: $*" >&2; }
 
-if [ -x "$BIN/server" ] && [ -x "$BIN/sql" ] && [ -f "$TOOLS/version" ] && [ "$(cat "$TOOLS/version")" = "$VERSION" ]; then
+if [ -x "$BIN/server" ] && [ -x "$BIN/sql" ] && "$BIN/server" --version 2>/dev/null | grep -q "${VERSION#v}"; then
   say "temporal server $VERSION: cached in $BIN"
 else
   command -v go >/dev/null || { say "needs Go (https://go.dev/dl/) to build the Temporal server"; exit 1; }

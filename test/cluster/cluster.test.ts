@@ -212,8 +212,9 @@ test('mas2 list --status completed and mas2 audit work on the cluster', async ()
 });
 
 test('mas2 gc keeps what an open run needs and deletes blobs of runs past the retention', async () => {
-  const handle = await startRun('cluster-gc-open', input(1500));
-  await waitForHeldCall(handle);
+  // Slow calls (8 s each) keep this run open while gc runs; it has written blobs once the Generator is done.
+  const handle = await startRun('cluster-gc-open', input(8000));
+  await waitFor('the open run to have finished two steps', async () => ((await handle.query('state')) as Result).steps.length >= 2, { timeoutMs: 120_000, intervalMs: 500 });
   const pg = new PgClient({ connectionString: cluster.blobStoreUrl });
   await pg.connect();
   try {
@@ -234,6 +235,7 @@ test('mas2 gc keeps what an open run needs and deletes blobs of runs past the re
     expect(gc.code).toBe(0);
     const report = JSON.parse(gc.stdout);
     log(`gc: ${JSON.stringify(report)}`);
+    expect((await handle.describe()).status.name).toBe('RUNNING');
     expect(report.openRuns).toBeGreaterThanOrEqual(1);
     expect(report.deleted).toBeGreaterThan(0);
     const store = new PostgresBlobStore(cluster.blobStoreUrl);
