@@ -6,8 +6,9 @@
  * the concurrency figure (bench/concurrency.ts) on the cluster with two
  * worker processes.
  *
- *   npm run build && node dist/scripts/cluster/bench.js [--reps 8] [--tasks 1000] [--out FILE]
- *   (--tasks 0 skips the concurrency figure)
+ *   npm run build && node dist/scripts/cluster/bench.js [--reps 8] [--tasks 1000] [--out FILE] [--folder-blobs]
+ *   (--tasks 0 skips the concurrency figure; --folder-blobs keeps the folder
+ *   blob store on the cluster too, to separate the server's cost from the blob store's)
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -68,7 +69,8 @@ async function main(): Promise<void> {
   let clusterOverhead: OverheadResult;
   let concurrency: ConcurrencyResult | undefined;
   try {
-    process.env.MAS2_BLOB_STORE = cluster.blobStoreUrl;
+    if (process.argv.includes('--folder-blobs')) delete process.env.MAS2_BLOB_STORE;
+    else process.env.MAS2_BLOB_STORE = cluster.blobStoreUrl;
     clusterOverhead = await overheadOn(cluster.address, cluster.temporal.child.pid!, path.join(tmp, 'cluster'), steps, reps);
     if (tasks > 0) {
       log(`cluster: concurrency, ${tasks} tasks × 6 agents at 250 ms on two worker processes`);
@@ -89,6 +91,7 @@ async function main(): Promise<void> {
     machine: { nproc: os.availableParallelism?.() ?? os.cpus().length, loadAverageAtStart: loadStart, loadAverageAtEnd: os.loadavg() },
     steps,
     repetitions: reps,
+    clusterBlobStore: process.argv.includes('--folder-blobs') ? 'folder' : 'postgres',
     dev: { mas2MsPerStep: devOverhead.mas2MsPerStep, bareMsPerStep: devOverhead.bareMsPerStep, overheadRatio: devOverhead.overheadRatio },
     cluster: { mas2MsPerStep: clusterOverhead.mas2MsPerStep, bareMsPerStep: clusterOverhead.bareMsPerStep, overheadRatio: clusterOverhead.overheadRatio },
     /** mas2 ms/step on the cluster over mas2 ms/step on the dev server: what the production server costs per step. */
