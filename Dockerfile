@@ -19,8 +19,8 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build
 
-# Content-addressed blob store and other state; a named volume shared by all
-# workers in docker-compose.yml.
+# This worker's own state (run workspaces; the blob folder unless
+# MAS2_BLOB_STORE points at PostgreSQL, as in docker-compose.yml).
 ENV MAS2_HOME=/data/mas2
 RUN mkdir -p /data/mas2
 

@@ -16,5 +16,7 @@ module.exports = {
       globalSetup: '<rootDir>/test/integration/globalSetup.js',
       globalTeardown: '<rootDir>/test/integration/globalTeardown.js',
     },
+    // Opt-in (`npm run test:cluster`, not in `npm test`): a real Temporal server on PostgreSQL, started by the tests.
+    { ...common, displayName: 'cluster', testMatch: ['<rootDir>/test/cluster/**/*.test.ts'] },
   ],
 };

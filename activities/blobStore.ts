@@ -1,8 +1,17 @@
 /**
  * Content-addressed blob store. History carries `sha256:<hex>` references;
  * the content lives here once, so a long agent conversation does not make the
- * workflow history grow quadratically. The local folder works for one machine
- * or workers sharing a volume; S3/Postgres would implement the same interface.
+ * workflow history grow quadratically.
+ *
+ * Two back-ends behind one two-method interface (`put`, `get`):
+ * - the folder `$MAS2_HOME/blobs` (the default: one machine, or workers sharing a volume);
+ * - PostgreSQL (`MAS2_BLOB_STORE=postgres://…`, activities/pgBlobStore.ts): workers
+ *   on different machines with nothing shared but the database.
+ *
+ * `mas2 gc` (client/gc.ts) needs two more operations, `list` and `delete`
+ * (CollectableBlobStore); a `put` of content that is already stored refreshes
+ * its `touchedAt`, which is what keeps gc from deleting a blob an activity has
+ * just (re-)written but whose result is not in the history yet.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -13,20 +22,60 @@ export interface BlobStore {
   get(ref: string): Promise<string>;
 }
 
+export interface StoredBlob {
+  ref: string;
+  bytes: number;
+  /** Last put of this content (first write or a re-write of the same content). */
+  touchedAt: Date;
+}
+
+/** What `mas2 gc` needs on top of put/get. */
+export interface CollectableBlobStore extends BlobStore {
+  /** A description for messages: the folder, or the database without its password. */
+  readonly where: string;
+  list(): AsyncIterable<StoredBlob>;
+  /** Deletes these refs unless they were touched at or after `notTouchedSince`; returns how many were deleted. */
+  delete(refs: string[], notTouchedSince: Date): Promise<number>;
+  close(): Promise<void>;
+}
+
 const REF = /^sha256:([0-9a-f]{64})$/;
 
-export class LocalBlobStore implements BlobStore {
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** The hex digest of a ref, or a clear error for anything else. */
+export function refHex(ref: string): string {
+  const m = REF.exec(ref);
+  if (!m) throw new Error(`not a blob reference: ${ref.slice(0, 80)}`);
+  return m[1];
+}
+
+/** A blob must hash to its name: a torn or tampered blob is an error, never silently wrong content. */
+export function checkContent(ref: string, text: string, where: string): string {
+  if (`sha256:${sha256Hex(text)}` !== ref) throw new Error(`blob ${ref} in ${where} does not match its hash (corrupted)`);
+  return text;
+}
+
+export class LocalBlobStore implements CollectableBlobStore {
   constructor(readonly dir: string) {}
+
+  get where(): string {
+    return this.dir;
+  }
 
   private file(hex: string): string {
     return path.join(this.dir, hex.slice(0, 2), hex.slice(2));
   }
 
   async put(text: string): Promise<string> {
-    const hex = createHash('sha256').update(text, 'utf8').digest('hex');
+    const hex = sha256Hex(text);
     const file = this.file(hex);
+    const now = new Date();
     try {
-      await fs.access(file);
+      // Already there: refresh its mtime (gc's touchedAt), content untouched.
+      await fs.utimes(file, now, now);
     } catch {
       await fs.mkdir(path.dirname(file), { recursive: true });
       // Write-then-rename: a worker killed mid-write never leaves a torn blob behind a valid name.
@@ -38,16 +87,87 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async get(ref: string): Promise<string> {
-    const m = REF.exec(ref);
-    if (!m) throw new Error(`not a blob reference: ${ref.slice(0, 80)}`);
+    const hex = refHex(ref);
+    let text: string;
     try {
-      return await fs.readFile(this.file(m[1]), 'utf8');
+      text = await fs.readFile(this.file(hex), 'utf8');
     } catch (e) {
-      throw new Error(`blob ${ref} is missing from ${this.dir} (workers on other machines need a shared blob store): ${(e as Error).message}`);
+      throw new Error(
+        `blob ${ref} is missing from ${this.dir} (workers on other machines need a shared blob store: MAS2_BLOB_STORE=postgres://…): ${(e as Error).message}`,
+      );
+    }
+    return checkContent(ref, text, this.dir);
+  }
+
+  async *list(): AsyncIterable<StoredBlob> {
+    let prefixes: string[];
+    try {
+      prefixes = await fs.readdir(this.dir);
+    } catch {
+      return;
+    }
+    for (const p of prefixes) {
+      if (!/^[0-9a-f]{2}$/.test(p)) continue;
+      for (const rest of await fs.readdir(path.join(this.dir, p))) {
+        if (!/^[0-9a-f]{62}$/.test(rest)) continue; // *.tmp of a write in progress
+        try {
+          const st = await fs.stat(path.join(this.dir, p, rest));
+          yield { ref: `sha256:${p}${rest}`, bytes: st.size, touchedAt: st.mtime };
+        } catch {
+          /* deleted meanwhile */
+        }
+      }
     }
   }
+
+  async delete(refs: string[], notTouchedSince: Date): Promise<number> {
+    let n = 0;
+    for (const ref of refs) {
+      const file = this.file(refHex(ref));
+      try {
+        // Re-checked right before the unlink: a put since the listing makes it live again.
+        // (A put landing between this stat and the unlink is the one window a folder cannot
+        // close; gc's grace period is what makes it harmless — see client/gc.ts.)
+        if ((await fs.stat(file)).mtime >= notTouchedSince) continue;
+        await fs.unlink(file);
+        n++;
+      } catch {
+        /* gone already */
+      }
+    }
+    return n;
+  }
+
+  async close(): Promise<void> {}
 }
 
 export async function getJson<T>(store: BlobStore, ref: string): Promise<T> {
   return JSON.parse(await store.get(ref)) as T;
+}
+
+/**
+ * The blob store configured for this process: `MAS2_BLOB_STORE` =
+ * `postgres://…` / `postgresql://…` (shared), unset / `file` (the folder under
+ * $MAS2_HOME) or `file:/abs/dir` (another folder).
+ */
+export function openBlobStore(home: string, env: NodeJS.ProcessEnv = process.env): CollectableBlobStore {
+  const spec = (env.MAS2_BLOB_STORE ?? '').trim();
+  if (!spec || spec === 'file') return new LocalBlobStore(path.join(home, 'blobs'));
+  if (spec.startsWith('file:')) {
+    const dir = spec.slice('file:'.length).replace(/^\/\/(?=\/)/, '');
+    if (!path.isAbsolute(dir)) throw new BlobStoreConfigError(`MAS2_BLOB_STORE=file:DIR needs an absolute folder (got "${spec}")`);
+    return new LocalBlobStore(dir);
+  }
+  if (/^postgres(ql)?:\/\//.test(spec)) {
+    // Loaded only when asked for, so the embedded default does not load the pg driver.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { PostgresBlobStore } = require('./pgBlobStore') as typeof import('./pgBlobStore');
+    return new PostgresBlobStore(spec);
+  }
+  throw new BlobStoreConfigError(`MAS2_BLOB_STORE must be postgres://…, file or file:/abs/dir (got "${spec.replace(/:[^:@/]*@/, ':***@')}")`);
+}
+
+/** A misconfigured MAS2_BLOB_STORE. Named 'UserError' so the CLI prints it as one line (client/errors.ts isUserError) without activities importing the client. */
+export class BlobStoreConfigError extends Error {
+  override readonly name = 'UserError';
 }

@@ -1,7 +1,6 @@
 /** The activities a worker hosts, bound to that worker's runtime (blob store, model clients). */
-import * as path from 'node:path';
 import type { Mas2Activities } from '../mas/contract';
-import { LocalBlobStore } from './blobStore';
+import { openBlobStore } from './blobStore';
 import { callModel, runTool } from './agentCalls';
 import { checkCode } from './codeCheck';
 import { generateTemplate, implementAssignment, rectify } from './meta';
@@ -11,7 +10,7 @@ import { defaultClients, type Runtime } from './runtime';
 export function createRuntime(home: string, overrides: Partial<Runtime> = {}): Runtime {
   return {
     home,
-    blobs: new LocalBlobStore(path.join(home, 'blobs')),
+    blobs: overrides.blobs ?? openBlobStore(home),
     clients: defaultClients(),
     ledgerFile: process.env.MAS2_CALL_LEDGER || undefined,
     ...overrides,

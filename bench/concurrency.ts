@@ -31,21 +31,27 @@ export interface ConcurrencyResult {
   cpuSeconds: { server: number; worker: number; bench: number };
 }
 
-export async function benchConcurrency(ctx: BenchContext, tasks: number, agents: number, latencyMs: number, profileDir?: string): Promise<ConcurrencyResult> {
+/** `workerCount` > 1 (the cluster bench, scripts/cluster/bench.ts): that many worker processes, each with its own home; RSS is the largest, CPU the sum. */
+export async function benchConcurrency(ctx: BenchContext, tasks: number, agents: number, latencyMs: number, profileDir?: string, workerCount = 1): Promise<ConcurrencyResult> {
   const taskQueue = `bench-conc-${process.pid}`;
   const limits = {
     maxConcurrentActivityTaskExecutions: Math.max(100, tasks),
     maxConcurrentWorkflowTaskExecutions: 100,
   };
-  const cfg: ChildWorkerConfig = { address: ctx.address, taskQueue, home: path.join(ctx.tmp, 'conc-home'), ...limits };
-  const worker = await spawnWorker({
-    args: [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), path.join(__dirname, 'worker.js'), JSON.stringify(cfg)],
-    ready: /^ready$/m,
-    logFile: path.join(ctx.tmp, 'conc-worker.log'),
-  });
+  const workers = await Promise.all(
+    Array.from({ length: workerCount }, (_, i) => {
+      const suffix = workerCount > 1 ? `-${i}` : '';
+      const cfg: ChildWorkerConfig = { address: ctx.address, taskQueue, home: path.join(ctx.tmp, `conc-home${suffix}`), ...limits };
+      return spawnWorker({
+        args: [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), path.join(__dirname, 'worker.js'), JSON.stringify(cfg)],
+        ready: /^ready$/m,
+        logFile: path.join(ctx.tmp, `conc-worker${suffix}.log`),
+      });
+    }),
+  );
   let peakKb = 0;
   const sample = () => {
-    peakKb = Math.max(peakKb, procStatusKb(worker.pid, 'VmHWM') ?? 0, procStatusKb(worker.pid, 'VmRSS') ?? 0);
+    for (const worker of workers) peakKb = Math.max(peakKb, procStatusKb(worker.pid, 'VmHWM') ?? 0, procStatusKb(worker.pid, 'VmRSS') ?? 0);
   };
   const sampler = setInterval(sample, 250);
   try {
@@ -61,7 +67,8 @@ export async function benchConcurrency(ctx: BenchContext, tasks: number, agents:
     const singleTaskMs = median(singles);
     ctx.log(`  one task alone: ${Math.round(singleTaskMs)} ms; starting ${tasks} at once`);
 
-    const cpu0 = { server: procCpuSeconds(ctx.serverPid) ?? 0, worker: procCpuSeconds(worker.pid) ?? 0, bench: process.cpuUsage() };
+    const workerCpu = () => workers.reduce((sum, w) => sum + (procCpuSeconds(w.pid) ?? 0), 0);
+    const cpu0 = { server: procCpuSeconds(ctx.serverPid) ?? 0, worker: workerCpu(), bench: process.cpuUsage() };
     const ids = Array.from({ length: tasks }, () => benchId('conc'));
     const t0 = performance.now();
     const handles = await pool(ids, 50, (workflowId) => ctx.client.workflow.start('mas2Task', { taskQueue, workflowId, args: [input] }));
@@ -85,7 +92,7 @@ export async function benchConcurrency(ctx: BenchContext, tasks: number, agents:
     const bench = process.cpuUsage(cpu0.bench);
     const cpuSeconds = {
       server: round((procCpuSeconds(ctx.serverPid) ?? 0) - cpu0.server, 1),
-      worker: round((procCpuSeconds(worker.pid) ?? 0) - cpu0.worker, 1),
+      worker: round(workerCpu() - cpu0.worker, 1),
       bench: round((bench.user + bench.system) / 1e6, 1),
     };
     return {
@@ -104,7 +111,7 @@ export async function benchConcurrency(ctx: BenchContext, tasks: number, agents:
     };
   } finally {
     clearInterval(sampler);
-    await worker.stop();
+    await Promise.all(workers.map((w) => w.stop()));
     await sleep(0);
   }
 }

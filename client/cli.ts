@@ -23,6 +23,7 @@ import { registerAudit } from './commands/audit';
 import { registerEval } from './commands/eval';
 import { registerLocalModel } from './commands/localModel';
 import { startLocalPool } from './localModel/start';
+import { registerGc } from './commands/gc';
 import { runToolCommand } from '../activities/tools/cli';
 import { registerTools, toolsetFromConfig } from './commands/tools';
 import { Run } from '../lib/run';
@@ -129,7 +130,7 @@ async function runCommand(taskArg: string, o: Record<string, unknown>): Promise<
   }
   let result: Result;
   if (target.embedded || o.localWorker) {
-    const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, home, runtime: toolset ? { tools: toolset } : {} });
+    const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, connection: target.connection, home, runtime: toolset ? { tools: toolset } : {} });
     try {
       result = await worker.runUntil(follow(client, workflowId, Boolean(o.quiet)));
     } finally {
@@ -200,7 +201,7 @@ export function buildProgram(): Command {
       const toolset = await toolsetFromConfig(o.config);
       if (toolset) say(`tools: ${(await toolset.catalogue()).map((t) => t.name).join(', ')}`);
       const target = await resolveTarget({ log: say });
-      const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, home: mas2Home(), taskQueue: o.taskQueue, runtime: toolset ? { tools: toolset } : {} });
+      const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, connection: target.connection, home: mas2Home(), taskQueue: o.taskQueue, runtime: toolset ? { tools: toolset } : {} });
       say(`worker polling "${o.taskQueue}" on ${target.address} (Ctrl-C stops it gracefully)`);
       await worker.run();
       await connection.close();
@@ -296,6 +297,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerTools(program);
   registerLocalModel(program);
+  registerGc(program);
   // ---- end registered commands ----
 
   return program;

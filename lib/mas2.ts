@@ -63,7 +63,7 @@ export class Mas2 {
     let hosted: Mas2['hosted'] = null;
     if (opts.worker ?? target.embedded) {
       try {
-        const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, home: mas2Home(), taskQueue, runtime: { tools: toolset } });
+        const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, connection: target.connection, home: mas2Home(), taskQueue, runtime: { tools: toolset } });
         const running = worker.run();
         // Awaited by close(); without this catch a worker failure would be an unhandled rejection in the host process.
         running.catch(() => undefined);

@@ -1,7 +1,8 @@
 /**
  * A worker for the mas2 task queue: hosts the workflows and the activities.
- * Stateless apart from the blob store folder, so any number can run against
- * one Temporal cluster (docker-compose.yml).
+ * Stateless when the blob store is shared (MAS2_BLOB_STORE=postgres://…), so
+ * any number, on any machines, can run against one Temporal cluster
+ * (docker-compose.yml, scripts/cluster/).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,6 +10,7 @@ import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime, Worker, ty
 import { createActivities, createRuntime } from '../activities';
 import type { Runtime } from '../activities/runtime';
 import { startTelemetry, telemetryBundle } from './telemetry';
+import type { TargetConnection } from '../client/connect';
 
 export const TASK_QUEUE = process.env.MAS2_TASK_QUEUE || 'mas2';
 
@@ -30,6 +32,8 @@ export function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workfl
 export interface WorkerSetup {
   address: string;
   namespace?: string;
+  /** TLS / mTLS, API key and gRPC metadata, as resolveTarget read them from the environment configuration (`target.connection`). */
+  connection?: TargetConnection;
   home: string;
   taskQueue?: string;
   runtime?: Partial<Runtime>;
@@ -54,7 +58,7 @@ function installRuntime(): void {
 
 export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker; connection: NativeConnection }> {
   installRuntime();
-  const connection = await NativeConnection.connect({ address: setup.address });
+  const connection = await NativeConnection.connect({ address: setup.address, ...setup.connection });
   let source = setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : workflowSource();
   // OTEL_EXPORTER_OTLP_ENDPOINT set: spans (workers/telemetry.ts). Unset: nothing of it loads.
   const telemetry = startTelemetry()?.worker;

@@ -9,7 +9,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { CtoParamsSchema } from '../../mas/ctoSchemas';
 import { mas2Home } from '../../activities/home';
-import { LocalBlobStore } from '../../activities/blobStore';
+import { openBlobStore } from '../../activities/blobStore';
 import { createWorker } from '../../workers/worker';
 import { connectClient, resolveTarget } from '../connect';
 import { UserError } from '../errors';
@@ -107,7 +107,7 @@ async function ctoCommand(tasksFile: string, o: CtoOptions): Promise<number> {
   let runs: QueryRun[];
   try {
     if (target.embedded || o.localWorker) {
-      const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, home });
+      const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, connection: target.connection, home });
       try {
         runs = await worker.runUntil(collecting);
       } finally {
@@ -124,11 +124,14 @@ async function ctoCommand(tasksFile: string, o: CtoOptions): Promise<number> {
   const failed = runs.filter((r) => r.error);
   for (const f of failed) say(`query ${f.queryId} (${f.workflowId}) failed: ${f.error}`);
   const trees = runs.flatMap((r) => (r.tree ? [r.tree] : []));
-  const summary = await exportPreferences(trees, new LocalBlobStore(path.join(home, 'blobs')), o.out, {
+  // The prompts are read from the store the workers wrote them to (MAS2_BLOB_STORE), not necessarily this machine.
+  const blobs = openBlobStore(home);
+  const summary = await exportPreferences(trees, blobs, o.out, {
     tasksFile: path.resolve(tasksFile),
     tasksSha256: sha256(text),
     settings: { params: settings.params, budgetUsd: settings.budgetUsd, options: settings.options, faults: settings.faults, pool: settings.pool.backbones.map((b) => b.id) },
   });
+  await blobs.close();
   const leaves = trees.reduce((s, t) => s + t.leaves, 0);
   const passed = trees.reduce((s, t) => s + t.passed, 0);
   const roles = Object.entries(summary.perRole)

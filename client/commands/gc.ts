@@ -1,0 +1,44 @@
+/** `mas2 gc [--retention 7d] [--grace 1h] [--dry-run] [--json]`: delete blobs no open or recent run references (client/gc.ts). */
+import { InvalidArgumentError, type Command } from 'commander';
+import { mas2Home } from '../../activities/home';
+import { openBlobStore } from '../../activities/blobStore';
+import { connectClient, resolveTarget } from '../connect';
+import { collectGarbage, MIN_GRACE_MS, parseDuration } from '../gc';
+
+const say = (line: string) => process.stderr.write(`mas2: ${line}\n`);
+
+function duration(min: number): (text: string) => number {
+  return (text) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) throw new InvalidArgumentError('must be a duration like 30d, 12h, 90m or 45s');
+    if (ms < min) throw new InvalidArgumentError(`must be at least ${min / 60_000} minutes (longer than any activity, see docs/operations.md)`);
+    return ms;
+  };
+}
+
+export function registerGc(program: Command): void {
+  program
+    .command('gc')
+    .description('delete blobs that no open run and no run closed within --retention references (MAS2_BLOB_STORE or the folder under $MAS2_HOME)')
+    .option('--retention <duration>', 'closed runs younger than this keep their blobs', duration(0), 7 * 86_400_000)
+    .option('--grace <duration>', 'blobs written this recently are always kept (≥ 15m: covers activities still running)', duration(MIN_GRACE_MS), 3_600_000)
+    .option('--dry-run', 'report what would be deleted, delete nothing')
+    .option('--json', 'the report as JSON on stdout')
+    .action(async (o: { retention: number; grace: number; dryRun?: boolean; json?: boolean }) => {
+      const target = await resolveTarget({ log: say });
+      const client = await connectClient(target);
+      const store = openBlobStore(mas2Home());
+      try {
+        say(`gc of ${store.where}: runs on ${target.address}/${target.namespace}, retention ${o.retention / 3_600_000} h, grace ${o.grace / 60_000} min${o.dryRun ? ' (dry run)' : ''}`);
+        const r = await collectGarbage({ client, store, retentionMs: o.retention, graceMs: o.grace, dryRun: o.dryRun, log: say });
+        if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+        else
+          process.stdout.write(
+            `${r.dryRun ? 'would delete' : 'deleted'} ${r.deleted} of ${r.stored} blobs (${(r.deletedBytes / 1024).toFixed(1)} KiB); kept ${r.keptLive} referenced by ${r.runsScanned} runs (${r.openRuns} open), ${r.keptRecent} written within the grace period\n`,
+          );
+      } finally {
+        await store.close();
+        await client.connection.close();
+      }
+    });
+}
