@@ -22,7 +22,7 @@ import type { ChatMessage } from '../mas/messages';
 import { templateProblems } from '../mas/graph';
 import { applyPatch, samePatch } from '../mas/patch';
 import { fallbackPatch } from '../mas/fallback';
-import { metaBackbone } from '../mas/pool';
+import { metaBackbone, strongestBackbone } from '../mas/pool';
 import { priceOf } from '../mas/cost';
 import { fallbackTemplate } from '../mas/templates';
 import { usableTools } from './tools/available';
@@ -131,27 +131,37 @@ export async function implementAssignment(
   const started = Date.now();
   const backbone = metaBackbone(input.pool, 'implementer');
   const ids = input.pool.backbones.map((b) => b.id);
-  const defaultAssignment = Object.fromEntries(input.template.agents.map((a) => [a.id, input.pool.default]));
+  // When the model's answer is unusable or incomplete, agents go on the pool's strongest backbone:
+  // a weak model's missing choice should not put the team on the weakest one (issue 16). The
+  // budget guard and the projected-budget trigger still stop a team that would overrun.
+  const strongest = strongestBackbone(input.pool).id;
+  const ruleAssignment = Object.fromEntries(input.template.agents.map((a) => [a.id, strongest]));
   if (!input.allowModel) {
-    return result('implementer', backbone, { assignment: defaultAssignment, output: null }, null, 'fallback', defaultAssignment, 'No budget left for a model call: every agent on the default backbone.', undefined, started);
+    const fallback = Object.fromEntries(input.template.agents.map((a) => [a.id, input.pool.default]));
+    return result('implementer', backbone, { assignment: fallback, output: null }, null, 'fallback', fallback, 'No budget left for a model call: every agent on the default backbone.', undefined, started);
   }
   const Checked = ImplementerOutputSchema.superRefine((o, ctx) => {
     for (const a of o.assignment) {
       if (!ids.includes(a.backbone)) ctx.addIssue({ code: 'custom', message: `agent "${a.agent}": backbone "${a.backbone}" is not in the pool (${ids.join(', ')})` });
     }
-    for (const agent of input.template.agents) {
-      if (!o.assignment.some((a) => a.agent === agent.id)) ctx.addIssue({ code: 'custom', message: `agent "${agent.id}" has no backbone` });
+    if (!o.assignment.some((a) => input.template.agents.some((t) => t.id === a.agent))) {
+      ctx.addIssue({ code: 'custom', message: `the assignment names none of the agents (${input.template.agents.map((t) => t.id).join(', ')})` });
     }
   });
   const messages = implementerMessages(input.task, input.template, input.pool);
   const promptRef = await rt.blobs.put(JSON.stringify(messages));
   const asked = await ask(rt, 'implementer', backbone, messages, Checked, input, { template: input.template, pool: input.pool });
   if (asked.value) {
-    const assignment: Assignment = { ...defaultAssignment };
+    const assignment: Assignment = { ...ruleAssignment };
     for (const a of asked.value.assignment) if (a.agent in assignment) assignment[a.agent] = a.backbone;
+    const missing = input.template.agents.map((a) => a.id).filter((id) => !asked.value!.assignment.some((a) => a.agent === id));
+    if (missing.length) {
+      // Counted as a fallback, not as valid output: the model left agents out and a rule chose for them.
+      return result('implementer', backbone, { assignment, output: asked.value }, asked, 'fallback', assignment, `Implementer left ${missing.join(', ')} without a backbone; by rule on ${strongest}. ${asked.value.rationale}`.trim(), promptRef, started);
+    }
     return result('implementer', backbone, { assignment, output: asked.value }, asked, asked.repaired ? 'repair' : 'model', asked.value, asked.value.rationale, promptRef, started);
   }
-  return result('implementer', backbone, { assignment: defaultAssignment, output: null }, asked, 'fallback', defaultAssignment, `Implementer output unusable (${asked.error}); every agent on the default backbone.`, promptRef, started);
+  return result('implementer', backbone, { assignment: ruleAssignment, output: null }, asked, 'fallback', ruleAssignment, `Implementer output unusable (${asked.error}); every agent on the strongest backbone ${strongest}.`, promptRef, started);
 }
 
 export async function rectify(rt: Runtime, input: RectifyInput): Promise<MetaResult<RectifyValue>> {

@@ -60,9 +60,10 @@ export class Run {
       try {
         const r = await getResult(this.client, this.workflowId, { queryTimeoutMs: 5000, resolve: false });
         const key = `${r.status}|${r.steps.length}|${r.rectifications.length}|${r.config?.version ?? 0}|${Object.keys(r.outputs).length}`;
+        // Progress polls read previews only; the closing snapshot below resolves the texts.
+        if (r.status !== 'running') break;
         if (key !== last) {
           last = key;
-          if (r.status !== 'running') return yield r;
           yield r;
         }
       } catch {

@@ -22,6 +22,13 @@ function otherBackbone(pool: Pool, current: string): string | null {
   return ranked[i + 1] ?? ranked[i - 1] ?? null;
 }
 
+/** The next more expensive backbone than `current`, or null when it is already the most expensive. */
+function strongerBackbone(pool: Pool, current: string): string | null {
+  const ranked = [...pool.backbones].sort((a, b) => typicalPrice(a) - typicalPrice(b)).map((b) => b.id);
+  const i = ranked.indexOf(current);
+  return i >= 0 ? (ranked[i + 1] ?? null) : null;
+}
+
 export function fallbackPatch(config: Config, pool: Pool, trigger: Trigger, finished: ReadonlySet<string>, avoid: PatchOp[][] = []): Patch | null {
   const candidates: Patch[] = [];
   const agent = trigger.agent ? config.template.agents.find((a) => a.id === trigger.agent) : undefined;
@@ -54,11 +61,19 @@ export function fallbackPatch(config: Config, pool: Pool, trigger: Trigger, fini
       const producer = agent ? config.template.edges.find((e) => e.to === agent.id)?.from : undefined;
       const target = config.template.agents.find((a) => a.id === producer);
       if (target) {
-        candidates.push({
-          scope: 'local',
-          ops: [{ op: 'set_instructions', agent: target.id, instructions: `${target.instructions}\nA reviewer rejected the previous attempt: ${trigger.detail.slice(0, 300)}. Fix it.` }],
-          rationale: `The verifier ${agent!.id} rejected ${target.id}'s output; tell ${target.id} what was wrong and run it again.`,
-        });
+        const told: PatchOp = { op: 'set_instructions', agent: target.id, instructions: `${target.instructions}\nA reviewer rejected the previous attempt: ${trigger.detail.slice(0, 300)}. Fix it.` };
+        // Telling the producer once did not help: the same model is likely the limit, so move it up a backbone.
+        const toldBefore = avoid.some((ops) => ops.some((o) => o.op === 'set_instructions' && o.agent === target.id));
+        const stronger = toldBefore ? strongerBackbone(pool, config.assignment[target.id]) : null;
+        candidates.push(
+          stronger
+            ? {
+                scope: 'local',
+                ops: [told, { op: 'set_backbone', agent: target.id, backbone: stronger }],
+                rationale: `The verifier ${agent!.id} rejected ${target.id}'s output again after it was told why; move ${target.id} to the stronger ${stronger} and run it again.`,
+              }
+            : { scope: 'local', ops: [told], rationale: `The verifier ${agent!.id} rejected ${target.id}'s output; tell ${target.id} what was wrong and run it again.` },
+        );
       }
       break;
     }
