@@ -4,14 +4,13 @@
  * previews back into the texts from the blob store. A result recorded before
  * previews (full text, no `chars`) passes through unchanged.
  */
-import * as path from 'node:path';
 import type { Result } from '../mas/schemas';
-import { LocalBlobStore, type BlobStore } from '../activities/blobStore';
+import { openBlobStore, type BlobStore } from '../activities/blobStore';
 import { mas2Home } from '../activities/home';
 
-/** The blob store the local workers write to ($MAS2_HOME/blobs). */
+/** The blob store the workers write to: MAS2_BLOB_STORE (e.g. the cluster's PostgreSQL), else $MAS2_HOME/blobs. */
 export function localBlobs(env: NodeJS.ProcessEnv = process.env): BlobStore {
-  return new LocalBlobStore(path.join(mas2Home(env), 'blobs'));
+  return openBlobStore(mas2Home(env), env);
 }
 
 export interface Resolved {
