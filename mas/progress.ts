@@ -5,7 +5,7 @@
  * (the live team and progress, as markdown). Pure and zod-free: the workflow
  * interceptor (workflows/interceptors.ts) and the client both use it.
  */
-import type { CallModelInput, GenerateInput, ImplementInput, RectifyInput, RunToolInput } from './contract';
+import type { CallModelInput, CodeCheckInput, GenerateInput, ImplementInput, RectifyInput, RunToolInput } from './contract';
 import type { Result, TaskInput } from './schemas';
 import { formatUsd } from './cost';
 
@@ -40,6 +40,10 @@ export function activitySummary(type: string, input: unknown): string | undefine
     case 'runTool': {
       const a = arg as Partial<RunToolInput>;
       return oneLine(`${a.agent ?? '?'} · ${a.call?.name ?? 'tool'}`);
+    }
+    case 'checkCode': {
+      const a = arg as Partial<CodeCheckInput>;
+      return oneLine(`${a.agent ?? '?'} · executable check (python)`);
     }
     case 'generateTemplate': {
       const a = arg as Partial<GenerateInput>;

@@ -21,7 +21,7 @@ import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Context as ActivityContext } from '@temporalio/activity';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next, WorkerOptions } from '@temporalio/worker';
-import type { CallModelInput, CallModelOutput, MetaCallBase, MetaResult, RunToolInput, RunToolOutput } from '../mas/contract';
+import type { CallModelInput, CallModelOutput, CodeCheckInput, CodeCheckOutput, MetaCallBase, MetaResult, RunToolInput, RunToolOutput } from '../mas/contract';
 import { CONFIG_VERSION_HEADER } from '../mas/progress';
 
 export function telemetryEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -201,6 +201,13 @@ export function spanStart(type: string, arg: unknown): { name: string; attribute
       attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': a.call.name, 'gen_ai.tool.call.id': a.call.id, 'gen_ai.tool.type': 'function', 'mas2.agent': a.agent, 'mas2.call_key': a.callKey },
     };
   }
+  if (type === 'checkCode') {
+    const a = arg as CodeCheckInput;
+    return {
+      name: 'execute_tool python',
+      attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'python', 'gen_ai.tool.type': 'function', 'mas2.agent': a.agent, 'mas2.call_key': a.callKey, 'mas2.code_check': true },
+    };
+  }
   const role = META_ROLES[type];
   if (role) {
     const a = arg as MetaCallBase;
@@ -240,6 +247,11 @@ export function spanEnd(type: string, _arg: unknown, out: unknown): Attrs {
   if (type === 'runTool') {
     const o = out as RunToolOutput;
     return { 'mas2.tool.ok': o.ok, 'mas2.tool.limit': o.limit, 'mas2.tool_attempts': o.attempts };
+  }
+  if (type === 'checkCode') {
+    const o = out as CodeCheckOutput;
+    // A check with no code to run executes nothing: the span says so, and the run records no step.
+    return { 'mas2.code_check.executed': o.checked, 'mas2.tool.ok': o.ok, 'mas2.code_check.overridden': o.overridden, 'mas2.tool_attempts': o.attempts };
   }
   const r = out as MetaResult<unknown>;
   return {

@@ -3,7 +3,7 @@
  * its audit step and whatever else it decides (v1, a rectification). New
  * activity kinds, or new facts about one, go in their own reducer here.
  */
-import type { CallModelInput, CallModelOutput, MetaResult, RunToolInput, RunToolOutput } from '../../../mas/contract';
+import type { CallModelInput, CallModelOutput, CodeCheckInput, CodeCheckOutput, MetaResult, RunToolInput, RunToolOutput } from '../../../mas/contract';
 import type { Config } from '../../../mas/schemas';
 import { iso, type Activity } from '../history';
 import type { Audit, AuditStep, RectificationAudit } from '../schemas';
@@ -113,13 +113,32 @@ const runTool: ActivityReducer = (p, a, base) => {
   });
 };
 
+/** The executable check of a verifier's verdict: a python step of that agent, when there was code to run. */
+const checkCode: ActivityReducer = (p, a, base) => {
+  p.h.ensureV1();
+  const inp = a.input as CodeCheckInput;
+  const out = a.outcome === 'completed' ? (a.result as CodeCheckOutput) : undefined;
+  if (out && !out.checked) return; // nothing to run: the workflow records no step either
+  p.steps.push({
+    ...base,
+    agent: inp?.agent ?? '?',
+    kind: 'tool',
+    name: 'python',
+    backbone: (p.h.current as Config | null)?.assignment[inp?.agent ?? ''],
+    callKey: inp?.callKey,
+    reportedMs: out?.durationMs,
+    configVersion: version(p),
+    error: base.error ?? (out && out.ok === false ? out.runPreview : undefined),
+  });
+};
+
 const unknownActivity: ActivityReducer = (p, a, base) => {
   p.h.ensureV1();
   p.steps.push({ ...base, agent: '?', kind: 'llm', callKey: (a.input as { callKey?: string } | undefined)?.callKey, configVersion: version(p) });
   p.c.notes.push(`activity type "${a.type}" is not part of the mas2 contract; shown as a step`);
 };
 
-export const ACTIVITY_REDUCERS: Record<string, ActivityReducer> = { generateTemplate, implementAssignment, rectify, callModel, runTool };
+export const ACTIVITY_REDUCERS: Record<string, ActivityReducer> = { generateTemplate, implementAssignment, rectify, callModel, runTool, checkCode };
 
 export function reduceActivity(p: Projection, a: Activity): void {
   (ACTIVITY_REDUCERS[a.type] ?? unknownActivity)(p, a, stepBase(p, a));
