@@ -1,0 +1,233 @@
+/**
+ * One agent's turn loop: model call → tool calls → model call, until it answers, the run
+ * pauses for the Rectifier, or a bound (budget, wall time, turns) stops it. What it has done
+ * so far is kept in s.partial so it resumes where it left off.
+ */
+import { isCancellation, patched } from '@temporalio/workflow';
+import { FAILURE_TYPES } from '../../mas/contract';
+import { addCall, firstPromptChars, formatUsd, worstCaseCallCost } from '../../mas/cost';
+import { fingerprints, predecessors } from '../../mas/graph';
+import { evaluateTrigger, projectRemainingCost } from '../../mas/triggers';
+import { extraLatencyMs, modelErrors, toolCrashes } from '../../mas/faults';
+import { backboneById } from '../../mas/pool';
+import { toolDefinitionsFrom } from '../../mas/tools';
+import { feedbackLoop, withoutAgents } from '../../mas/loops';
+import { outputChars, storedText } from '../../mas/content';
+import type { PartialAgent } from '../../mas/runState';
+import { AGENT_LIMITS, DEFAULT_MAX_WALL_SECONDS, splitToolCalls, toolSignature, wallTimeExceeded, withoutToolsReason } from '../../mas/agentLoop';
+import { MODEL_ATTEMPTS, TOOL_ATTEMPTS, failureInfo, models, tools } from './activities';
+import type { RunContext } from './context';
+
+/** An agent stops between calls when the run ends or the Rectifier is about to run. */
+function paused(ctx: RunContext): boolean {
+  const s = ctx.s;
+  return s.status !== 'running' || s.pendingTrigger !== null || s.pendingExternal.length > 0;
+}
+
+/** Raises the budget or projected-budget trigger when the spending calls for it. */
+export function checkBudgetTriggers(ctx: RunContext): void {
+  const { s, opts, pool } = ctx;
+  if (s.pendingTrigger || !s.config) return;
+  const finished = new Set(Object.keys(s.outputs));
+  const t = evaluateTrigger({
+    costUsd: s.cost.usd,
+    budgetUsd: s.budgetUsd,
+    thetaFraction: opts.thetaFraction,
+    projectedRemainingUsd: projectRemainingCost(s.config, pool, finished, s.steps),
+    externalReasons: [],
+    budgetTriggerFired: s.budgetTriggerFired,
+    projectedFiredAtVersion: s.projectedFiredAtVersion,
+    configVersion: s.config.version,
+  });
+  if (t) s.pendingTrigger = { ...t, step: s.steps.length - 1 };
+}
+
+export async function runAgent(ctx: RunContext, agentId: string): Promise<void> {
+  const { s, opts, pool, input, info } = ctx;
+  const config = s.config!;
+  const agent = config.template.agents.find((a) => a.id === agentId)!;
+  const backboneId = config.assignment[agentId];
+  const backbone = backboneById(pool, backboneId)!;
+  const inputsKey = fingerprints(config.template, config.assignment, s.rounds)[agentId];
+  const saved = s.partial[agentId];
+  const partial: PartialAgent = saved && saved.inputsKey === inputsKey ? saved : { inputsKey, conversation: [], turns: 0 };
+  delete s.partial[agentId];
+  const upstream = predecessors(config.template, agentId).map((p) => ({
+    agent: p,
+    role: config.template.agents.find((a) => a.id === p)?.role ?? p,
+    ref: s.outputs[p].ref,
+  }));
+  let promptChars = firstPromptChars(
+    input.task,
+    agent,
+    upstream.map((u) => outputChars(s.outputs[u.agent])),
+  );
+
+  while (partial.turns < agent.maxTurns) {
+    if (paused(ctx)) {
+      s.partial[agentId] = partial;
+      return;
+    }
+    const worst = worstCaseCallCost(promptChars, backbone);
+    if (!ctx.room(worst)) {
+      const detail = `${agentId}'s next model call on ${backboneId} could cost up to ${formatUsd(worst)} and only ${formatUsd(s.budgetUsd - s.cost.usd)} of the ${formatUsd(s.budgetUsd)} budget is left`;
+      s.partial[agentId] = partial;
+      // Once per config version the Rectifier may make room (cheaper backbones); after that the guard stops the run.
+      if (opts.rectifier && s.projectedFiredAtVersion !== config.version && s.rectifications.length < opts.maxRectifications) {
+        s.pendingTrigger = s.pendingTrigger ?? { kind: 'projected_budget', detail, agent: agentId, backbone: backboneId, step: s.steps.length - 1 };
+      } else {
+        ctx.finish('budget_exhausted', `stopped before the overrun: ${detail}`);
+      }
+      return;
+    }
+    if (wallTimeExceeded(Date.parse(s.startedAt), Date.now(), opts.maxWallSeconds)) {
+      s.partial[agentId] = partial;
+      ctx.finish('failed', `the run's wall-time bound of ${opts.maxWallSeconds ?? DEFAULT_MAX_WALL_SECONDS} s was reached before ${agentId}'s next model call`);
+      return;
+    }
+    // Small models repeat calls and never stop: past these bounds the turn gets no tools, so it answers.
+    const noTools = withoutToolsReason({
+      turns: partial.turns,
+      maxTurns: agent.maxTurns,
+      toolRounds: partial.toolRounds ?? 0,
+      repeated: partial.repeated ?? false,
+      promptChars,
+      hasTools: agent.tools.length > 0,
+    });
+    const nOnBackbone = (s.counters.model[backboneId] = (s.counters.model[backboneId] ?? 0) + 1);
+    const nAll = ++s.counters.modelAll;
+    const callIndex = ctx.nextIndex(s.counters.llmIndex, agentId);
+    const callKey = `${agentId}:llm:${callIndex}`;
+    let out;
+    try {
+      out = await models.callModel({
+        workflowId: info.workflowId,
+        task: input.task,
+        agent,
+        backbone,
+        seed: opts.seed,
+        callKey,
+        upstream,
+        feedbackRef: s.feedback[agentId],
+        conversation: partial.conversation,
+        withoutTools: noTools ?? undefined,
+        maxToolCalls: AGENT_LIMITS.maxToolCallsPerTurn,
+        injectError: modelErrors(input.faults, backboneId, nOnBackbone, nAll),
+        ...(input.tools ? { toolDefs: toolDefinitionsFrom(input.tools, agent.tools) } : {}),
+        extraLatencyMs: extraLatencyMs(input.faults, backboneId) || undefined,
+      });
+    } catch (e) {
+      if (isCancellation(e)) throw e;
+      const f = failureInfo(e, MODEL_ATTEMPTS);
+      const step = ctx.record({ agent: agentId, backbone: backboneId, kind: 'llm', callIndex, status: 'failed', attempts: f.attempts, costUsd: 0, durationMs: 0, error: f.message });
+      s.pendingTrigger = s.pendingTrigger ?? { kind: 'failure', detail: f.message, agent: agentId, backbone: backboneId, step };
+      return;
+    }
+    s.cost = addCall(s.cost, backboneId, out.usage, out.costUsd);
+    ctx.record({ agent: agentId, backbone: backboneId, kind: 'llm', callIndex, status: 'completed', attempts: out.attempts, usage: out.usage, costUsd: out.costUsd, durationMs: out.durationMs });
+    partial.turns++;
+    promptChars = out.promptChars + out.replyChars;
+    checkBudgetTriggers(ctx);
+
+    if (out.toolCalls.length === 0) {
+      // Only a preview and the length come back (mas/content.ts); `content` is from histories recorded before.
+      let stored = out.preview != null ? { text: out.preview, chars: out.contentChars ?? out.preview.length } : storedText(out.content ?? '');
+      let ref = out.contentRef!;
+      // patched(): histories recorded before executable checks existed replay without them.
+      if (agent.verifier && patched('executable-check')) ({ stored, ref } = await executedVerdict(ctx, agentId, backboneId, upstream, stored, ref));
+      s.outputs[agentId] = { ...stored, ref, configVersion: config.version, backbone: backboneId, inputsKey };
+      afterOutput(ctx, agentId, stored.text, ref);
+      return;
+    }
+    partial.conversation = [...partial.conversation, out.messageRef];
+    const { run: toRun } = splitToolCalls(out.toolCalls);
+    const signatures = toRun.map(toolSignature);
+    partial.repeated = signatures.some((sig, i) => (partial.signatures ?? []).includes(sig) || signatures.indexOf(sig) !== i);
+    partial.signatures = [...(partial.signatures ?? []), ...signatures];
+    partial.toolRounds = (partial.toolRounds ?? 0) + 1;
+    for (const call of toRun) {
+      const n = (s.counters.tool[call.name] = (s.counters.tool[call.name] ?? 0) + 1);
+      const toolIndex = ctx.nextIndex(s.counters.toolIndex, agentId);
+      try {
+        const toolInput = {
+          workflowId: info.workflowId,
+          agent: agentId,
+          callKey: `${agentId}:tool:${toolIndex}`,
+          call,
+          allowedTools: agent.tools,
+          injectCrash: toolCrashes(input.faults, call.name, n),
+        };
+        // With a catalogue, each call's activity is labelled with the tool's name (`<server>__<tool>` for MCP)
+        // and gets the tool's own timeout; runs without one schedule exactly as before (their histories replay).
+        const timeoutMs = input.tools?.find((t) => t.name === call.name)?.timeoutMs;
+        const r = input.tools
+          ? await tools.runTool.executeWithOptions({ summary: call.name, ...(timeoutMs ? { startToCloseTimeout: timeoutMs } : {}) }, [toolInput])
+          : await tools.runTool(toolInput);
+        ctx.record({ agent: agentId, backbone: backboneId, kind: 'tool', name: call.name, callIndex: toolIndex, status: 'completed', attempts: r.attempts, costUsd: 0, durationMs: r.durationMs, error: r.ok ? undefined : r.preview });
+        partial.conversation = [...partial.conversation, r.messageRef];
+        promptChars += r.chars;
+      } catch (e) {
+        if (isCancellation(e)) throw e;
+        const f = failureInfo(e, TOOL_ATTEMPTS);
+        const step = ctx.record({ agent: agentId, backbone: backboneId, kind: 'tool', name: call.name, callIndex: toolIndex, status: 'failed', attempts: f.attempts, costUsd: 0, durationMs: 0, error: f.message });
+        const crashed = f.type === FAILURE_TYPES.toolCrash;
+        s.pendingTrigger = s.pendingTrigger ?? { kind: 'failure', detail: f.message, agent: agentId, tool: crashed ? (f.tool ?? call.name) : call.name, backbone: backboneId, step };
+        return;
+      }
+    }
+    // Calls past the per-turn cap were answered with an error by the model activity.
+    partial.conversation = [...partial.conversation, ...(out.refusedMessageRefs ?? [])];
+  }
+  s.pendingTrigger = s.pendingTrigger ?? {
+    kind: 'failure',
+    detail: `agent ${agentId} did not finish within ${agent.maxTurns} model calls (it kept calling tools)`,
+    agent: agentId,
+    backbone: backboneId,
+    step: s.steps.length - 1,
+  };
+}
+
+/**
+ * Checks that can be executed are executed: the code the verifier checked (and the team's
+ * tests) runs in the sandbox, in an activity that reads the full texts from the blob store;
+ * the executed verdict replaces the model's. A sandbox failure is no evidence either way.
+ */
+export async function executedVerdict(
+  ctx: RunContext,
+  agentId: string,
+  backboneId: string,
+  upstream: { ref: string }[],
+  stored: { text: string; chars: number },
+  ref: string,
+): Promise<{ stored: { text: string; chars: number }; ref: string }> {
+  const { s, info } = ctx;
+  const toolIndex = ctx.nextIndex(s.counters.toolIndex, agentId);
+  try {
+    const r = await tools.checkCode({ workflowId: info.workflowId, agent: agentId, callKey: `${agentId}:tool:${toolIndex}`, upstreamRefs: upstream.map((u) => u.ref), verdictRef: ref });
+    if (!r.checked) return { stored, ref };
+    ctx.record({ agent: agentId, backbone: backboneId, kind: 'tool', name: 'python', callIndex: toolIndex, status: 'completed', attempts: r.attempts, costUsd: 0, durationMs: r.durationMs, error: r.ok ? undefined : r.runPreview });
+    return { stored: { text: r.preview, chars: r.chars }, ref: r.ref };
+  } catch (e) {
+    if (isCancellation(e)) throw e;
+    const f = failureInfo(e, TOOL_ATTEMPTS);
+    ctx.record({ agent: agentId, backbone: backboneId, kind: 'tool', name: 'python', callIndex: toolIndex, status: 'failed', attempts: f.attempts, costUsd: 0, durationMs: 0, error: f.message });
+    return { stored, ref };
+  }
+}
+
+/** Verifier verdicts and feedback loops look at an agent's finished output. */
+export function afterOutput(ctx: RunContext, agentId: string, text: string, ref: string): void {
+  const s = ctx.s;
+  const config = s.config!;
+  const agent = config.template.agents.find((a) => a.id === agentId)!;
+  if (agent.verifier && /^\s*FAIL\b/i.test(text)) {
+    s.pendingTrigger = s.pendingTrigger ?? { kind: 'verifier', detail: text.slice(0, 300), agent: agentId, step: s.steps.length - 1 };
+    return;
+  }
+  const loop = feedbackLoop(config.template, agentId, text, s.rounds);
+  if (loop.target) {
+    s.rounds = loop.rounds;
+    s.feedback[loop.target] = ref;
+    s.outputs = withoutAgents(s.outputs, loop.invalidated);
+  }
+}
