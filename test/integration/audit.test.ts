@@ -6,6 +6,7 @@
 import { AuditSchema, fetchAudit, renderAudit, type Audit } from '../../client/audit';
 import type { Result } from '../../mas/schemas';
 import { blobsOf, runToEnd, taskInput, useTestWorker } from './harness';
+import { answerSource } from '../../mas/answer';
 
 const env = useTestWorker('audit');
 
@@ -53,7 +54,9 @@ test('a run with a tool crash: the rectification, its diff and every step, in md
   // The run keeps its answer by reference; the audit shows the full text, as the result document does.
   expect(json.result!.answerRef).toMatch(/^sha256:/);
   expect(json.result!.answer).toBe(result.answer);
-  expect(result.answer!.length).toBe(result.outputs[result.config!.template.finalAgent].chars);
+  // The answer is the output of its source agent (the verified producer when the final agent is a verifier), in full.
+  const source = answerSource(result.config!.template, result.outputs)!;
+  expect(result.answer!.length).toBe(result.outputs[source.agent].chars);
   expect(json.totals.metaUsd).toBeCloseTo(result.cost.meta, 9);
   expect(json.totals.inputTokens).toBe(result.cost.inputTokens);
   for (const [b, c] of Object.entries(result.cost.perBackbone)) expect(json.totals.perBackbone[b]).toMatchObject({ calls: c.calls, inputTokens: c.inputTokens });
