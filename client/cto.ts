@@ -20,6 +20,7 @@ import { ctoCollect, ctoProgressQuery, type CtoProgress } from '../workflows/cto
 import { TASK_QUEUE } from '../workers/worker';
 import { UserError } from './errors';
 import { startOrAttach } from './runs';
+import { JsonlError, parseJsonLines } from '../mas/jsonl';
 
 // ---------------------------------------------------------------- TASKS.jsonl
 function issues(err: z.ZodError): string {
@@ -31,28 +32,23 @@ function issues(err: z.ZodError): string {
 
 /** Every non-blank line must be a valid task; the first bad one is reported with its line number. */
 export function parseTasksFile(text: string, file = 'TASKS.jsonl'): CtoTaskLine[] {
-  const out: CtoTaskLine[] = [];
-  const seen = new Map<string, number>();
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i].trim();
-    if (!raw) continue;
-    const where = `${file} line ${i + 1}`;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (e) {
-      throw new UserError(`${where} is not valid JSON (${(e as Error).message}); each line must be one object like {"id": "q1", "task": "...", "expected": "...", "evaluator": "exact"}`);
-    }
-    const r = CtoTaskLineSchema.safeParse(value);
-    if (!r.success) throw new UserError(`${where} is invalid: ${issues(r.error)}`);
-    const first = seen.get(r.data.id);
-    if (first !== undefined) throw new UserError(`${where}: id "${r.data.id}" is already used on line ${first}; ids must be unique`);
-    seen.set(r.data.id, i + 1);
-    out.push(r.data);
+  try {
+    return parseJsonLines(text, {
+      file,
+      noun: 'tasks',
+      jsonHint: '; each line must be one object like {"id": "q1", "task": "...", "expected": "...", "evaluator": "exact"}',
+      duplicateHint: '; ids must be unique',
+      item: (value, _line, where) => {
+        const r = CtoTaskLineSchema.safeParse(value);
+        if (!r.success) throw new UserError(`${where} is invalid: ${issues(r.error)}`);
+        return r.data;
+      },
+      id: (t) => t.id,
+    });
+  } catch (e) {
+    if (e instanceof JsonlError) throw new UserError(e.message);
+    throw e;
   }
-  if (!out.length) throw new UserError(`${file} has no tasks (one JSON object per line)`);
-  return out;
 }
 
 export function sha256(text: string): string {

@@ -4,22 +4,14 @@
  * weaker modes.
  */
 import type { SandboxCapabilities } from './sandbox-detect';
+import type { SandboxLimits } from './sandbox';
 import { joinCommand } from './sandbox-cgroup';
 import { planMounts } from './sandbox-mounts';
 import { SECCOMP_POLICY } from './sandbox-seccomp';
 import { SANDBOX_INIT_PY } from './sandbox-init';
 
-export interface ResolvedLimits {
-  cpuSeconds: number;
-  wallSeconds: number;
-  memoryBytes: number;
-  fileSizeBytes: number;
-  maxProcesses: number;
-  maxOpenFiles: number;
-  outputBytes: number;
-  tmpfsBytes: number;
-  tmpfsInodes: number;
-}
+/** The limits a run gets: the caller's, completed with defaults, plus the /tmp inode cap. */
+export type ResolvedLimits = SandboxLimits & { tmpfsInodes: number };
 
 export interface JailInput {
   caps: SandboxCapabilities;

@@ -4,6 +4,7 @@
  * A malformed line is one error naming the file, the line and the field.
  */
 import { z } from 'zod';
+import { JsonlError, parseJsonLines } from '../jsonl';
 
 export const SUITES = ['humaneval', 'mbpp', 'gsm8k', 'math'] as const;
 export type Suite = (typeof SUITES)[number];
@@ -138,26 +139,10 @@ function toProblem(suite: Suite, value: unknown, line: number, where: string): E
 
 /** Every non-blank line must be a valid problem with a unique id; the first bad line is reported. */
 export function parseDataset(suite: Suite, text: string, file = 'data.jsonl'): EvalProblem[] {
-  const out: EvalProblem[] = [];
-  const seen = new Map<string, number>();
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i].trim();
-    if (!raw) continue;
-    const where = `${file} line ${i + 1}`;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (e) {
-      throw new DatasetError(`${where} is not valid JSON (${(e as Error).message.split('\n')[0]})`);
-    }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new DatasetError(`${where} is not a JSON object`);
-    const p = toProblem(suite, value, i + 1, where);
-    const first = seen.get(p.id);
-    if (first !== undefined) throw new DatasetError(`${where}: id "${p.id}" is already used on line ${first}`);
-    seen.set(p.id, i + 1);
-    out.push(p);
+  try {
+    return parseJsonLines(text, { file, noun: 'problems', item: (value, line, where) => toProblem(suite, value, line, where), id: (p) => p.id });
+  } catch (e) {
+    if (e instanceof JsonlError) throw new DatasetError(e.message);
+    throw e;
   }
-  if (!out.length) throw new DatasetError(`${file} has no problems (one JSON object per line)`);
-  return out;
 }
