@@ -96,40 +96,34 @@ const callModel: ActivityReducer = (p, a, base) => {
   });
 };
 
-const runTool: ActivityReducer = (p, a, base) => {
+/** A tool step of an agent: a tool call, or the executable check of a verifier's verdict. */
+function pushToolStep(p: Projection, base: StepBase, t: { agent?: string; name?: string; callKey?: string; reportedMs?: number; failedOutput?: string }): void {
   p.h.ensureV1();
-  const inp = a.input as RunToolInput;
-  const out = a.outcome === 'completed' ? (a.result as RunToolOutput) : undefined;
   p.steps.push({
     ...base,
-    agent: inp?.agent ?? '?',
+    agent: t.agent ?? '?',
     kind: 'tool',
-    name: inp?.call?.name,
-    backbone: (p.h.current as Config | null)?.assignment[inp?.agent ?? ''],
-    callKey: inp?.callKey,
-    reportedMs: out?.durationMs,
+    name: t.name,
+    backbone: (p.h.current as Config | null)?.assignment[t.agent ?? ''],
+    callKey: t.callKey,
+    reportedMs: t.reportedMs,
     configVersion: version(p),
-    error: base.error ?? (out && !out.ok ? out.preview : undefined),
+    error: base.error ?? t.failedOutput,
   });
+}
+
+const runTool: ActivityReducer = (p, a, base) => {
+  const inp = a.input as RunToolInput;
+  const out = a.outcome === 'completed' ? (a.result as RunToolOutput) : undefined;
+  pushToolStep(p, base, { agent: inp?.agent, name: inp?.call?.name, callKey: inp?.callKey, reportedMs: out?.durationMs, failedOutput: out && !out.ok ? out.preview : undefined });
 };
 
 /** The executable check of a verifier's verdict: a python step of that agent, when there was code to run. */
 const checkCode: ActivityReducer = (p, a, base) => {
-  p.h.ensureV1();
   const inp = a.input as CodeCheckInput;
   const out = a.outcome === 'completed' ? (a.result as CodeCheckOutput) : undefined;
   if (out && !out.checked) return; // nothing to run: the workflow records no step either
-  p.steps.push({
-    ...base,
-    agent: inp?.agent ?? '?',
-    kind: 'tool',
-    name: 'python',
-    backbone: (p.h.current as Config | null)?.assignment[inp?.agent ?? ''],
-    callKey: inp?.callKey,
-    reportedMs: out?.durationMs,
-    configVersion: version(p),
-    error: base.error ?? (out && out.ok === false ? out.runPreview : undefined),
-  });
+  pushToolStep(p, base, { agent: inp?.agent, name: 'python', callKey: inp?.callKey, reportedMs: out?.durationMs, failedOutput: out && out.ok === false ? out.runPreview : undefined });
 };
 
 const unknownActivity: ActivityReducer = (p, a, base) => {
