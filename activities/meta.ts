@@ -41,6 +41,15 @@ interface Asked<T> {
 const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0 };
 
 /**
+ * Output caps per meta-agent, below the backbone's own: a valid template is a few
+ * hundred tokens, an assignment or a patch less. Under a JSON grammar a small model
+ * can fill 1,024 tokens inside one string (measured on the local 1.5B: a Rectifier
+ * call of 2 × 1,024 tokens, 90 s, then unparseable); a capped call fails fast into
+ * the repair round or the rule-based fallback instead.
+ */
+export const META_MAX_OUTPUT_TOKENS: Record<MetaRole, number> = { generator: 768, implementer: 320, rectifier: 448 };
+
+/**
  * One structured call. A schema violation that survives the repair round is
  * not thrown: the caller falls back to rules and records why. Transient
  * errors are thrown so Temporal retries them.
@@ -62,6 +71,7 @@ async function ask<T>(
         {
           backbone,
           messages,
+          maxOutputTokens: Math.min(META_MAX_OUTPUT_TOKENS[role], backbone.maxOutputTokens),
           signal: info.signal,
           sim: { purpose: role, task: input.task, seed: input.seed, callKey: `${input.callKey}#${info.attempt}`, extra },
         },

@@ -8,6 +8,7 @@ import type { ChatMessage } from '../mas/messages';
 import type { AgentSpec, Config, Pool, Template, Trigger } from '../mas/schemas';
 import { KNOWN_TOOLS, type ToolSpec } from '../mas/tools';
 import type { StateSummaryInput } from '../mas/summary';
+import { cheapestBackbone, strongestBackbone } from '../mas/pool';
 
 const TOOL_NOTES: Record<string, string> = {
   python: 'runs Python 3 code in a sandbox (no network, no secrets) and returns stdout/stderr',
@@ -69,23 +70,27 @@ export function poolSummary(pool: Pool): string {
     .join('\n');
 }
 
+/** Roles whose work cannot make the answer wrong (the example puts them on the cheapest backbone). */
+const LIGHT_ROLE = /format|summar|rout|relay|present/i;
+
 export function implementerMessages(task: string, template: Template, pool: Pool): ChatMessage[] {
   const agents = template.agents.map((a) => `- ${a.id}: ${a.role}${a.tools.length ? ` (tools: ${a.tools.join(', ')})` : ''}`).join('\n');
-  const [first, second] = [template.agents[0]?.id ?? 'agent', template.agents[1]?.id];
-  const ids = pool.backbones.map((b) => b.id);
+  const [cheapest, strongest] = [cheapestBackbone(pool).id, strongestBackbone(pool).id];
+  // The example is this team's own agents: small models copy an example's choices by
+  // position, so it shows the rule itself (on the local pool the 1.5B put a calculator on
+  // the 0.5B "as a simple review", copied from the old two-agent example, and got 12*13 wrong).
   const example = {
-    assignment: [
-      { agent: first, backbone: ids[ids.length - 1], reason: 'hard reasoning' },
-      ...(second ? [{ agent: second, backbone: ids[0], reason: 'simple check' }] : []),
-    ],
-    rationale: 'strong backbone where the work is hard, cheap one elsewhere',
+    assignment: template.agents.map((a) =>
+      LIGHT_ROLE.test(a.role) ? { agent: a.id, backbone: cheapest, reason: 'only formats text' } : { agent: a.id, backbone: strongest, reason: 'its work decides the answer' },
+    ),
+    rationale: 'strong backbone for every agent whose work decides the answer, cheap one for formatting',
   };
   return [
     {
       role: 'system',
       content: [
         'You are the Implementer of MAS²: map every agent of a team to one backbone from the pool.',
-        'Cost matters: easy roles (planning, formatting, simple review) on cheap backbones, hard reasoning or coding on strong ones.',
+        'Cost matters, but a wrong answer wastes the whole run: agents that compute, solve, reason, write or check code, or give the final answer go on the strongest backbone; cheap backbones only for formatting, summarizing or passing text on.',
         'Answer with one JSON object: {"assignment": [{"agent": agent id, "backbone": backbone id, "reason": str}], "rationale": str}, one entry per agent, ids exactly as listed.',
         `Example: ${JSON.stringify(example)}`,
       ].join('\n'),

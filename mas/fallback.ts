@@ -29,6 +29,14 @@ function strongerBackbone(pool: Pool, current: string): string | null {
   return i >= 0 ? (ranked[i + 1] ?? null) : null;
 }
 
+const VERDICT_PREFIX = 'A reviewer rejected the previous attempt:';
+
+/** The instructions without verdict lines an earlier fallback patch appended. */
+function withoutVerdicts(instructions: string): string {
+  const at = instructions.indexOf(`\n${VERDICT_PREFIX}`);
+  return at >= 0 ? instructions.slice(0, at) : instructions;
+}
+
 export function fallbackPatch(config: Config, pool: Pool, trigger: Trigger, finished: ReadonlySet<string>, avoid: PatchOp[][] = []): Patch | null {
   const candidates: Patch[] = [];
   const agent = trigger.agent ? config.template.agents.find((a) => a.id === trigger.agent) : undefined;
@@ -61,16 +69,18 @@ export function fallbackPatch(config: Config, pool: Pool, trigger: Trigger, fini
       const producer = agent ? config.template.edges.find((e) => e.to === agent.id)?.from : undefined;
       const target = config.template.agents.find((a) => a.id === producer);
       if (target) {
-        const told: PatchOp = { op: 'set_instructions', agent: target.id, instructions: `${target.instructions}\nA reviewer rejected the previous attempt: ${trigger.detail.slice(0, 300)}. Fix it.` };
-        // Telling the producer once did not help: the same model is likely the limit, so move it up a backbone.
-        const toldBefore = avoid.some((ops) => ops.some((o) => o.op === 'set_instructions' && o.agent === target.id));
-        const stronger = toldBefore ? strongerBackbone(pool, config.assignment[target.id]) : null;
+        // Only the latest verdict: stacked verdicts ("…is 36", "…is 48") confused the local
+        // 1.5B into answering one of the quoted wrong numbers.
+        const told: PatchOp = { op: 'set_instructions', agent: target.id, instructions: `${withoutVerdicts(target.instructions)}\n${VERDICT_PREFIX} ${trigger.detail.slice(0, 300)}. Fix it.` };
+        // A rejected producer on a weaker backbone moves up at once: on the local pool the
+        // 0.5B repeated the same wrong answer when only told why (12*13 → 36, then 36 again).
+        const stronger = strongerBackbone(pool, config.assignment[target.id]);
         candidates.push(
           stronger
             ? {
                 scope: 'local',
                 ops: [told, { op: 'set_backbone', agent: target.id, backbone: stronger }],
-                rationale: `The verifier ${agent!.id} rejected ${target.id}'s output again after it was told why; move ${target.id} to the stronger ${stronger} and run it again.`,
+                rationale: `The verifier ${agent!.id} rejected ${target.id}'s output; tell ${target.id} why and move it to the stronger ${stronger}.`,
               }
             : { scope: 'local', ops: [told], rationale: `The verifier ${agent!.id} rejected ${target.id}'s output; tell ${target.id} what was wrong and run it again.` },
         );

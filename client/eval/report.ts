@@ -64,13 +64,13 @@ export function reportMarkdown(r: EvalResults): string {
   L.push('');
   L.push('## Pass rate and cost per variant');
   L.push('');
-  L.push('| variant | passed | pass rate | 95% interval (Wilson) | mean cost | total cost | mean tokens in / out | mean wall time | statuses |');
-  L.push('|---|---|---|---|---|---|---|---|---|');
+  L.push('| variant | passed | pass rate | 95% interval (Wilson) | mean cost | total cost | mean tokens in / out | mean wall time | outside model calls | statuses |');
+  L.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const s of r.summary) {
     const st = Object.entries(s.statuses)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
-    L.push(`| ${s.variant}${r.frontier.includes(s.variant) ? ' ★' : ''} | ${s.passed}/${s.n} | ${pct(s.passRate)} | ${s.interval ? `${pct(s.interval.low)} – ${pct(s.interval.high)}` : '–'} | ${formatUsdShort(s.meanCostUsd)} | ${formatUsdShort(s.totalCostUsd)} | ${Math.round(s.meanInputTokens)} / ${Math.round(s.meanOutputTokens)} | ${secs(s.meanWallMs)} | ${st} |`);
+    L.push(`| ${s.variant}${r.frontier.includes(s.variant) ? ' ★' : ''} | ${s.passed}/${s.n} | ${pct(s.passRate)} | ${s.interval ? `${pct(s.interval.low)} – ${pct(s.interval.high)}` : '–'} | ${formatUsdShort(s.meanCostUsd)} | ${formatUsdShort(s.totalCostUsd)} | ${Math.round(s.meanInputTokens)} / ${Math.round(s.meanOutputTokens)} | ${secs(s.meanWallMs)} | ${s.meanOutsideModelShare === null || s.meanOutsideModelShare === undefined ? '–' : pct(s.meanOutsideModelShare)} | ${st} |`);
   }
   L.push('');
   L.push(`★ on the cost–pass-rate Pareto frontier (cheapest first: ${r.frontier.join(' → ') || '–'}); see pareto.svg.`);

@@ -23,6 +23,11 @@ export interface EvalRow {
   outputTokens: number;
   /** Workflow start to finish (the run's own clock, so a re-attached run keeps its first timing). */
   wallMs: number | null;
+  /**
+   * Summed durations of the run's model calls (agents and meta-agents), including time
+   * queued at a busy model server; wall time minus this is the engine's own share.
+   */
+  modelMs: number | null;
   reason?: string;
   rectifications: { version: number; trigger: string; source: string }[];
   /** Every meta-agent decision: source model (first try), repair, fallback, ablation, forced. */
@@ -42,6 +47,7 @@ export function rowOf(base: Pick<EvalRow, 'problemId' | 'line' | 'variant' | 'wo
     inputTokens: r.cost.inputTokens,
     outputTokens: r.cost.outputTokens,
     wallMs: Number.isFinite(wall) ? wall : null,
+    modelMs: r.steps.filter((st) => st.kind === 'llm' || st.kind === 'meta').reduce((sum, st) => sum + st.durationMs, 0),
     reason: r.reason,
     rectifications: r.rectifications.map((x) => ({ version: x.version, trigger: x.trigger.kind, source: x.source })),
     decisions: r.decisions.map((d) => ({ role: d.role, source: d.source, ...(d.backbone ? { backbone: d.backbone } : {}) })),
@@ -49,7 +55,7 @@ export function rowOf(base: Pick<EvalRow, 'problemId' | 'line' | 'variant' | 'wo
 }
 
 export function errorRow(base: Pick<EvalRow, 'problemId' | 'line' | 'variant' | 'workflowId' | 'attached' | 'expected'>, message: string): EvalRow {
-  return { ...base, status: 'error', pass: false, answer: null, extracted: null, scoreDetail: 'not scored', costUsd: 0, inputTokens: 0, outputTokens: 0, wallMs: null, reason: message, rectifications: [], decisions: [] };
+  return { ...base, status: 'error', pass: false, answer: null, extracted: null, scoreDetail: 'not scored', costUsd: 0, inputTokens: 0, outputTokens: 0, wallMs: null, modelMs: null, reason: message, rectifications: [], decisions: [] };
 }
 
 export interface MetaCounts {
@@ -70,6 +76,8 @@ export interface VariantSummary {
   meanInputTokens: number;
   meanOutputTokens: number;
   meanWallMs: number | null;
+  /** Mean over runs of 1 − model-call time / wall time: what the engine itself (workflow, tools, sandbox) took. */
+  meanOutsideModelShare: number | null;
   statuses: Record<string, number>;
   meta: Partial<Record<MetaRole, MetaCounts>>;
   rectifications: { total: number; runs: number; runsPassed: number; byTrigger: Record<string, number>; bySource: Record<string, number> };
@@ -97,6 +105,7 @@ export function summarise(rows: EvalRow[], variants: readonly Variant[]): Varian
       bySource[x.source] = (bySource[x.source] ?? 0) + 1;
     }
     const walls = rs.map((r) => r.wallMs).filter((w): w is number => w !== null);
+    const outside = rs.flatMap((r) => (r.wallMs && r.modelMs !== null && r.modelMs !== undefined ? [Math.max(0, 1 - r.modelMs / r.wallMs)] : []));
     const total = rs.reduce((s, r) => s + r.costUsd, 0);
     return {
       variant,
@@ -109,6 +118,7 @@ export function summarise(rows: EvalRow[], variants: readonly Variant[]): Varian
       meanInputTokens: mean(rs.map((r) => r.inputTokens)),
       meanOutputTokens: mean(rs.map((r) => r.outputTokens)),
       meanWallMs: walls.length ? mean(walls) : null,
+      meanOutsideModelShare: outside.length ? mean(outside) : null,
       statuses,
       meta,
       rectifications: { total: rs.reduce((s, r) => s + r.rectifications.length, 0), runs: rectified.length, runsPassed: rectified.filter((r) => r.pass).length, byTrigger, bySource },

@@ -95,9 +95,9 @@ describe('catalog and server settings', () => {
     expect(() => modelSpec('gpt-5')).toThrow(/unknown local model/);
   });
 
-  test('servers: loopback only, 8k context, 2 threads, jinja templates, metrics for the watchdog', () => {
+  test('servers: loopback only, two slots of 8k context, 2 threads, jinja templates, metrics for the watchdog', () => {
     const args = serverArgs('/m.gguf', LOCAL_MODELS[0], 4321, 2);
-    expect(args.join(' ')).toBe('-m /m.gguf --alias qwen2.5-coder-0.5b-instruct --host 127.0.0.1 --port 4321 -c 8192 -t 2 --jinja --metrics');
+    expect(args.join(' ')).toBe('-m /m.gguf --alias qwen2.5-coder-0.5b-instruct --host 127.0.0.1 --port 4321 -c 16384 --parallel 2 -t 2 --jinja --metrics');
   });
 
   test('two threads on a machine with room, one on an oversubscribed one, or MAS2_LOCAL_THREADS', () => {

@@ -68,12 +68,22 @@ test('rows and summaries: pass rates with intervals, costs, meta-agent validity,
   expect(single.interval!.high).toBeGreaterThan(0.5);
 });
 
+test('the share of wall time outside model calls counts agent and meta-agent calls, not tools', () => {
+  const step = (kind: 'llm' | 'meta' | 'tool', durationMs: number): Result['steps'][number] => ({ agent: 'a', kind, callIndex: 0, status: 'completed', attempts: 1, costUsd: 0, durationMs, configVersion: 1 });
+  const base = { problemId: 'p', line: 1, variant: 'full' as const, workflowId: 'w', attached: false, expected: '3' };
+  const r = rowOf(base, result({ steps: [step('meta', 1000), step('llm', 500), step('tool', 400)] }), { pass: true, extracted: '3', detail: '' });
+  expect(r.modelMs).toBe(1500);
+  const [s] = summarise([r], ['full']);
+  expect(s.meanOutsideModelShare).toBeCloseTo(1 - 1500 / 2500);
+  expect(summarise([rows()[3]], ['single-agent'])[0].meanOutsideModelShare).toBeNull();
+});
+
 test('report.md and pareto.svg say what the summary says', () => {
   const r = buildResults({ suite: 'gsm8k', data: { file: '/d.jsonl', sha256: 'ab'.repeat(32), problemsInFile: 9, offset: 0, limit: 2, evaluated: 2 }, pool: SIMULATOR_POOL, poolLabel: 'simulator', budgetUsd: 1, seed: 1, variants: ['full', 'single-agent'], runs: rows() });
   // single-agent costs half as much but passes less: both are on the frontier, cheapest first.
   expect(r.frontier).toEqual(['single-agent', 'full']);
   const md = reportMarkdown(r);
-  expect(md).toContain('| full ★ | 1/2 | 50.0% | 9.5% – 90.5% | $0.02 | $0.04 | 200 / 40 | 2.5 s | completed 2 |');
+  expect(md).toContain('| full ★ | 1/2 | 50.0% | 9.5% – 90.5% | $0.02 | $0.04 | 200 / 40 | 2.5 s | 100.0% | completed 2 |');
   expect(md).toContain('| full | 1/2 (50%) / 0/2 (0%) / 1/2 (50%) | 0/1 (0%) / 1/1 (100%) / 0/1 (0%) | – |');
   expect(md).toContain('| full | 3 | 2/2 | 1/2 | verifier 2, failure 1 | rectifier 2, fallback 1 |');
   const svg = paretoSvg(r.summary, r.frontier, { title: 'T <&>', subtitle: 's' });

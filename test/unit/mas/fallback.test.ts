@@ -81,8 +81,26 @@ describe('fallbackPatch: verifier and external triggers', () => {
     const p = fallbackPatch(team(), POOL, { kind: 'verifier', detail: 'FAIL: 2+2 is not 5', agent: 'V' }, new Set(['Plan', 'Code', 'V']))!;
     expect(p.ops).toEqual([
       { op: 'set_instructions', agent: 'Code', instructions: 'do Code\nA reviewer rejected the previous attempt: FAIL: 2+2 is not 5. Fix it.' },
+      { op: 'set_backbone', agent: 'Code', backbone: 'big' },
     ]);
     expect(p.rationale).toContain('V');
+  });
+
+  test('a producer already on the strongest backbone is only told why', () => {
+    const p = fallbackPatch(team('big'), POOL, { kind: 'verifier', detail: 'FAIL: no', agent: 'V' }, none)!;
+    expect(p.ops).toEqual([{ op: 'set_instructions', agent: 'Code', instructions: 'do Code\nA reviewer rejected the previous attempt: FAIL: no. Fix it.' }]);
+  });
+
+  test('a new verdict replaces the one an earlier patch appended', () => {
+    const t = team('big');
+    const told = { ...t, template: { ...t.template, agents: t.template.agents.map((a) => (a.id === 'Code' ? { ...a, instructions: 'do Code\nA reviewer rejected the previous attempt: FAIL: is 36. Fix it.' } : a)) } };
+    const p = fallbackPatch(told, POOL, { kind: 'verifier', detail: 'FAIL: is 48', agent: 'V' }, none)!;
+    expect(p.ops).toEqual([{ op: 'set_instructions', agent: 'Code', instructions: 'do Code\nA reviewer rejected the previous attempt: FAIL: is 48. Fix it.' }]);
+  });
+
+  test('the same verdict after the same patch yields no rule (the run ends honestly instead of looping)', () => {
+    const first = fallbackPatch(team('big'), POOL, { kind: 'verifier', detail: 'FAIL: no', agent: 'V' }, none)!;
+    expect(fallbackPatch(team('big'), POOL, { kind: 'verifier', detail: 'FAIL: no', agent: 'V' }, none, [first.ops])).toBeNull();
   });
 
   test('the verdict is clipped to 300 characters', () => {
