@@ -26,6 +26,8 @@ import { simPool, taskInput, tempHome } from '../integration/harness';
 import { ensureBuilt, pendingActivities, readLedger, repeatedCalls, runCli, spawnWorker, waitFor, type LedgerEntry, type WorkerProcess } from '../helpers/processes';
 import { refsIn } from '../../client/gc';
 import { PostgresBlobStore } from '../../activities/pgBlobStore';
+import { resolveResult } from '../../client/resolve';
+import { openBlobStore } from '../../activities/blobStore';
 
 jest.setTimeout(300_000);
 
@@ -77,9 +79,13 @@ function expectNoRepeats(workflowId: string): void {
   expect(repeatedCalls(mine)).toEqual([]);
 }
 
-function expectFib(r: Result): void {
+/** The result document carries a preview of a long answer plus its reference; the full text is in PostgreSQL. */
+async function expectFib(r: Result): Promise<void> {
   expect(r.status).toBe('completed');
-  expect(r.answer).toContain(FIB);
+  const blobs = openBlobStore(os.tmpdir(), cluster.env);
+  const { result, missing } = await resolveResult(r, blobs).finally(() => blobs.close());
+  expect(missing).toEqual([]);
+  expect(result.answer).toContain(FIB);
   completed.push(r.workflowId);
 }
 
@@ -136,7 +142,7 @@ test('kill -9 of the worker holding a model call: the other worker, with its own
   );
   metrics.killRecoverySeconds = ((retried.lastStartedMs ?? Date.now()) - killedAt) / 1000;
   const r = await resultOf(handle);
-  expectFib(r);
+  await expectFib(r);
   expectNoRepeats(r.workflowId);
   expect(r.steps.find((s) => s.kind === 'llm' && s.attempts === 2)).toBeDefined();
   // No shared folder: neither home ever had a blob folder.
@@ -156,7 +162,7 @@ test('SIGKILL of the Temporal server mid-run, restart on the same database: the 
   await cluster.restartTemporal();
   metrics.serverRestartSeconds = (Date.now() - t0) / 1000;
   const r = await resultOf(handle);
-  expectFib(r);
+  await expectFib(r);
   expectNoRepeats(r.workflowId);
   expect(live()).toHaveLength(2); // the workers rode out the outage
 });
@@ -256,7 +262,7 @@ test('mas2 gc keeps what an open run needs and deletes blobs of runs past the re
   }
   // The open run reads its conversation from the store on every call: it must still complete.
   const r = await resultOf(handle);
-  expectFib(r);
+  await expectFib(r);
   expectNoRepeats(r.workflowId);
   // A closed run's result document lives in its history, so status still works after its blobs went.
   const st = await cli(['status', completed[0], '--json']);
