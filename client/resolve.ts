@@ -5,6 +5,7 @@
  * previews (full text, no `chars`) passes through unchanged.
  */
 import type { Result } from '../mas/schemas';
+import { answerFrom } from '../mas/answer';
 import { openBlobStore, type BlobStore } from '../activities/blobStore';
 import { mas2Home } from '../activities/home';
 
@@ -40,8 +41,20 @@ export async function resolveResult(result: Result, blobs: BlobStore): Promise<R
       outputs[id] = text === null ? o : { ...o, text };
     }),
   );
-  const answer = result.answerRef ? ((await read(result.answerRef)) ?? result.answer) : result.answer;
+  const answer = result.answerRef ? ((await read(result.answerRef)) ?? result.answer) : ownAnswer(result, outputs);
   return { result: { ...result, answer, outputs }, missing: [...new Set(missing)] };
+}
+
+/**
+ * Without answerRef the document's answer is a verifier's own text without its verdict line
+ * (a verifier nothing fed), cut to a preview: derive it again from the resolved outputs, so a
+ * long answer is never scored or shown cut off (found in `mas2 eval`: GSM8K answers scored on
+ * their first 240 characters).
+ */
+function ownAnswer(result: Result, outputs: Result['outputs']): string | null {
+  if (!result.config || result.answer === null) return result.answer;
+  const resolved = Object.values(outputs).every((o) => o.chars === undefined || o.text.length === o.chars);
+  return resolved ? (answerFrom(result.config.template, outputs) ?? result.answer) : result.answer;
 }
 
 /** One line for stderr when some texts could not be resolved. */

@@ -49,3 +49,21 @@ test('resolveResult puts the full texts back and reports what it could not read'
   expect(r.result.outputs.old.text).toBe('legacy full text'); // recorded before previews: untouched, not read
   expect(r.missing).toEqual([gone]);
 });
+
+test('a lone verifier’s own answer (no answerRef) comes back whole, without its verdict line', async () => {
+  const blobs = new LocalBlobStore(fs.mkdtempSync(path.join(os.tmpdir(), 'mas2-resolve-')));
+  const long = `PASS\nStep 1 ${'z'.repeat(2000)}\nFinal answer: 18`;
+  const ref = await blobs.put(long);
+  const template = { name: 't', agents: [{ id: 'solo', role: 'Solver', instructions: 'solve', tools: [], verifier: true }], edges: [], loops: [], finalAgent: 'solo' };
+  const doc = {
+    answer: previewOf(long).replace(/^PASS\n/, ''),
+    config: { template, assignment: { solo: 'b' }, version: 1 },
+    outputs: { solo: { configVersion: 1, backbone: 'b', inputsKey: 'k', text: '', chars: long.length, ref } },
+  } as unknown as Result;
+  const r = await resolveResult(doc, blobs);
+  expect(r.result.answer).toBe(long.replace(/^PASS\n/, ''));
+  expect(r.result.answer!.endsWith('Final answer: 18')).toBe(true);
+  // Unreadable output: the preview stays rather than an empty answer.
+  const lost = await resolveResult({ ...doc, outputs: { solo: { ...doc.outputs.solo, ref: `sha256:${'0'.repeat(64)}` } } } as Result, blobs);
+  expect(lost.result.answer).toBe(doc.answer);
+});
