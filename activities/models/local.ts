@@ -10,11 +10,14 @@ import type { ModelResponse } from '../../mas/messages';
 import { ensureServer, NotProvisionedError } from '../../client/localModel/server';
 import { localModelsDir } from '../../client/localModel/paths';
 import { ModelError, type ModelClient, type ModelRequest } from './types';
+import { Gate, localConcurrency } from './localGate';
 
 /** One request may wait behind others for the single slot of a 2-core server. */
 export const LOCAL_TIMEOUT_MS = 300_000;
 
 export class LocalModelClient implements ModelClient {
+  private gate: Gate | undefined;
+
   constructor(
     private readonly openai: ModelClient,
     private readonly home: string,
@@ -30,6 +33,12 @@ export class LocalModelClient implements ModelClient {
       if (e instanceof NotProvisionedError) throw new ModelError(e.message, 'config', false);
       throw new ModelError(`backbone ${req.backbone.id}: ${(e as Error).message}`, 'server', true);
     }
-    return this.openai.complete({ ...req, backbone: { ...req.backbone, baseURL }, timeoutMs: req.timeoutMs ?? LOCAL_TIMEOUT_MS });
+    // One gate for every local backbone of this worker: the servers share the cores.
+    try {
+      this.gate ??= new Gate(localConcurrency(this.env, Number(this.env.MAS2_LOCAL_THREADS) || 2));
+    } catch (e) {
+      throw new ModelError((e as Error).message, 'config', false);
+    }
+    return this.gate.run(() => this.openai.complete({ ...req, backbone: { ...req.backbone, baseURL }, timeoutMs: req.timeoutMs ?? LOCAL_TIMEOUT_MS }), req.signal);
   }
 }
