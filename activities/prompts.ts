@@ -9,6 +9,7 @@ import type { AgentSpec, Config, Pool, Template, Trigger } from '../mas/schemas'
 import { KNOWN_TOOLS, type ToolSpec } from '../mas/tools';
 import type { StateSummaryInput } from '../mas/summary';
 import { cheapestBackbone, strongestBackbone } from '../mas/pool';
+import { predecessors } from '../mas/graph';
 
 const TOOL_NOTES: Record<string, string> = {
   python: 'runs Python 3 code in a sandbox (no network, no secrets) and returns stdout/stderr',
@@ -113,11 +114,23 @@ const PATCH_OPS = [
   '{"op":"set_final","agent":id}',
 ];
 
-export function rectifierMessages(task: string, config: Config, state: StateSummaryInput, trigger: Trigger, pool: Pool, tools: readonly string[] = KNOWN_TOOLS, specs?: readonly ToolSpec[]): ChatMessage[] {
+/**
+ * Whom the worked example re-instructs. A verifier's rejection is fixed at the producer it
+ * checked, not at the verifier: small models copy the example's agent (on the local pool the
+ * 1.5B re-instructed the rejecting 0.5B checker to "do the task again", which then passed
+ * the same wrong answer).
+ */
+function exampleTarget(config: Config, trigger: Trigger): string {
   const target = trigger.agent ?? config.template.finalAgent;
+  const isVerifier = config.template.agents.find((a) => a.id === target)?.verifier === true;
+  if (trigger.kind !== 'verifier' && !isVerifier) return target;
+  return predecessors(config.template, target)[0] ?? target;
+}
+
+export function rectifierMessages(task: string, config: Config, state: StateSummaryInput, trigger: Trigger, pool: Pool, tools: readonly string[] = KNOWN_TOOLS, specs?: readonly ToolSpec[]): ChatMessage[] {
   const example = {
     scope: 'local',
-    ops: [{ op: 'set_instructions', agent: target, instructions: 'Do the task again. The last attempt was rejected because ...; fix that.' }],
+    ops: [{ op: 'set_instructions', agent: exampleTarget(config, trigger), instructions: 'Do the task again. The last attempt was rejected because ...; fix that.' }],
     rationale: 'the smallest change that addresses the trigger',
   };
   return [
@@ -126,6 +139,7 @@ export function rectifierMessages(task: string, config: Config, state: StateSumm
       content: [
         'You are the Rectifier of MAS². A running team of agents hit a trigger (a failure, a budget threshold, a verifier rejection or an operator request). Propose a patch.',
         'Agents you do not change keep their finished outputs, so prefer the smallest change that fixes the cause. On budget triggers move unfinished agents to cheaper backbones. Do not repeat a patch that was already applied.',
+        'On a verifier trigger fix the agent whose output the verifier rejected (the one feeding it), not the verifier; if that agent is on a weaker backbone, moving it to a stronger one (set_backbone) is often the fix.',
         `Answer with one JSON object: {"scope": "local" or "global", "ops": [op, ...], "rationale": str}. Ops: ${PATCH_OPS.join(' | ')}.`,
         `Tools agents may have: ${toolMenu(tools, specs)}.`,
         `Example: ${JSON.stringify(example)}`,
