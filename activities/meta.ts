@@ -22,7 +22,7 @@ import type { ChatMessage } from '../mas/messages';
 import { templateProblems } from '../mas/graph';
 import { applyPatch, samePatch } from '../mas/patch';
 import { fallbackPatch } from '../mas/fallback';
-import { metaBackbone, strongestBackbone } from '../mas/pool';
+import { metaBackbone, strongestBackbone, weakVerifiers } from '../mas/pool';
 import { priceOf } from '../mas/cost';
 import { fallbackTemplate } from '../mas/templates';
 import { usableTools } from './tools/available';
@@ -157,6 +157,8 @@ export async function implementAssignment(
     if (!o.assignment.some((a) => input.template.agents.some((t) => t.id === a.agent))) {
       ctx.addIssue({ code: 'custom', message: `the assignment names none of the agents (${input.template.agents.map((t) => t.id).join(', ')})` });
     }
+    const chosen = Object.fromEntries(o.assignment.filter((a) => ids.includes(a.backbone)).map((a) => [a.agent, a.backbone]));
+    for (const p of weakVerifiers(input.template, chosen, input.pool)) ctx.addIssue({ code: 'custom', message: p });
   });
   const messages = implementerMessages(input.task, input.template, input.pool);
   const promptRef = await rt.blobs.put(JSON.stringify(messages));

@@ -91,7 +91,7 @@ export function implementerMessages(task: string, template: Template, pool: Pool
       role: 'system',
       content: [
         'You are the Implementer of MAS²: map every agent of a team to one backbone from the pool.',
-        'Cost matters, but a wrong answer wastes the whole run: agents that compute, solve, reason, write or check code, or give the final answer go on the strongest backbone; cheap backbones only for formatting, summarizing or passing text on.',
+        'Cost matters, but a wrong answer wastes the whole run: agents that compute, solve, reason, write or check code, or give the final answer go on the strongest backbone; cheap backbones only for formatting, summarizing or passing text on. A verifier needs a backbone at least as strong as the agent it checks.',
         'Answer with one JSON object: {"assignment": [{"agent": agent id, "backbone": backbone id, "reason": str}], "rationale": str}, one entry per agent, ids exactly as listed.',
         `Example: ${JSON.stringify(example)}`,
       ].join('\n'),

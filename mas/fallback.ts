@@ -5,7 +5,7 @@
  */
 import type { Config, Patch, PatchOp, Pool, Trigger } from './schemas';
 import { neededAgents } from './graph';
-import { cheapestBackbone, typicalPrice } from './pool';
+import { backboneById, cheapestBackbone, typicalPrice } from './pool';
 
 function cheaperOps(config: Config, pool: Pool, finished: ReadonlySet<string>): PatchOp[] {
   const cheapest = cheapestBackbone(pool);
@@ -27,6 +27,11 @@ function strongerBackbone(pool: Pool, current: string): string | null {
   const ranked = [...pool.backbones].sort((a, b) => typicalPrice(a) - typicalPrice(b)).map((b) => b.id);
   const i = ranked.indexOf(current);
   return i >= 0 ? (ranked[i + 1] ?? null) : null;
+}
+
+function backbonePrice(pool: Pool, id: string | undefined): number | undefined {
+  const b = id ? backboneById(pool, id) : undefined;
+  return b ? typicalPrice(b) : undefined;
 }
 
 const VERDICT_PREFIX = 'A reviewer rejected the previous attempt:';
@@ -68,6 +73,16 @@ export function fallbackPatch(config: Config, pool: Pool, trigger: Trigger, fini
     case 'verifier': {
       const producer = agent ? config.template.edges.find((e) => e.to === agent.id)?.from : undefined;
       const target = config.template.agents.find((a) => a.id === producer);
+      const verifierPrice = agent ? backbonePrice(pool, config.assignment[agent.id]) : undefined;
+      const producerPrice = target ? backbonePrice(pool, config.assignment[target.id]) : undefined;
+      if (agent && target && verifierPrice !== undefined && producerPrice !== undefined && verifierPrice < producerPrice) {
+        // A checker weaker than the producer is not evidence: check again on the producer's backbone first.
+        candidates.push({
+          scope: 'local',
+          ops: [{ op: 'set_backbone', agent: agent.id, backbone: config.assignment[target.id] }],
+          rationale: `The verifier ${agent.id} runs on a weaker backbone than ${target.id}, whose output it rejected; check again on ${config.assignment[target.id]}.`,
+        });
+      }
       if (target) {
         // Only the latest verdict: stacked verdicts ("…is 36", "…is 48") confused the local
         // 1.5B into answering one of the quoted wrong numbers.

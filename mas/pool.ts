@@ -1,5 +1,5 @@
 /** Pool helpers: look-ups and rankings by price. */
-import type { Backbone, Pool } from './schemas';
+import type { Assignment, Backbone, Pool, Template } from './schemas';
 
 export function backboneById(pool: Pool, id: string): Backbone | undefined {
   return pool.backbones.find((b) => b.id === id);
@@ -24,4 +24,28 @@ export function metaBackbone(pool: Pool, role: 'generator' | 'implementer' | 're
 
 export function usesSimulator(pool: Pool): boolean {
   return pool.backbones.some((b) => b.provider === 'sim');
+}
+
+/**
+ * Verifiers on a cheaper backbone than an agent they check. A checker weaker than the
+ * producer is not evidence: on the local pool the 0.5B checker rejected the 1.5B solver's
+ * right answers (GSM8K "A robe takes 2 bolts…": 3 bolts, rejected four times) and the run
+ * ended `unverified`. One sentence per pair, for the Implementer's repair round.
+ */
+export function weakVerifiers(t: Template, assignment: Assignment, pool: Pool): string[] {
+  const price = (agent: string) => {
+    const b = backboneById(pool, assignment[agent] ?? '');
+    return b ? typicalPrice(b) : undefined;
+  };
+  const problems: string[] = [];
+  for (const v of t.agents.filter((a) => a.verifier)) {
+    const mine = price(v.id);
+    for (const e of t.edges.filter((x) => x.to === v.id)) {
+      const theirs = price(e.from);
+      if (mine !== undefined && theirs !== undefined && mine < theirs) {
+        problems.push(`verifier "${v.id}" on ${assignment[v.id]} checks "${e.from}" on ${assignment[e.from]}: a verifier needs a backbone at least as strong as the agent it checks`);
+      }
+    }
+  }
+  return problems;
 }

@@ -192,6 +192,15 @@ function simImplementer(ctx: SimContext, messages: ChatMessage[], rng: () => num
     const pick = kind === 'code' ? strongestBackbone(pool) : (skilled[0] ?? strongestBackbone(pool));
     return { agent: a.id, backbone: pick.id, reason: `${a.role} does the ${kind} work` };
   });
+  // Like a sensible model, never a verifier weaker than what it checks (the Implementer's rule).
+  const price = (id: string) => typicalPrice(pool.backbones.find((b) => b.id === id)!);
+  for (const v of assignment) {
+    if (!template.agents.find((a) => a.id === v.agent)?.verifier) continue;
+    for (const e of template.edges.filter((x) => x.to === v.agent)) {
+      const producer = assignment.find((x) => x.agent === e.from);
+      if (producer && price(producer.backbone) > price(v.backbone)) Object.assign(v, { backbone: producer.backbone, reason: `checks ${e.from}, so at least as strong` });
+    }
+  }
   return JSON.stringify({ assignment, rationale: 'Cheap backbones for planning and review, capable ones for the hard step.' });
 }
 

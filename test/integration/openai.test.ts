@@ -31,7 +31,9 @@ function scriptedModel(body: any): ReturnType<typeof reply.text> {
   const system = systemText(body);
   if (system.startsWith('You are the Generator')) return reply.json(TEMPLATE, { prompt_tokens: 800, completion_tokens: 200 });
   if (system.startsWith('You are the Implementer')) {
-    return reply.json({ assignment: [{ agent: 'solver', backbone: 'strong', reason: 'math' }, { agent: 'checker', backbone: 'cheap', reason: 'easy' }], rationale: 'cheap checker' });
+    // First a checker weaker than the solver it checks (the rule the repair round names), then the fix.
+    const repair = body.messages.some((m: { role: string }) => m.role === 'assistant');
+    return reply.json({ assignment: [{ agent: 'solver', backbone: 'strong', reason: 'math' }, { agent: 'checker', backbone: repair ? 'strong' : 'cheap', reason: 'checks the solver' }], rationale: 'strong where the answer is decided' });
   }
   const toolMessages = body.messages.filter((m: { role: string }) => m.role === 'tool');
   if (body.tools && toolMessages.length === 0) return reply.toolCalls([{ name: 'calculator', arguments: { expression: '17 * 23 + 4' } }], { prompt_tokens: 300, completion_tokens: 20 });
@@ -71,14 +73,18 @@ test('a task runs end to end over HTTP: structured meta-agent output, tool calli
   // The final agent is a verifier: the answer is the output it verified, not its verdict.
   expect(r.answer).toBe('result: 395');
   expect(r.outputs.checker.text).toBe('PASS: 17 * 23 + 4 = 395');
-  expect(r.config!.assignment).toEqual({ solver: 'strong', checker: 'cheap' });
+  expect(r.config!.assignment).toEqual({ solver: 'strong', checker: 'strong' });
+  expect(r.decisions.find((d) => d.role === 'implementer')?.source).toBe('repair');
 
   const requests = chat();
+  const implementerCalls = requests.filter((q) => systemText(q.body).startsWith('You are the Implementer'));
+  expect(implementerCalls).toHaveLength(2);
+  expect(implementerCalls[1].body.messages.at(-1).content).toContain('verifier "checker" on cheap checks "solver" on strong: a verifier needs a backbone at least as strong as the agent it checks');
   expect(requests[0].headers.authorization).toBe('Bearer sk-test-loopback');
   expect(requests[1].body.response_format?.type).toBe('json_schema');
   expect(requests.find((q) => q.body.tools)?.body.tools[0].function.name).toBe('calculator');
-  // 1 refused + generator + implementer + solver ×2 + checker
-  expect(requests).toHaveLength(6);
+  // 1 refused + generator + implementer ×2 + solver ×2 + checker
+  expect(requests).toHaveLength(7);
 
   const generatorStep = r.steps.find((s) => s.agent === 'generator')!;
   expect(generatorStep.attempts).toBe(2);
@@ -87,7 +93,7 @@ test('a task runs end to end over HTTP: structured meta-agent output, tool calli
   expect(r.outputs.solver.text).toBe('result: 395');
   // Usage × price: the Generator's 800 in / 200 out tokens on the default backbone (0.1 / 0.4 per M).
   expect(generatorStep.costUsd).toBeCloseTo((800 * 0.1 + 200 * 0.4) / 1e6, 12);
-  expect(r.cost.perBackbone.strong.calls).toBe(2);
+  expect(r.cost.perBackbone.strong.calls).toBe(3);
   expect(r.cost.usd).toBeCloseTo(r.steps.reduce((n, s) => n + s.costUsd, 0), 12);
 });
 

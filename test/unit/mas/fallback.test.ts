@@ -1,4 +1,5 @@
 import { fallbackPatch } from '../../../mas/fallback';
+import { weakVerifiers } from '../../../mas/pool';
 import { applyPatch } from '../../../mas/patch';
 import { PoolSchema, type Config, type Trigger } from '../../../mas/schemas';
 import { cfg, POOL, tmpl } from './fixtures';
@@ -148,5 +149,31 @@ describe('fallback patches apply cleanly', () => {
     expect(p).not.toBeNull();
     const next = applyPatch(config, p!, POOL);
     expect(next.version).toBe(2);
+  });
+});
+
+describe('a verifier weaker than the producer it rejected', () => {
+  test('is moved to the producer’s backbone first; once that was applied, the producer is told (and moved up)', () => {
+    const weak = team({ Plan: 'mid', Code: 'mid', V: 'cheap', Final: 'mid', Side: 'mid' });
+    const trigger: Trigger = { kind: 'verifier', detail: 'FAIL: wrong', agent: 'V' };
+    const first = fallbackPatch(weak, POOL, trigger, new Set(['Plan', 'Code', 'V']))!;
+    expect(first.ops).toEqual([{ op: 'set_backbone', agent: 'V', backbone: 'mid' }]);
+    expect(first.rationale).toMatch(/weaker backbone/);
+    const second = fallbackPatch(weak, POOL, trigger, new Set(['Plan', 'Code', 'V']), [first.ops])!;
+    expect(second.ops.map((o) => o.op)).toEqual(['set_instructions', 'set_backbone']);
+    expect(second.ops[0]).toMatchObject({ agent: 'Code' });
+  });
+});
+
+describe('weakVerifiers', () => {
+  test('names each verifier on a cheaper backbone than an agent feeding it, nothing else', () => {
+    const t = team().template;
+    expect(weakVerifiers(t, { Plan: 'big', Code: 'mid', V: 'cheap', Final: 'cheap', Side: 'cheap' }, POOL)).toEqual([
+      'verifier "V" on cheap checks "Code" on mid: a verifier needs a backbone at least as strong as the agent it checks',
+    ]);
+    expect(weakVerifiers(t, { Plan: 'big', Code: 'mid', V: 'mid', Final: 'cheap', Side: 'cheap' }, POOL)).toEqual([]);
+    expect(weakVerifiers(t, { Plan: 'big', Code: 'mid', V: 'big', Final: 'cheap', Side: 'cheap' }, POOL)).toEqual([]);
+    // Unknown or missing backbones are another rule's business.
+    expect(weakVerifiers(t, { Code: 'mid' }, POOL)).toEqual([]);
   });
 });
