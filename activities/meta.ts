@@ -19,7 +19,7 @@ import {
   type Usage,
 } from '../mas/schemas';
 import type { ChatMessage } from '../mas/messages';
-import { templateProblems } from '../mas/graph';
+import { obviousFinalAgent, templateProblems } from '../mas/graph';
 import { applyPatch, samePatch } from '../mas/patch';
 import { fallbackPatch } from '../mas/fallback';
 import { metaBackbone, strongestBackbone, weakVerifiers } from '../mas/pool';
@@ -112,8 +112,15 @@ function result<T>(
 }
 
 /** The template schema plus the graph rules, so the repair round also fixes cycles, unreachable agents and unavailable tools. */
-const checkedTemplateSchema = (tools: readonly string[]) =>
-  TemplateSchema.superRefine((t, ctx) => {
+const checkedTemplateSchema = (tools: readonly string[], rewritten: WeakMap<Template, string>) =>
+  TemplateSchema.transform((t) => {
+    // A design that names the wrong final agent gets its one last agent, by rule (counted as a repair).
+    const sink = obviousFinalAgent(t);
+    if (!sink) return t;
+    const fixed = { ...t, finalAgent: sink };
+    rewritten.set(fixed, `final agent "${t.finalAgent}" → "${sink}", the team's only last agent, by rule`);
+    return fixed;
+  }).superRefine((t, ctx) => {
     for (const p of templateProblems(t, tools)) ctx.addIssue({ code: 'custom', message: p });
   });
 
@@ -127,9 +134,12 @@ export async function generateTemplate(rt: Runtime, input: GenerateInput): Promi
   }
   const messages = generatorMessages(input.task, tools, specs);
   const promptRef = await rt.blobs.put(JSON.stringify(messages));
-  const asked = await ask(rt, 'generator', backbone, messages, checkedTemplateSchema(tools), input, { availableTools: tools, ...(specs ? { tools: specs } : {}) });
+  const rewritten = new WeakMap<Template, string>();
+  const asked = await ask(rt, 'generator', backbone, messages, checkedTemplateSchema(tools, rewritten), input, { availableTools: tools, ...(specs ? { tools: specs } : {}) });
   if (asked.value) {
-    return result('generator', backbone, asked.value, asked, asked.repaired ? 'repair' : 'model', asked.value, `Template "${asked.value.name}" with ${asked.value.agents.length} agents.`, promptRef, started);
+    const rewrite = rewritten.get(asked.value);
+    const why = `Template "${asked.value.name}" with ${asked.value.agents.length} agents${rewrite ? `; ${rewrite}` : ''}.`;
+    return result('generator', backbone, asked.value, asked, asked.repaired || rewrite ? 'repair' : 'model', asked.value, why, promptRef, started);
   }
   return result('generator', backbone, fallback, asked, 'fallback', fallback, `Generator output unusable (${asked.error}); built-in template for the task kind.`, promptRef, started);
 }

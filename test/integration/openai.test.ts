@@ -97,6 +97,19 @@ test('a task runs end to end over HTTP: structured meta-agent output, tool calli
   expect(r.cost.usd).toBeCloseTo(r.steps.reduce((n, s) => n + s.costUsd, 0), 12);
 });
 
+test('a design that names the wrong final agent gets its one last agent by rule, without a repair round', async () => {
+  fake.reset();
+  fake.setDefault((body: any) => (systemText(body).startsWith('You are the Generator') ? reply.json({ ...TEMPLATE, finalAgent: 'solver' }) : scriptedModel(body)));
+  const r: Result = await runToEnd(env.client, env.worker.taskQueue, taskInput('Compute 17 * 23 + 4', { pool: pool() }));
+  expect(r.status).toBe('completed');
+  expect(r.config!.template.finalAgent).toBe('checker');
+  const generator = r.decisions.find((d) => d.role === 'generator')!;
+  expect(generator.source).toBe('repair');
+  expect(generator.rationale).toContain('final agent "solver" → "checker", the team\'s only last agent, by rule');
+  expect(chat().filter((q) => systemText(q.body).startsWith('You are the Generator'))).toHaveLength(1);
+  expect(r.answer).toBe('result: 395');
+});
+
 test('a 401 is not retried: the model call fails once and fires the failure trigger', async () => {
   fake.reset();
   fake.setDefault((body: any) => (systemText(body).startsWith('You are Solver') ? reply.error(401, 'invalid api key') : scriptedModel(body)));

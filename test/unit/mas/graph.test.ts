@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import {
   ancestors,
+  obviousFinalAgent,
   assignmentProblems,
   descendants,
   fingerprints,
@@ -304,5 +305,27 @@ describe('fingerprints', () => {
     const a = fingerprints(tmpl(['A', 'B', 'C', 'S'], ['A>B', 'B>C', 'S>C'], 'C'), all('mid'));
     const b = fingerprints(tmpl(['S', 'C', 'B', 'A'], ['S>C', 'B>C', 'A>B'], 'C'), all('mid'));
     expect(b).toEqual(a);
+  });
+});
+
+describe('obviousFinalAgent: the one last agent of a design that named another', () => {
+  test('a checker last in the chain while finalAgent names the solver: the checker', () => {
+    const t = tmpl(['analyst', 'solver', { id: 'checker', verifier: true }], ['analyst>solver', 'solver>checker'], 'solver');
+    expect(templateProblems(t).length).toBeGreaterThan(0);
+    expect(obviousFinalAgent(t)).toBe('checker');
+    expect(templateProblems({ ...t, finalAgent: 'checker' })).toEqual([]);
+  });
+
+  test('no rewrite for a valid design, two sinks, a cycle, a self-loop or unknown names', () => {
+    expect(obviousFinalAgent(tmpl(['a', 'b'], ['a>b'], 'b'))).toBeNull();
+    expect(obviousFinalAgent(tmpl(['a', 'b', 'c'], ['a>b', 'a>c'], 'a'))).toBeNull();
+    expect(obviousFinalAgent(tmpl(['a', 'b', 'c'], ['a>b', 'b>a', 'b>c'], 'a'))).toBeNull();
+    expect(obviousFinalAgent(tmpl(['a', 'b'], ['a>b', 'b>b'], 'a'))).toBeNull();
+    expect(obviousFinalAgent({ ...tmpl(['a', 'b'], ['a>b'], 'b'), edges: [{ from: 'a', to: 'zz' }], finalAgent: 'a' })).toBeNull();
+  });
+
+  test('an agent that reaches nothing but the wrong final agent keeps the design invalid (no rewrite)', () => {
+    // a → b, c alone: two sinks (b, c) → null.
+    expect(obviousFinalAgent(tmpl(['a', 'b', 'c'], ['a>b'], 'c'))).toBeNull();
   });
 });
