@@ -180,9 +180,10 @@ export function fingerprints(t: Template, assignment: Assignment, rounds: Record
  * The final agent a design obviously meant: when the named finalAgent breaks the
  * connectivity rules but the graph (acyclic, names known) has exactly one sink that
  * every agent reaches, that sink is the answer's agent. On the local 1.5B, 12 of 13
- * Generator fallbacks (GSM8K dev 1–5) broke exactly these rules — typically a checker
- * last in the chain while finalAgent named the solver — and the repair round did not
- * fix them. Returns null when no such rewrite applies.
+ * Generator fallbacks (GSM8K dev 1–5) were rejected for these rules — typically a
+ * checker last in the chain while finalAgent named the solver — and the repair round
+ * did not fix them (designs with a second sink still fall back). Returns null when no
+ * such rewrite applies.
  */
 export function obviousFinalAgent(t: Template): string | null {
   const ids = new Set(t.agents.map((a) => a.id));
