@@ -5,7 +5,7 @@
  */
 import type { Config, Patch, PatchOp, Pool, Trigger } from './schemas';
 import { neededAgents } from './graph';
-import { backboneById, cheapestBackbone, typicalPrice } from './pool';
+import { backbonePrice, cheapestBackbone, idsByPrice } from './pool';
 
 function cheaperOps(config: Config, pool: Pool, finished: ReadonlySet<string>): PatchOp[] {
   const cheapest = cheapestBackbone(pool);
@@ -17,21 +17,16 @@ function cheaperOps(config: Config, pool: Pool, finished: ReadonlySet<string>): 
 
 /** Another backbone for an agent: the next more expensive one, else the next cheaper. */
 function otherBackbone(pool: Pool, current: string): string | null {
-  const ranked = [...pool.backbones].sort((a, b) => typicalPrice(a) - typicalPrice(b)).map((b) => b.id);
+  const ranked = idsByPrice(pool);
   const i = ranked.indexOf(current);
   return ranked[i + 1] ?? ranked[i - 1] ?? null;
 }
 
 /** The next more expensive backbone than `current`, or null when it is already the most expensive. */
 function strongerBackbone(pool: Pool, current: string): string | null {
-  const ranked = [...pool.backbones].sort((a, b) => typicalPrice(a) - typicalPrice(b)).map((b) => b.id);
+  const ranked = idsByPrice(pool);
   const i = ranked.indexOf(current);
   return i >= 0 ? (ranked[i + 1] ?? null) : null;
-}
-
-function backbonePrice(pool: Pool, id: string | undefined): number | undefined {
-  const b = id ? backboneById(pool, id) : undefined;
-  return b ? typicalPrice(b) : undefined;
 }
 
 const VERDICT_PREFIX = 'A reviewer rejected the previous attempt:';

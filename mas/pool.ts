@@ -10,6 +10,17 @@ export function typicalPrice(b: Backbone): number {
   return 3 * b.pricing.inputPerM + b.pricing.outputPerM;
 }
 
+/** Typical price of the backbone with this id; undefined for an id not in the pool. */
+export function backbonePrice(pool: Pool, id: string | undefined): number | undefined {
+  const b = id ? backboneById(pool, id) : undefined;
+  return b ? typicalPrice(b) : undefined;
+}
+
+/** Backbone ids, cheapest first. */
+export function idsByPrice(pool: Pool): string[] {
+  return [...pool.backbones].sort((a, b) => typicalPrice(a) - typicalPrice(b)).map((b) => b.id);
+}
+
 export function cheapestBackbone(pool: Pool): Backbone {
   return [...pool.backbones].sort((a, b) => typicalPrice(a) - typicalPrice(b))[0];
 }
@@ -33,10 +44,7 @@ export function usesSimulator(pool: Pool): boolean {
  * ended `unverified`. One sentence per pair, for the Implementer's repair round.
  */
 export function weakVerifiers(t: Template, assignment: Assignment, pool: Pool): string[] {
-  const price = (agent: string) => {
-    const b = backboneById(pool, assignment[agent] ?? '');
-    return b ? typicalPrice(b) : undefined;
-  };
+  const price = (agent: string) => backbonePrice(pool, assignment[agent]);
   const problems: string[] = [];
   for (const v of t.agents.filter((a) => a.verifier)) {
     const mine = price(v.id);

@@ -9,7 +9,7 @@ import type { ChatMessage, ModelResponse, SimContext, ToolCall } from '../../mas
 import type { Config, Patch, PatchOp, Pool, Template, Trigger } from '../../mas/schemas';
 import { seededRandom } from '../../mas/hash';
 import { classifyTask, fallbackTemplate } from '../../mas/templates';
-import { cheapestBackbone, strongestBackbone, typicalPrice } from '../../mas/pool';
+import { backbonePrice, cheapestBackbone, strongestBackbone, typicalPrice } from '../../mas/pool';
 import { fallbackPatch } from '../../mas/fallback';
 import { estimateTokens } from '../../mas/cost';
 import { sampleOfCallKey } from '../../mas/cto';
@@ -193,7 +193,7 @@ function simImplementer(ctx: SimContext, messages: ChatMessage[], rng: () => num
     return { agent: a.id, backbone: pick.id, reason: `${a.role} does the ${kind} work` };
   });
   // Like a sensible model, never a verifier weaker than what it checks (the Implementer's rule).
-  const price = (id: string) => typicalPrice(pool.backbones.find((b) => b.id === id)!);
+  const price = (id: string) => backbonePrice(pool, id) ?? 0;
   for (const v of assignment) {
     if (!template.agents.find((a) => a.id === v.agent)?.verifier) continue;
     for (const e of template.edges.filter((x) => x.to === v.agent)) {
