@@ -7,20 +7,7 @@
  */
 import type { AgentOutput, MetaDecision, MetaRole, Template } from './schemas';
 import { predecessors, topologicalOrder } from './graph';
-
-export const VERDICT = /^\s*(?:\*\*)?\s*(PASS|FAIL)\b/i;
-
-/** PASS / FAIL when the text opens with a verdict, else null. */
-export function verdictOf(text: string): 'PASS' | 'FAIL' | null {
-  const m = VERDICT.exec(text);
-  return m ? (m[1].toUpperCase() as 'PASS' | 'FAIL') : null;
-}
-
-/** The verdict line removed: "PASS\nthe code..." → "the code...". */
-export function stripVerdict(text: string): string {
-  if (!verdictOf(text)) return text;
-  return text.replace(/^\s*(?:\*\*)?\s*(PASS|FAIL)\b\**[ \t]*[:.,\-–—]?[ \t]*/i, '').trim();
-}
+import { stripVerdict } from './verdict';
 
 /**
  * Where the answer comes from: start at the final agent and, while the agent is a verifier,

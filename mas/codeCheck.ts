@@ -4,7 +4,7 @@
  * outputs and combines the execution result with the model's verdict; the workflow runs it
  * with the `python` tool. Pure.
  */
-import { stripVerdict, verdictOf } from './answer';
+import { stripVerdict, verdictOf } from './verdict';
 
 interface Block {
   lang: string;

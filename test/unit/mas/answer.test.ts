@@ -1,24 +1,8 @@
-import { answerFrom, metaValidity, stripVerdict, verdictOf } from '../../../mas/answer';
+import { answerFrom, metaValidity } from '../../../mas/answer';
 import type { MetaDecision } from '../../../mas/schemas';
 import { out, tmpl } from './fixtures';
 
 const chain = () => tmpl(['solver', { id: 'checker', verifier: true }], ['solver>checker'], 'checker');
-
-describe('verdicts', () => {
-  test('verdictOf reads PASS / FAIL at the start only', () => {
-    expect(verdictOf('PASS: fine')).toBe('PASS');
-    expect(verdictOf('  **FAIL** the sum is wrong')).toBe('FAIL');
-    expect(verdictOf('fail.')).toBe('FAIL');
-    expect(verdictOf('The answer is 18. PASS')).toBeNull();
-    expect(verdictOf('PASSWORD')).toBeNull();
-  });
-
-  test('stripVerdict removes the verdict word and its punctuation', () => {
-    expect(stripVerdict('PASS: the answer is 18')).toBe('the answer is 18');
-    expect(stripVerdict('PASS\n```python\nx = 1\n```')).toBe('```python\nx = 1\n```');
-    expect(stripVerdict('no verdict here')).toBe('no verdict here');
-  });
-});
 
 describe('answerFrom: a verifier verdict is never the answer', () => {
   test('a final verifier that says PASS: the answer is the verified producer output', () => {
