@@ -7,6 +7,9 @@ const common = {
 module.exports = {
   // A global option in Jest 30 (ignored inside a project): integration tests wait on real runs.
   testTimeout: 180000,
+  // Snapshots (the prompts a model reads) are reviewed, never written on the fly: a missing or
+  // obsolete one fails the run. Write them on purpose with `--ci=false -u`.
+  ci: true,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {

@@ -13,7 +13,7 @@ import type { ChatMessage, ToolResult } from '../mas/messages';
 import { priceOf } from '../mas/cost';
 import { REFUSED_TOOL_CALL, boundText } from '../mas/agentLoop';
 import { previewOf } from '../mas/content';
-import { agentSystemPrompt, agentUserPrompt } from './prompts';
+import { TOOL_CALL_ERRORS, agentMessages } from '../mas/prompts';
 import { getJson } from './blobStore';
 import { activityInfo, appendLedger, clientFor, toFailure, withHeartbeat, type Runtime } from './runtime';
 import { runDir } from './home';
@@ -30,13 +30,8 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
   const upstream = await Promise.all(input.upstream.map(async (u) => ({ agent: u.agent, role: u.role, text: await rt.blobs.get(u.ref) })));
   const feedback = input.feedbackRef ? await rt.blobs.get(input.feedbackRef) : undefined;
   const history = await Promise.all(input.conversation.map((ref) => getJson<ChatMessage>(rt.blobs, ref)));
-  const messages: ChatMessage[] = [
-    { role: 'system', content: agentSystemPrompt(input.agent) },
-    { role: 'user', content: agentUserPrompt(input.task, upstream, feedback) },
-    ...history,
-    // The last turn (or one after repeated tool calls) has no tools: say so, so the agent answers.
-    ...(input.withoutTools ? [{ role: 'user' as const, content: `No more tool calls (${input.withoutTools}). Give your final answer now.` }] : []),
-  ];
+  // The last turn (or one after repeated tool calls) has no tools: the messages say so, so the agent answers.
+  const messages = agentMessages(input.task, input.agent, upstream, feedback, history, input.withoutTools);
   const promptChars = messages.reduce((n, m) => n + (m.content?.length ?? 0), 0);
   if (input.extraLatencyMs) await withHeartbeat(sleep(input.extraLatencyMs, undefined, { signal: info.signal }), info.heartbeat);
   let response;
@@ -98,7 +93,7 @@ export async function runTool(rt: Runtime, input: RunToolInput): Promise<RunTool
   }
   let result: ToolResult;
   if (!input.allowedTools.includes(name)) {
-    result = { ok: false, output: `tool "${name}" is not available to agent ${input.agent}; available: ${input.allowedTools.join(', ') || 'none'}` };
+    result = { ok: false, output: TOOL_CALL_ERRORS.notAllowed(name, input.agent, input.allowedTools) };
   } else {
     const workspaceDir = path.join(runDir(rt.home, input.workflowId), 'workspace');
     await fs.mkdir(workspaceDir, { recursive: true });

@@ -21,14 +21,13 @@ import {
 import type { ChatMessage } from '../mas/messages';
 import { obviousFinalAgent, templateProblems } from '../mas/graph';
 import { applyPatch, samePatch } from '../mas/patch';
-import { fallbackPatch } from '../mas/fallback';
-import { metaBackbone, strongestBackbone, weakVerifiers } from '../mas/pool';
+import { generatorFallback, implementerFallback, rectifierFallback } from '../mas/fallback';
+import { metaBackbone, weakVerifiers } from '../mas/pool';
 import { priceOf } from '../mas/cost';
-import { fallbackTemplate } from '../mas/templates';
 import { usableTools } from './tools/available';
 import { completeStructured } from './models/structured';
 import { isModelError } from './models/types';
-import { generatorMessages, implementerMessages, rectifierMessages } from './prompts';
+import { ASSIGNMENT_RULES, generatorMessages, implementerMessages, rectifierMessages } from '../mas/prompts';
 import { activityInfo, clientFor, toFailure, withHeartbeat, type Runtime } from './runtime';
 
 interface Asked<T> {
@@ -128,10 +127,11 @@ export async function generateTemplate(rt: Runtime, input: GenerateInput): Promi
   const started = Date.now();
   const backbone = metaBackbone(input.pool, 'generator');
   const { names: tools, specs } = await usableTools(input.tools);
-  const fallback = fallbackTemplate(input.task, tools);
-  if (!input.allowModel) {
-    return result('generator', backbone, fallback, null, 'fallback', fallback, 'No budget left for a model call: built-in template for the task kind.', undefined, started);
-  }
+  const fallback = (why: string, asked: Asked<unknown> | null, promptRef?: string): MetaResult<Template> => {
+    const rule = generatorFallback(input.task, tools, why);
+    return result('generator', backbone, rule.value, asked, 'fallback', rule.value, rule.rationale, promptRef, started);
+  };
+  if (!input.allowModel) return fallback('No budget left for a model call', null);
   const messages = generatorMessages(input.task, tools, specs);
   const promptRef = await rt.blobs.put(JSON.stringify(messages));
   const rewritten = new WeakMap<Template, string>();
@@ -141,7 +141,7 @@ export async function generateTemplate(rt: Runtime, input: GenerateInput): Promi
     const why = `Template "${asked.value.name}" with ${asked.value.agents.length} agents${rewrite ? `; ${rewrite}` : ''}.`;
     return result('generator', backbone, asked.value, asked, asked.repaired || rewrite ? 'repair' : 'model', asked.value, why, promptRef, started);
   }
-  return result('generator', backbone, fallback, asked, 'fallback', fallback, `Generator output unusable (${asked.error}); built-in template for the task kind.`, promptRef, started);
+  return fallback(`Generator output unusable (${asked.error})`, asked, promptRef);
 }
 
 export async function implementAssignment(
@@ -151,21 +151,20 @@ export async function implementAssignment(
   const started = Date.now();
   const backbone = metaBackbone(input.pool, 'implementer');
   const ids = input.pool.backbones.map((b) => b.id);
-  // When the model's answer is unusable or incomplete, agents go on the pool's strongest backbone:
-  // a weak model's missing choice should not put the team on the weakest one (issue 16). The
-  // budget guard and the projected-budget trigger still stop a team that would overrun.
-  const strongest = strongestBackbone(input.pool).id;
-  const ruleAssignment = Object.fromEntries(input.template.agents.map((a) => [a.id, strongest]));
-  if (!input.allowModel) {
-    const fallback = Object.fromEntries(input.template.agents.map((a) => [a.id, input.pool.default]));
-    return result('implementer', backbone, { assignment: fallback, output: null }, null, 'fallback', fallback, 'No budget left for a model call: every agent on the default backbone.', undefined, started);
-  }
+  // What the model chose, for the team's agents (a later entry for the same agent wins).
+  const chosenBy = (o: ImplementerOutput | null | undefined): Assignment =>
+    Object.fromEntries((o?.assignment ?? []).filter((a) => input.template.agents.some((t) => t.id === a.agent)).map((a) => [a.agent, a.backbone]));
+  const fallback = (why: string, asked: Asked<ImplementerOutput> | null, promptRef?: string): MetaResult<{ assignment: Assignment; output: ImplementerOutput | null }> => {
+    const rule = implementerFallback(input.template, input.pool, why, chosenBy(asked?.value));
+    return result('implementer', backbone, { assignment: rule.value, output: asked?.value ?? null }, asked, 'fallback', rule.value, rule.rationale, promptRef, started);
+  };
+  if (!input.allowModel) return fallback('No budget left for a model call', null);
   const Checked = ImplementerOutputSchema.superRefine((o, ctx) => {
     for (const a of o.assignment) {
-      if (!ids.includes(a.backbone)) ctx.addIssue({ code: 'custom', message: `agent "${a.agent}": backbone "${a.backbone}" is not in the pool (${ids.join(', ')})` });
+      if (!ids.includes(a.backbone)) ctx.addIssue({ code: 'custom', message: ASSIGNMENT_RULES.notInPool(a.agent, a.backbone, ids) });
     }
     if (!o.assignment.some((a) => input.template.agents.some((t) => t.id === a.agent))) {
-      ctx.addIssue({ code: 'custom', message: `the assignment names none of the agents (${input.template.agents.map((t) => t.id).join(', ')})` });
+      ctx.addIssue({ code: 'custom', message: ASSIGNMENT_RULES.namesNoAgent(input.template.agents.map((t) => t.id)) });
     }
     const chosen = Object.fromEntries(o.assignment.filter((a) => ids.includes(a.backbone)).map((a) => [a.agent, a.backbone]));
     for (const p of weakVerifiers(input.template, chosen, input.pool)) ctx.addIssue({ code: 'custom', message: p });
@@ -173,17 +172,12 @@ export async function implementAssignment(
   const messages = implementerMessages(input.task, input.template, input.pool);
   const promptRef = await rt.blobs.put(JSON.stringify(messages));
   const asked = await ask(rt, 'implementer', backbone, messages, Checked, input, { template: input.template, pool: input.pool });
-  if (asked.value) {
-    const assignment: Assignment = { ...ruleAssignment };
-    for (const a of asked.value.assignment) if (a.agent in assignment) assignment[a.agent] = a.backbone;
-    const missing = input.template.agents.map((a) => a.id).filter((id) => !asked.value!.assignment.some((a) => a.agent === id));
-    if (missing.length) {
-      // Counted as a fallback, not as valid output: the model left agents out and a rule chose for them.
-      return result('implementer', backbone, { assignment, output: asked.value }, asked, 'fallback', assignment, `Implementer left ${missing.join(', ')} without a backbone; by rule on ${strongest}. ${asked.value.rationale}`.trim(), promptRef, started);
-    }
-    return result('implementer', backbone, { assignment, output: asked.value }, asked, asked.repaired ? 'repair' : 'model', asked.value, asked.value.rationale, promptRef, started);
-  }
-  return result('implementer', backbone, { assignment: ruleAssignment, output: null }, asked, 'fallback', ruleAssignment, `Implementer output unusable (${asked.error}); every agent on the strongest backbone ${strongest}.`, promptRef, started);
+  if (!asked.value) return fallback(`Implementer output unusable (${asked.error})`, asked, promptRef);
+  const assignment = chosenBy(asked.value);
+  const missing = input.template.agents.map((a) => a.id).filter((id) => !assignment[id]);
+  // Counted as a fallback, not as valid output: the model left agents out and the rule chose for them.
+  if (missing.length) return fallback(`Implementer left ${missing.join(', ')} without a backbone${asked.value.rationale ? ` (its rationale: ${asked.value.rationale})` : ''}`, asked, promptRef);
+  return result('implementer', backbone, { assignment, output: asked.value }, asked, asked.repaired ? 'repair' : 'model', asked.value, asked.value.rationale, promptRef, started);
 }
 
 export async function rectify(rt: Runtime, input: RectifyInput): Promise<MetaResult<RectifyValue>> {
@@ -192,10 +186,9 @@ export async function rectify(rt: Runtime, input: RectifyInput): Promise<MetaRes
   const finished = new Set(input.finished);
   const { names: tools, specs } = await usableTools(input.tools);
   const fallback = (why: string, asked: Asked<unknown> | null, promptRef?: string): MetaResult<RectifyValue> => {
-    const patch = fallbackPatch(input.config, input.pool, input.trigger, finished, input.previousPatches);
-    const usable = patch && tryApply(patch);
-    if (usable) return result('rectifier', backbone, { patch, source: 'fallback' }, asked, 'fallback', patch, `${why}; rule-based fallback: ${patch.rationale}`, promptRef, started);
-    return result('rectifier', backbone, { patch: null, source: 'fallback', reason: `${why}; no rule-based fallback applies` }, asked, 'fallback', null, why, promptRef, started);
+    const rule = rectifierFallback({ config: input.config, pool: input.pool, trigger: input.trigger, finished, previousPatches: input.previousPatches, tools }, why);
+    const value: RectifyValue = rule.patch ? { patch: rule.patch, source: 'fallback' } : { patch: null, source: 'fallback', reason: rule.reason };
+    return result('rectifier', backbone, value, asked, 'fallback', rule.patch, rule.rationale, promptRef, started);
   };
   const tryApply = (p: Patch): string | true => {
     try {

@@ -5,6 +5,7 @@
  * with it, deterministically.
  */
 import { stableStringify } from './hash';
+import { NO_TOOLS_REASONS, refusedToolCall } from './prompts/agent';
 
 export const AGENT_LIMITS = {
   /** Tool calls executed per model turn; the rest get a short error result. */
@@ -41,7 +42,7 @@ export function splitToolCalls<T>(calls: readonly T[], max: number = AGENT_LIMIT
   return { run: calls.slice(0, max), refused: calls.slice(max) };
 }
 
-export const REFUSED_TOOL_CALL = `not executed: at most ${AGENT_LIMITS.maxToolCallsPerTurn} tool calls run per turn; use the results you have`;
+export const REFUSED_TOOL_CALL = refusedToolCall(AGENT_LIMITS.maxToolCallsPerTurn);
 
 export interface TurnState {
   /** Model calls already made in this loop. */
@@ -59,10 +60,10 @@ export interface TurnState {
 /** Why the next turn is offered no tools (so it answers), or null when tools stay on. */
 export function withoutToolsReason(s: TurnState): string | null {
   if (!s.hasTools) return null;
-  if (s.turns >= s.maxTurns - 1) return 'this is your last turn';
-  if (s.repeated) return 'you repeated a tool call you had already made';
-  if (s.toolRounds >= AGENT_LIMITS.maxToolRounds) return `you already used tools in ${s.toolRounds} turns`;
-  if (s.promptChars > AGENT_LIMITS.maxPromptChars) return 'the conversation is long enough';
+  if (s.turns >= s.maxTurns - 1) return NO_TOOLS_REASONS.lastTurn;
+  if (s.repeated) return NO_TOOLS_REASONS.repeated;
+  if (s.toolRounds >= AGENT_LIMITS.maxToolRounds) return NO_TOOLS_REASONS.toolRounds(s.toolRounds);
+  if (s.promptChars > AGENT_LIMITS.maxPromptChars) return NO_TOOLS_REASONS.longConversation;
   return null;
 }
 

@@ -5,6 +5,7 @@
 import type { AgentSpec, Assignment, Template } from './schemas';
 import { fnv1a, stableStringify } from './hash';
 import { KNOWN_TOOLS } from './tools';
+import { ASSIGNMENT_RULES, TEMPLATE_RULES as R } from './prompts/rules';
 
 export function predecessors(t: Template, agent: string): string[] {
   return t.edges.filter((e) => e.to === agent).map((e) => e.from);
@@ -61,40 +62,40 @@ export function neededAgents(t: Template): Set<string> {
   return needed;
 }
 
-/**
- * Everything that is wrong with a template, as sentences a model (or a person)
- * can act on. Empty means valid.
- */
 /** Upper bound on team size (schema and patches alike). */
 export const MAX_AGENTS = 12;
 /** Agent and backbone ids: they appear in prompts, file names and Mermaid diagrams. */
 export const ID_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
+/**
+ * Everything that is wrong with a template, as sentences a model (or a person)
+ * can act on (mas/prompts/rules.ts). Empty means valid.
+ */
 export function templateProblems(t: Template, knownTools: readonly string[] = KNOWN_TOOLS): string[] {
   const problems: string[] = [];
-  if (t.agents.length === 0) problems.push('the team has no agents');
-  if (t.agents.length > MAX_AGENTS) problems.push(`the team has ${t.agents.length} agents; at most ${MAX_AGENTS} are allowed`);
+  if (t.agents.length === 0) problems.push(R.noAgents());
+  if (t.agents.length > MAX_AGENTS) problems.push(R.tooMany(t.agents.length, MAX_AGENTS));
   const ids = new Set<string>();
   for (const a of t.agents) {
-    if (!ID_PATTERN.test(a.id)) problems.push(`agent id "${a.id}" is not valid: ids start with a letter and use letters, digits, "_" or "-" (at most 64)`);
-    if (ids.has(a.id)) problems.push(`agent id "${a.id}" is used twice`);
+    if (!ID_PATTERN.test(a.id)) problems.push(R.badId(a.id));
+    if (ids.has(a.id)) problems.push(R.duplicateId(a.id));
     ids.add(a.id);
     for (const tool of a.tools) {
-      if (!knownTools.includes(tool)) problems.push(`agent "${a.id}" uses unknown tool "${tool}" (known tools: ${knownTools.join(', ')})`);
+      if (!knownTools.includes(tool)) problems.push(R.unknownTool(a.id, tool, knownTools));
     }
   }
-  if (!ids.has(t.finalAgent)) problems.push(`the final agent "${t.finalAgent}" is not one of the agents`);
+  if (!ids.has(t.finalAgent)) problems.push(R.unknownFinal(t.finalAgent));
   const seenEdges = new Set<string>();
   for (const e of t.edges) {
-    if (!ids.has(e.from)) problems.push(`edge ${e.from} → ${e.to} starts at unknown agent "${e.from}"`);
-    if (!ids.has(e.to)) problems.push(`edge ${e.from} → ${e.to} ends at unknown agent "${e.to}"`);
-    if (e.from === e.to) problems.push(`edge ${e.from} → ${e.to} is a self-loop: use a bounded feedback loop instead`);
+    if (!ids.has(e.from)) problems.push(R.edgeFromUnknown(e.from, e.to));
+    if (!ids.has(e.to)) problems.push(R.edgeToUnknown(e.from, e.to));
+    if (e.from === e.to) problems.push(R.selfLoop(e.from, e.to));
     const key = `${e.from}>${e.to}`;
-    if (seenEdges.has(key)) problems.push(`edge ${e.from} → ${e.to} is listed twice`);
+    if (seenEdges.has(key)) problems.push(R.duplicateEdge(e.from, e.to));
     seenEdges.add(key);
   }
   if (problems.length === 0 && topologicalOrder(t) === null) {
-    problems.push('the edges form a cycle: edges must form a DAG (put repetition in a bounded feedback loop with maxRounds)');
+    problems.push(R.cycle());
   }
   const structural = problems.length === 0;
   // Reachability still makes sense around a self-loop or a cycle, as long as every name is known,
@@ -104,13 +105,13 @@ export function templateProblems(t: Template, knownTools: readonly string[] = KN
   const loopsFrom = new Set<string>();
   for (const l of t.loops) {
     if (!ids.has(l.from) || !ids.has(l.to)) {
-      problems.push(`feedback loop ${l.from} ⟲ ${l.to} names an unknown agent`);
+      problems.push(R.loopUnknownAgent(l.from, l.to));
     } else if (l.from === l.to) {
-      problems.push(`feedback loop ${l.from} ⟲ ${l.to} is a self-loop: a loop sends work from a reviewer back to an upstream agent`);
+      problems.push(R.loopSelf(l.from, l.to));
     } else if (structural && !ancestors(t, l.from).has(l.to)) {
-      problems.push(`feedback loop ${l.from} ⟲ ${l.to}: "${l.to}" must be upstream of "${l.from}" (add an edge path ${l.to} → ${l.from} or drop the loop)`);
+      problems.push(R.loopNotUpstream(l.from, l.to));
     }
-    if (loopsFrom.has(l.from)) problems.push(`agent "${l.from}" starts two feedback loops; keep one`);
+    if (loopsFrom.has(l.from)) problems.push(R.twoLoops(l.from));
     loopsFrom.add(l.from);
   }
   return problems;
@@ -126,12 +127,12 @@ function connectivityProblems(t: Template): string[] {
   const problems: string[] = [];
   const feeds = successors(t, t.finalAgent);
   if (feeds.length) {
-    problems.push(`the final agent "${t.finalAgent}" feeds ${feeds.map((f) => `"${f}"`).join(', ')}: the final agent's output is the answer, so it must be the last agent (make the last agent the finalAgent, or remove the edges out of "${t.finalAgent}")`);
+    problems.push(R.finalFeedsOthers(t.finalAgent, feeds));
   }
   const reach = ancestors(t, t.finalAgent);
   for (const a of t.agents) {
     if (a.id === t.finalAgent || reach.has(a.id)) continue;
-    problems.push(`agent "${a.id}" cannot reach the final agent "${t.finalAgent}": its output would be wasted (add an edge from "${a.id}" toward "${t.finalAgent}", or remove "${a.id}")`);
+    problems.push(R.unreachable(a.id, t.finalAgent));
   }
   return problems;
 }
@@ -140,8 +141,8 @@ export function assignmentProblems(t: Template, assignment: Assignment, backbone
   const problems: string[] = [];
   for (const a of t.agents) {
     const b = assignment[a.id];
-    if (!b) problems.push(`agent "${a.id}" has no backbone`);
-    else if (!backboneIds.includes(b)) problems.push(`agent "${a.id}" is assigned unknown backbone "${b}" (pool: ${backboneIds.join(', ')})`);
+    if (!b) problems.push(ASSIGNMENT_RULES.noBackbone(a.id));
+    else if (!backboneIds.includes(b)) problems.push(ASSIGNMENT_RULES.unknownBackbone(a.id, b, backboneIds));
   }
   return problems;
 }

@@ -1,8 +1,7 @@
-/** Bounded feedback loops: a reviewer answering "REVISE ..." sends work back upstream, at most maxRounds times. */
+/** Bounded feedback loops: a reviewer answering REVISE (mas/verdict.ts) sends work back upstream, at most maxRounds times. */
 import type { AgentOutput, Template } from './schemas';
+import type { Verdict } from './verdict';
 import { descendants } from './graph';
-
-export const REVISE = /^\s*REVISE\b/i;
 
 export interface LoopOutcome {
   /** The agent that runs again with the feedback, or null when no loop fires. */
@@ -11,9 +10,14 @@ export interface LoopOutcome {
   rounds: Record<string, number>;
 }
 
-export function feedbackLoop(t: Template, agent: string, text: string, rounds: Record<string, number>): LoopOutcome {
+/** Whether an agent starts a feedback loop (its verdict matters to the workflow). */
+export function startsLoop(t: Template, agent: string): boolean {
+  return t.loops.some((l) => l.from === agent);
+}
+
+export function feedbackLoop(t: Template, agent: string, verdict: Verdict | null, rounds: Record<string, number>): LoopOutcome {
   const loop = t.loops.find((l) => l.from === agent);
-  if (!loop || !REVISE.test(text)) return { target: null, invalidated: [], rounds };
+  if (!loop || verdict !== 'REVISE') return { target: null, invalidated: [], rounds };
   const done = rounds[loop.to] ?? 0;
   if (done >= loop.maxRounds) return { target: null, invalidated: [], rounds };
   const invalidated = [loop.to, ...descendants(t, loop.to)];

@@ -1,5 +1,6 @@
 /** Pool helpers: look-ups and rankings by price. */
 import type { Assignment, Backbone, Pool, Template } from './schemas';
+import { ASSIGNMENT_RULES } from './prompts/rules';
 
 export function backboneById(pool: Pool, id: string): Backbone | undefined {
   return pool.backbones.find((b) => b.id === id);
@@ -19,6 +20,20 @@ export function backbonePrice(pool: Pool, id: string | undefined): number | unde
 /** Backbone ids, cheapest first. */
 export function idsByPrice(pool: Pool): string[] {
   return [...pool.backbones].sort((a, b) => typicalPrice(a) - typicalPrice(b)).map((b) => b.id);
+}
+
+/** The next more expensive backbone than `id`; null when it is the most expensive (or not in the pool). */
+export function strongerThan(pool: Pool, id: string): string | null {
+  const ranked = idsByPrice(pool);
+  const i = ranked.indexOf(id);
+  return i >= 0 ? (ranked[i + 1] ?? null) : null;
+}
+
+/** Another backbone for an agent on `id`: the next more expensive one, else the next cheaper. */
+export function otherThan(pool: Pool, id: string): string | null {
+  const ranked = idsByPrice(pool);
+  const i = ranked.indexOf(id);
+  return ranked[i + 1] ?? ranked[i - 1] ?? null;
 }
 
 export function cheapestBackbone(pool: Pool): Backbone {
@@ -51,7 +66,7 @@ export function weakVerifiers(t: Template, assignment: Assignment, pool: Pool): 
     for (const e of t.edges.filter((x) => x.to === v.id)) {
       const theirs = price(e.from);
       if (mine !== undefined && theirs !== undefined && mine < theirs) {
-        problems.push(`verifier "${v.id}" on ${assignment[v.id]} checks "${e.from}" on ${assignment[e.from]}: a verifier needs a backbone at least as strong as the agent it checks`);
+        problems.push(ASSIGNMENT_RULES.weakVerifier(v.id, assignment[v.id], e.from, assignment[e.from]));
       }
     }
   }

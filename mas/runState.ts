@@ -7,6 +7,7 @@ import { emptyCost } from './cost';
 import { answerFrom, answerSource, metaValidity } from './answer';
 import { usesSimulator } from './pool';
 import type { RejectedSignal } from './handlerInputs';
+import type { FiredAt } from './triggers';
 
 export interface PartialAgent {
   inputsKey: string;
@@ -39,8 +40,8 @@ export interface RunState {
   rounds: Record<string, number>;
   feedback: Record<string, string>;
   budgetUsd: number;
-  budgetTriggerFired: boolean;
-  projectedFiredAtVersion: number | null;
+  /** The config version at which each once-only trigger kind last fired (mas/triggers/). */
+  fired: FiredAt;
   pendingExternal: string[];
   pendingTrigger: Trigger | null;
   appliedPatches: PatchOp[][];
@@ -69,8 +70,7 @@ export function initialState(input: TaskInput, startedAt: string): RunState {
     rounds: {},
     feedback: {},
     budgetUsd: input.budgetUsd,
-    budgetTriggerFired: false,
-    projectedFiredAtVersion: null,
+    fired: {},
     pendingExternal: [],
     pendingTrigger: null,
     appliedPatches: [],
@@ -80,6 +80,24 @@ export function initialState(input: TaskInput, startedAt: string): RunState {
     rejectedSignals: [],
     rejectedSignalCount: 0,
   };
+}
+
+/** The two flags state carried before `fired` (continue-as-new inputs, branches, resumed runs recorded earlier). */
+interface LegacyFlags {
+  budgetTriggerFired?: boolean;
+  projectedFiredAtVersion?: number | null;
+}
+
+/** A state carried from an earlier run of the chain (or a branch point) in today's shape. */
+export function upgradeState(s: RunState & LegacyFlags): RunState {
+  if (!s.fired) {
+    s.fired = {};
+    if (s.budgetTriggerFired) s.fired.budget = 0;
+    if (s.projectedFiredAtVersion != null) s.fired.projected_budget = s.projectedFiredAtVersion;
+  }
+  delete s.budgetTriggerFired;
+  delete s.projectedFiredAtVersion;
+  return s;
 }
 
 /** The output the answer comes from (the verified content when the final agent is a verifier), or else the closest finished one. */

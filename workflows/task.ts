@@ -10,7 +10,7 @@
  */
 import { CancellationScope, condition, isCancellation, workflowInfo } from '@temporalio/workflow';
 import type { Result, TaskInput } from '../mas/schemas';
-import { initialState, toResult, type RunState } from '../mas/runState';
+import { initialState, toResult, upgradeState, type RunState } from '../mas/runState';
 import { RunContext } from './task/context';
 import { registerHandlers } from './task/handlers';
 import { design } from './task/design';
@@ -22,7 +22,7 @@ export { stateQuery, rectifySignal, raiseBudgetUpdate } from './task/handlers';
 export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Result> {
   const info = workflowInfo();
   const resumed = !carried && input.resume ? (JSON.parse(JSON.stringify(input.resume.state)) as RunState) : undefined;
-  const s: RunState = carried ?? resumed ?? initialState(input, new Date(info.runStartTime).toISOString());
+  const s: RunState = upgradeState(carried ?? resumed ?? initialState(input, new Date(info.runStartTime).toISOString()));
   if (resumed) {
     // A branch is a new run that starts at s_t: same history of decisions, its own future.
     s.status = 'running';

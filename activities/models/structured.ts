@@ -9,6 +9,7 @@ import type { ChatMessage } from '../../mas/messages';
 import type { Usage } from '../../mas/schemas';
 import { ModelError, type ModelClient, type ModelRequest } from './types';
 import { zodToJsonSchema, schemaName } from './jsonSchema';
+import { repairPrompt } from '../../mas/prompts/repair';
 
 export interface StructuredResult<T> {
   value: T;
@@ -63,18 +64,6 @@ function answerText(res: { content: string | null; toolCalls: { arguments: strin
   if (res.content && res.content.trim()) return res.content;
   if (res.toolCalls.length > 0) return res.toolCalls[0]!.arguments;
   return res.content ?? '';
-}
-
-/**
- * The repair round names every rule the answer broke, one line each (graph rules arrive as
- * whole sentences naming the agents), so a small model knows exactly what to change.
- */
-export function repairPrompt(issues: string): string {
-  const lines = issues
-    .split('; ')
-    .map((l) => l.replace(/^\(root\): /, '').trim())
-    .filter(Boolean);
-  return `Your previous answer broke ${lines.length === 1 ? 'this rule' : 'these rules'}:\n${lines.map((l) => `- ${l}`).join('\n')}\nReply with only the corrected JSON object.`;
 }
 
 type ParseOutcome<T> = { ok: true; value: T } | { ok: false; issues: string };

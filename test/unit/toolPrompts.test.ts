@@ -1,5 +1,5 @@
 /** The meta-agents read the run's tools: the Generator to hand them out, the Rectifier for set_tools. */
-import { generatorMessages, implementerMessages, rectifierMessages } from '../../activities/prompts';
+import { generatorMessages, implementerMessages, rectifierMessages } from '../../mas/prompts';
 import type { Config, ToolSpec } from '../../mas/schemas';
 import { SIMULATOR_POOL } from '../../mas/simulatorPool';
 
@@ -31,9 +31,10 @@ describe('worked examples show the rule, with this team’s agents (small models
   const exampleOf = (content: string) => JSON.parse(content.split('\n').find((l) => l.startsWith('Example: '))!.slice('Example: '.length));
 
   test('a verifier rejection: the example re-instructs the producer the verifier checked, not the verifier', () => {
-    const sys = rectifierMessages('t', config, state, { kind: 'verifier', detail: 'FAIL', agent: 'checker' }, SIMULATOR_POOL)[0].content!;
+    const [sys, user] = rectifierMessages('t', config, state, { kind: 'verifier', detail: 'FAIL', agent: 'checker' }, SIMULATOR_POOL).map((m) => m.content!);
     expect(exampleOf(sys).ops[0].agent).toBe('solver');
-    expect(sys).toMatch(/fix the agent whose output the verifier rejected/);
+    // What the trigger's kind calls for comes with the trigger, after the static part.
+    expect(user).toMatch(/Trigger: verifier — FAIL \(agent checker\)\nFix the agent whose output the verifier rejected/);
     const failure = rectifierMessages('t', config, state, { kind: 'failure', detail: 'x', agent: 'fmt' }, SIMULATOR_POOL)[0].content!;
     expect(exampleOf(failure).ops[0].agent).toBe('fmt');
   });

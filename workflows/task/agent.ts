@@ -1,22 +1,23 @@
 /**
  * One agent's turn loop: model call → tool calls → model call, until it answers, the run
  * pauses for the Rectifier, or a bound (budget, wall time, turns) stops it. What it has done
- * so far is kept in s.partial so it resumes where it left off.
+ * so far is kept in s.partial so it resumes where it left off. The loop returns how it ended
+ * (mas/turnOutcome.ts); what that means for the run is decided in ./triggers.ts.
  */
 import { isCancellation, patched } from '@temporalio/workflow';
 import { FAILURE_TYPES } from '../../mas/contract';
 import { addCall, firstPromptChars, formatUsd, worstCaseCallCost } from '../../mas/cost';
 import { fingerprints, predecessors } from '../../mas/graph';
-import { evaluateTrigger, projectRemainingCost } from '../../mas/triggers';
 import { extraLatencyMs, modelErrors, toolCrashes } from '../../mas/faults';
 import { backboneById } from '../../mas/pool';
 import { toolDefinitionsFrom } from '../../mas/tools';
-import { feedbackLoop, withoutAgents } from '../../mas/loops';
 import { outputChars, storedText } from '../../mas/content';
 import type { PartialAgent } from '../../mas/runState';
+import type { TurnOutcome } from '../../mas/turnOutcome';
 import { AGENT_LIMITS, DEFAULT_MAX_WALL_SECONDS, splitToolCalls, toolSignature, wallTimeExceeded, withoutToolsReason } from '../../mas/agentLoop';
 import { MODEL_ATTEMPTS, TOOL_ATTEMPTS, failureInfo, models, tools } from './activities';
 import type { RunContext } from './context';
+import { raiseFromState, verdictFor } from './triggers';
 
 /** An agent stops between calls when the run ends or the Rectifier is about to run. */
 function paused(ctx: RunContext): boolean {
@@ -24,25 +25,7 @@ function paused(ctx: RunContext): boolean {
   return s.status !== 'running' || s.pendingTrigger !== null || s.pendingExternal.length > 0;
 }
 
-/** Raises the budget or projected-budget trigger when the spending calls for it. */
-export function checkBudgetTriggers(ctx: RunContext): void {
-  const { s, opts, pool } = ctx;
-  if (s.pendingTrigger || !s.config) return;
-  const finished = new Set(Object.keys(s.outputs));
-  const t = evaluateTrigger({
-    costUsd: s.cost.usd,
-    budgetUsd: s.budgetUsd,
-    thetaFraction: opts.thetaFraction,
-    projectedRemainingUsd: projectRemainingCost(s.config, pool, finished, s.steps),
-    externalReasons: [],
-    budgetTriggerFired: s.budgetTriggerFired,
-    projectedFiredAtVersion: s.projectedFiredAtVersion,
-    configVersion: s.config.version,
-  });
-  if (t) s.pendingTrigger = { ...t, step: s.steps.length - 1 };
-}
-
-export async function runAgent(ctx: RunContext, agentId: string): Promise<void> {
+export async function runAgent(ctx: RunContext, agentId: string): Promise<TurnOutcome> {
   const { s, opts, pool, input, info } = ctx;
   const config = s.config!;
   const agent = config.template.agents.find((a) => a.id === agentId)!;
@@ -66,24 +49,17 @@ export async function runAgent(ctx: RunContext, agentId: string): Promise<void> 
   while (partial.turns < agent.maxTurns) {
     if (paused(ctx)) {
       s.partial[agentId] = partial;
-      return;
+      return { kind: 'paused', agent: agentId };
     }
     const worst = worstCaseCallCost(promptChars, backbone);
     if (!ctx.room(worst)) {
       const detail = `${agentId}'s next model call on ${backboneId} could cost up to ${formatUsd(worst)} and only ${formatUsd(s.budgetUsd - s.cost.usd)} of the ${formatUsd(s.budgetUsd)} budget is left`;
       s.partial[agentId] = partial;
-      // Once per config version the Rectifier may make room (cheaper backbones); after that the guard stops the run.
-      if (opts.rectifier && s.projectedFiredAtVersion !== config.version && s.rectifications.length < opts.maxRectifications) {
-        s.pendingTrigger = s.pendingTrigger ?? { kind: 'projected_budget', detail, agent: agentId, backbone: backboneId, step: s.steps.length - 1 };
-      } else {
-        ctx.finish('budget_exhausted', `stopped before the overrun: ${detail}`);
-      }
-      return;
+      return { kind: 'over_budget', detail, agent: agentId, backbone: backboneId, step: s.steps.length - 1 };
     }
     if (wallTimeExceeded(Date.parse(s.startedAt), Date.now(), opts.maxWallSeconds)) {
       s.partial[agentId] = partial;
-      ctx.finish('failed', `the run's wall-time bound of ${opts.maxWallSeconds ?? DEFAULT_MAX_WALL_SECONDS} s was reached before ${agentId}'s next model call`);
-      return;
+      return { kind: 'out_of_wall_time', agent: agentId, maxWallSeconds: opts.maxWallSeconds ?? DEFAULT_MAX_WALL_SECONDS };
     }
     // Small models repeat calls and never stop: past these bounds the turn gets no tools, so it answers.
     const noTools = withoutToolsReason({
@@ -120,14 +96,13 @@ export async function runAgent(ctx: RunContext, agentId: string): Promise<void> 
       if (isCancellation(e)) throw e;
       const f = failureInfo(e, MODEL_ATTEMPTS);
       const step = ctx.record({ agent: agentId, backbone: backboneId, kind: 'llm', callIndex, status: 'failed', attempts: f.attempts, costUsd: 0, durationMs: 0, error: f.message });
-      s.pendingTrigger = s.pendingTrigger ?? { kind: 'failure', detail: f.message, agent: agentId, backbone: backboneId, step };
-      return;
+      return { kind: 'call_failed', error: f.message, agent: agentId, backbone: backboneId, step };
     }
     s.cost = addCall(s.cost, backboneId, out.usage, out.costUsd);
     ctx.record({ agent: agentId, backbone: backboneId, kind: 'llm', callIndex, status: 'completed', attempts: out.attempts, usage: out.usage, costUsd: out.costUsd, durationMs: out.durationMs });
     partial.turns++;
     promptChars = out.promptChars + out.replyChars;
-    checkBudgetTriggers(ctx);
+    raiseFromState(ctx);
 
     if (out.toolCalls.length === 0) {
       // Only a preview and the length come back (mas/content.ts); `content` is from histories recorded before.
@@ -135,9 +110,8 @@ export async function runAgent(ctx: RunContext, agentId: string): Promise<void> 
       let ref = out.contentRef!;
       // patched(): histories recorded before executable checks existed replay without them.
       if (agent.verifier && patched('executable-check')) ({ stored, ref } = await executedVerdict(ctx, agentId, backboneId, upstream, stored, ref));
-      s.outputs[agentId] = { ...stored, ref, configVersion: config.version, backbone: backboneId, inputsKey };
-      afterOutput(ctx, agentId, stored.text, ref);
-      return;
+      const output = { ...stored, ref, configVersion: config.version, backbone: backboneId, inputsKey };
+      return { kind: 'answered', output, verifier: agent.verifier === true, verdict: verdictFor(config.template, agent, stored.text), agent: agentId, backbone: backboneId, step: s.steps.length - 1 };
     }
     partial.conversation = [...partial.conversation, out.messageRef];
     const { run: toRun } = splitToolCalls(out.toolCalls);
@@ -171,20 +145,13 @@ export async function runAgent(ctx: RunContext, agentId: string): Promise<void> 
         const f = failureInfo(e, TOOL_ATTEMPTS);
         const step = ctx.record({ agent: agentId, backbone: backboneId, kind: 'tool', name: call.name, callIndex: toolIndex, status: 'failed', attempts: f.attempts, costUsd: 0, durationMs: 0, error: f.message });
         const crashed = f.type === FAILURE_TYPES.toolCrash;
-        s.pendingTrigger = s.pendingTrigger ?? { kind: 'failure', detail: f.message, agent: agentId, tool: crashed ? (f.tool ?? call.name) : call.name, backbone: backboneId, step };
-        return;
+        return { kind: 'tool_failed', error: f.message, agent: agentId, tool: crashed ? (f.tool ?? call.name) : call.name, backbone: backboneId, step };
       }
     }
     // Calls past the per-turn cap were answered with an error by the model activity.
     partial.conversation = [...partial.conversation, ...(out.refusedMessageRefs ?? [])];
   }
-  s.pendingTrigger = s.pendingTrigger ?? {
-    kind: 'failure',
-    detail: `agent ${agentId} did not finish within ${agent.maxTurns} model calls (it kept calling tools)`,
-    agent: agentId,
-    backbone: backboneId,
-    step: s.steps.length - 1,
-  };
+  return { kind: 'turns_exhausted', maxTurns: agent.maxTurns, agent: agentId, backbone: backboneId, step: s.steps.length - 1 };
 }
 
 /**
@@ -212,22 +179,5 @@ export async function executedVerdict(
     const f = failureInfo(e, TOOL_ATTEMPTS);
     ctx.record({ agent: agentId, backbone: backboneId, kind: 'tool', name: 'python', callIndex: toolIndex, status: 'failed', attempts: f.attempts, costUsd: 0, durationMs: 0, error: f.message });
     return { stored, ref };
-  }
-}
-
-/** Verifier verdicts and feedback loops look at an agent's finished output. */
-export function afterOutput(ctx: RunContext, agentId: string, text: string, ref: string): void {
-  const s = ctx.s;
-  const config = s.config!;
-  const agent = config.template.agents.find((a) => a.id === agentId)!;
-  if (agent.verifier && /^\s*FAIL\b/i.test(text)) {
-    s.pendingTrigger = s.pendingTrigger ?? { kind: 'verifier', detail: text.slice(0, 300), agent: agentId, step: s.steps.length - 1 };
-    return;
-  }
-  const loop = feedbackLoop(config.template, agentId, text, s.rounds);
-  if (loop.target) {
-    s.rounds = loop.rounds;
-    s.feedback[loop.target] = ref;
-    s.outputs = withoutAgents(s.outputs, loop.invalidated);
   }
 }

@@ -3,9 +3,10 @@
  * each agent. Either may be forced by the caller, switched off (ablation), or fall back to
  * a rule when its call fails; every decision is recorded.
  */
-import { isCancellation } from '@temporalio/workflow';
+import { isCancellation, patched } from '@temporalio/workflow';
 import type { Template } from '../../mas/schemas';
-import { DEFAULT_TEMPLATE, fallbackTemplate } from '../../mas/templates';
+import { DEFAULT_TEMPLATE } from '../../mas/templates';
+import { generatorFallback, implementerFallback } from '../../mas/fallback';
 import { MODEL_ATTEMPTS, failureInfo, models } from './activities';
 import type { RunContext } from './context';
 
@@ -28,8 +29,9 @@ export async function design(ctx: RunContext): Promise<void> {
       if (isCancellation(e)) throw e;
       const f = failureInfo(e, MODEL_ATTEMPTS);
       // The workflow cannot look at the documents folder: the built-in team then goes without search.
-      template = fallbackTemplate(input.task, knownTools.filter((t) => t !== 'search'));
-      s.decisions.push({ role: 'generator', source: 'fallback', output: template, rationale: `Generator failed (${f.message}); built-in template`, costUsd: 0 });
+      const rule = generatorFallback(input.task, knownTools.filter((t) => t !== 'search'), `Generator failed (${f.message})`);
+      template = rule.value;
+      s.decisions.push({ role: 'generator', source: 'fallback', output: template, rationale: rule.rationale, costUsd: 0 });
       ctx.record({ agent: 'generator', kind: 'meta', name: 'generator', callIndex: ctx.nextIndex(s.counters.metaIndex, 'generator'), status: 'failed', attempts: f.attempts, costUsd: 0, durationMs: 0, error: f.message });
     }
   }
@@ -49,8 +51,11 @@ export async function design(ctx: RunContext): Promise<void> {
     } catch (e) {
       if (isCancellation(e)) throw e;
       const f = failureInfo(e, MODEL_ATTEMPTS);
-      assignment = allDefault;
-      s.decisions.push({ role: 'implementer', source: 'fallback', output: assignment, rationale: `Implementer failed (${f.message}); default backbone`, costUsd: 0 });
+      const why = `Implementer failed (${f.message})`;
+      // The same rule as when the Implementer's answer is unusable; runs recorded before it used the default backbone.
+      const rule = patched('implementer-fallback') ? implementerFallback(template, pool, why) : { value: allDefault, rationale: `${why}; default backbone` };
+      assignment = rule.value;
+      s.decisions.push({ role: 'implementer', source: 'fallback', output: assignment, rationale: rule.rationale, costUsd: 0 });
       ctx.record({ agent: 'implementer', kind: 'meta', name: 'implementer', callIndex: ctx.nextIndex(s.counters.metaIndex, 'implementer'), status: 'failed', attempts: f.attempts, costUsd: 0, durationMs: 0, error: f.message });
     }
   }

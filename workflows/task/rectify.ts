@@ -1,37 +1,31 @@
 /**
  * The Rectifier: when a trigger fires, ask for a patch to M_t (or fall back to a rule), apply
- * it, keep the outputs it does not invalidate, and let the scheduler resume from s_t.
+ * it, keep the outputs it does not invalidate, and let the scheduler resume from s_t. What is
+ * particular to a kind of trigger — how the run ends when it cannot be fixed, what re-runs —
+ * is in its descriptor (mas/triggers/).
  */
 import { isCancellation } from '@temporalio/workflow';
 import type { Patch, Rectification, Trigger } from '../../mas/schemas';
 import type { RunState } from '../../mas/runState';
 import { applyPatch, survivingOutputs } from '../../mas/patch';
-import { fallbackPatch } from '../../mas/fallback';
+import { rectifierFallback } from '../../mas/fallback';
+import { giveUp, markFired, rerunAfter, type Unfixable } from '../../mas/triggers';
 import { summariseState } from '../../mas/summary';
 import { MODEL_ATTEMPTS, failureInfo, models } from './activities';
 import type { RunContext } from './context';
 
+/** The trigger stands: the run ends as its kind says (or goes on, for the budget kinds). */
+function unfixable(ctx: RunContext, trigger: Trigger, cause: Unfixable['cause'], why: string): void {
+  const end = giveUp(trigger, { cause, why });
+  if (end) ctx.finish(end.status, end.reason);
+}
+
 export async function rectifyOn(ctx: RunContext, trigger: Trigger): Promise<void> {
-  const { s, opts, pool } = ctx;
+  const { s, opts, pool, knownTools } = ctx;
   const config = s.config!;
-  if (trigger.kind === 'budget') s.budgetTriggerFired = true;
-  if (trigger.kind === 'projected_budget') s.projectedFiredAtVersion = config.version;
-  const budgetKind = trigger.kind === 'budget' || trigger.kind === 'projected_budget';
-  const named = `${trigger.kind} trigger: ${trigger.detail}`;
-  // A rejection that cannot be fixed is never a completed answer: the run ends unverified
-  // with the rejected candidate as its answer (mas/answer.ts), and the reason says why.
-  const giveUp = (why: string) =>
-    trigger.kind === 'verifier' ? ctx.finish('unverified', `the verifier ${trigger.agent} rejected the answer and ${why}: ${trigger.detail}`) : ctx.finish('failed', `${named} (${why})`);
-  if (!opts.rectifier) {
-    if (budgetKind) return; // without a Rectifier the hard budget alone guards spending
-    giveUp('the Rectifier is off (--no-rectifier)');
-    return;
-  }
-  if (s.rectifications.length >= opts.maxRectifications) {
-    if (budgetKind || trigger.kind === 'external') return;
-    giveUp(`the rectification cap of ${opts.maxRectifications} was reached`);
-    return;
-  }
+  s.fired = markFired(s.fired, trigger, config.version);
+  if (!opts.rectifier) return unfixable(ctx, trigger, 'rectifier off', 'the Rectifier is off (--no-rectifier)');
+  if (s.rectifications.length >= opts.maxRectifications) return unfixable(ctx, trigger, 'cap reached', `the rectification cap of ${opts.maxRectifications} was reached`);
   if (opts.branchOnTrigger) {
     s.branch = { trigger, state: JSON.parse(JSON.stringify({ ...s, status: 'running', branch: undefined })) as RunState };
     ctx.finish('branched', `stopped at the ${trigger.kind} trigger so Rectifier samples can branch from here`);
@@ -53,16 +47,12 @@ export async function rectifyOn(ctx: RunContext, trigger: Trigger): Promise<void
   } catch (e) {
     if (isCancellation(e)) throw e;
     const f = failureInfo(e, MODEL_ATTEMPTS);
-    const patch = fallbackPatch(config, pool, trigger, new Set(finished), s.appliedPatches);
-    value = patch ? { patch, source: 'fallback' } : { patch: null, source: 'fallback', reason: `Rectifier failed (${f.message}) and no rule applies` };
-    s.decisions.push({ role: 'rectifier', source: 'fallback', output: patch, rationale: `Rectifier failed (${f.message}); rule-based fallback`, costUsd: 0 });
+    const rule = rectifierFallback({ config, pool, trigger, finished: new Set(finished), previousPatches: s.appliedPatches, tools: knownTools }, `Rectifier failed (${f.message})`);
+    value = { patch: rule.patch, source: 'fallback', reason: rule.reason };
+    s.decisions.push({ role: 'rectifier', source: 'fallback', output: rule.patch, rationale: rule.rationale, costUsd: 0 });
     ctx.record({ agent: 'rectifier', kind: 'meta', name: 'rectifier', callIndex: ctx.nextIndex(s.counters.metaIndex, 'rectifier'), status: 'failed', attempts: f.attempts, costUsd: 0, durationMs: 0, error: f.message });
   }
-  if (!value.patch) {
-    if (budgetKind) return;
-    giveUp(`no patch: ${value.reason ?? 'the Rectifier proposed nothing'}`);
-    return;
-  }
+  if (!value.patch) return unfixable(ctx, trigger, 'no patch', `no patch: ${value.reason ?? 'the Rectifier proposed nothing'}`);
   commitPatch(ctx, trigger, value.patch, value.source, s.decisions[s.decisions.length - 1]?.costUsd ?? 0);
 }
 
@@ -70,18 +60,15 @@ export async function rectifyOn(ctx: RunContext, trigger: Trigger): Promise<void
 export function commitPatch(ctx: RunContext, trigger: Trigger, patch: Patch, source: Rectification['source'], costUsd: number): void {
   const { s, pool, knownTools } = ctx;
   const config = s.config!;
-  const budgetKind = trigger.kind === 'budget' || trigger.kind === 'projected_budget';
   let next;
   try {
     next = applyPatch(config, patch, pool, knownTools);
   } catch (e) {
-    if (budgetKind) return;
-    ctx.finish('failed', `${trigger.kind} trigger: ${trigger.detail}; the patch could not be applied: ${(e as Error).message}`);
-    return;
+    return unfixable(ctx, trigger, 'patch inapplicable', `the patch could not be applied: ${(e as Error).message}`);
   }
   const { kept, rerun } = survivingOutputs(s.outputs, next, s.rounds);
-  // A rejected verdict must be given again after the fix, even when the verifier itself is unchanged.
-  if (trigger.kind === 'verifier' && trigger.agent) delete kept[trigger.agent];
+  const again = rerunAfter(trigger);
+  for (const id of again) delete kept[id];
   s.rectifications.push({
     version: next.version,
     fromVersion: config.version,
@@ -90,7 +77,7 @@ export function commitPatch(ctx: RunContext, trigger: Trigger, patch: Patch, sou
     patch: patch.ops,
     rationale: patch.rationale,
     source,
-    rerun: trigger.kind === 'verifier' && trigger.agent && !rerun.includes(trigger.agent) ? [...rerun, trigger.agent] : rerun,
+    rerun: [...rerun, ...again.filter((id) => !rerun.includes(id))],
     kept: Object.keys(kept),
     costUsd,
   });

@@ -3,17 +3,18 @@
  * to the Rectifier once nothing is running, and continues as new when history grows long.
  */
 import { allHandlersFinished, condition, continueAsNew, isCancellation, workflowInfo } from '@temporalio/workflow';
-import type { Trigger } from '../../mas/schemas';
 import { readyAgents } from '../../mas/graph';
 import type { mas2Task } from '../task';
-import { checkBudgetTriggers, runAgent } from './agent';
+import { runAgent } from './agent';
 import type { RunContext } from './context';
 import { rectifyOn } from './rectify';
+import { raiseFromState, settle, takeNextTrigger } from './triggers';
 
-/** Starts an agent's turn loop; the scheduler wakes when it ends. */
+/** Starts an agent's turn loop and settles how it ended; the scheduler wakes then. */
 function launch(ctx: RunContext, id: string): void {
   ctx.running.add(id);
   runAgent(ctx, id)
+    .then((outcome) => settle(ctx, outcome))
     .catch((e) => {
       // Cancellation reaches the main loop through its own await; anything else is a bug
       // and must fail the workflow task (Temporal retries it once the code is fixed).
@@ -40,10 +41,8 @@ export async function execute(ctx: RunContext): Promise<void> {
     if (s.pendingTrigger || s.pendingExternal.length) {
       await condition(() => ctx.running.size === 0);
       if (s.status !== 'running') break;
-      const trigger: Trigger = s.pendingTrigger ?? { kind: 'external', detail: s.pendingExternal[0] };
-      if (!s.pendingTrigger) s.pendingExternal.shift();
-      s.pendingTrigger = null;
-      await rectifyOn(ctx, trigger);
+      const trigger = takeNextTrigger(ctx);
+      if (trigger) await rectifyOn(ctx, trigger);
       continue;
     }
     const config = s.config!;
@@ -59,7 +58,7 @@ export async function execute(ctx: RunContext): Promise<void> {
     }
     // The projection is checked before agents start too: the point is to fire before the overrun.
     if (ctx.running.size === 0) {
-      checkBudgetTriggers(ctx);
+      raiseFromState(ctx);
       if (s.pendingTrigger) continue;
     }
     const ready = readyAgents(config.template, new Set(Object.keys(s.outputs)), ctx.running);

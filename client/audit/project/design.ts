@@ -5,7 +5,8 @@
  */
 import type { Assignment, Template } from '../../../mas/schemas';
 import type { MetaResult } from '../../../mas/contract';
-import { DEFAULT_TEMPLATE, fallbackTemplate } from '../../../mas/templates';
+import { DEFAULT_TEMPLATE } from '../../../mas/templates';
+import { generatorFallback, implementerFallback } from '../../../mas/fallback';
 import { KNOWN_TOOLS } from '../../../mas/tools';
 import type { Audit } from '../schemas';
 import { decidedByActivity, parseAssignment, parseTemplate, spanMs, type Context } from './context';
@@ -34,10 +35,14 @@ export function projectGenerator(c: Context): Audit['generator'] {
     else if (c.v1FromRectifier) Object.assign(generator, { source: inferred, evidence: 'rectifier-input', template: c.v1FromRectifier.template });
     else if (options.template) Object.assign(generator, { source: 'forced', evidence: 'task-input', rationale: 'template given by the caller', template: parseTemplate(options.template) });
     else if (options.generator === false) Object.assign(generator, { source: 'ablation', evidence: 'built-in', rationale: '--no-generator: fixed default template', template: DEFAULT_TEMPLATE });
-    else if (genAct && input.task) Object.assign(generator, { source: 'fallback', evidence: 'built-in', rationale: `Generator failed (${generator.error}); built-in template`, template: fallbackTemplate(input.task, KNOWN_TOOLS.filter((t) => t !== 'search')) });
+    else if (genAct && input.task) {
+      // The workflow's own fallback: the rule, with the tools it passes (it cannot see whether search works).
+      const rule = generatorFallback(input.task, KNOWN_TOOLS.filter((t) => t !== 'search'), `Generator failed (${generator.error})`);
+      Object.assign(generator, { source: 'fallback', evidence: 'built-in', rationale: rule.rationale, template: rule.value });
+    }
     if (!generator.rationale && generator.source === 'forced') generator.rationale = 'template given by the caller';
     if (!generator.rationale && generator.source === 'ablation') generator.rationale = '--no-generator: fixed default template';
-    if (!generator.rationale && generator.source === 'fallback') generator.rationale = `Generator failed (${generator.error ?? 'unknown error'}); built-in template`;
+    if (!generator.rationale && generator.source === 'fallback') generator.rationale = `Generator failed (${generator.error ?? 'unknown error'}); built-in template for the task kind.`;
   }
   return generator;
 }
@@ -65,10 +70,13 @@ export function projectImplementer(c: Context, generator: Audit['generator']): A
     if (fromState) Object.assign(implementer, { source: d!.source, evidence: 'result', rationale: d!.rationale, assignment: fromState });
     else if (c.v1FromRectifier) Object.assign(implementer, { source: implAct ? 'fallback' : options.assignment ? 'forced' : 'ablation', evidence: 'rectifier-input', assignment: c.v1FromRectifier.assignment });
     else if (options.assignment) Object.assign(implementer, { source: 'forced', evidence: 'task-input', assignment: { ...allDefault(generator.template), ...options.assignment } });
-    else if (options.implementer === false || implAct) Object.assign(implementer, { source: implAct ? 'fallback' : 'ablation', evidence: 'built-in', assignment: allDefault(generator.template) });
+    else if (implAct && pool) {
+      const rule = implementerFallback(generator.template, pool, `Implementer failed (${implementer.error})`);
+      Object.assign(implementer, { source: 'fallback', evidence: 'built-in', rationale: rule.rationale, assignment: rule.value });
+    } else if (options.implementer === false) Object.assign(implementer, { source: 'ablation', evidence: 'built-in', assignment: allDefault(generator.template) });
     if (!implementer.rationale && implementer.source === 'forced') implementer.rationale = 'assignment given by the caller';
     if (!implementer.rationale && implementer.source === 'ablation') implementer.rationale = `--no-implementer: every agent on ${pool?.default ?? 'the default backbone'}`;
-    if (!implementer.rationale && implementer.source === 'fallback') implementer.rationale = `Implementer failed (${implementer.error ?? 'unknown error'}); default backbone`;
+    if (!implementer.rationale && implementer.source === 'fallback') implementer.rationale = `Implementer failed (${implementer.error ?? 'unknown error'}); rule-based assignment`;
   }
   if (implementer.assignment) {
     const t = generator.template;

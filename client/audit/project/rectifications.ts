@@ -5,7 +5,8 @@
  */
 import type { MetaResult, RectifyInput, RectifyValue } from '../../../mas/contract';
 import { ConfigSchema, PatchSchema, TriggerSchema, type PatchOp } from '../../../mas/schemas';
-import { fallbackPatch } from '../../../mas/fallback';
+import { rectifierFallback } from '../../../mas/fallback';
+import { toolNamesOf } from '../../../mas/tools';
 import { iso, type Activity } from '../history';
 import { StateSummarySchema, type RectificationAudit } from '../schemas';
 import { metaFromModel } from './context';
@@ -60,7 +61,11 @@ export function reduceRectification(p: Projection, a: Activity, base: StepBase):
       rec.patch = { scope: fromResult.scope, ops: fromResult.patch, rationale: fromResult.rationale };
       rec.evidence = 'result';
     } else if (mt && c.pool) {
-      rec.patch = fallbackPatch(mt, c.pool, rec.trigger, new Set(inp?.finished ?? []), (inp?.previousPatches ?? []) as PatchOp[][]);
+      const rule = rectifierFallback(
+        { config: mt, pool: c.pool, trigger: rec.trigger, finished: new Set(inp?.finished ?? []), previousPatches: (inp?.previousPatches ?? []) as PatchOp[][], tools: toolNamesOf(c.input.tools) },
+        `Rectifier failed (${rec.error})`,
+      );
+      rec.patch = rule.patch;
       rec.evidence = 'replayed-rule';
     }
     rec.rationale = `Rectifier failed (${rec.error}); rule-based fallback${rec.patch?.rationale ? `: ${rec.patch.rationale}` : ''}`;

@@ -41,8 +41,7 @@ describe('initialState / toResult', () => {
     expect(s.status).toBe('running');
     expect(s.budgetUsd).toBe(0.25);
     expect(s.cost.usd).toBe(0);
-    expect(s.budgetTriggerFired).toBe(false);
-    expect(s.projectedFiredAtVersion).toBeNull();
+    expect(s.fired).toEqual({});
   });
 
   test('the result document validates and carries the best answer', () => {

@@ -1,0 +1,47 @@
+/**
+ * failure: a model call or a tool failed in a way retrying did not fix, or an agent used all
+ * its turns without answering. O(s_t) = Failure in the paper's trigger.
+ */
+import type { Patch } from '../schemas';
+import { otherThan } from '../pool';
+import { endsFailed, type TriggerDescriptor } from './types';
+
+export const failure: TriggerDescriptor = {
+  priority: 0,
+  once: null,
+  noun: 'a failure',
+  rectifierHint:
+    'Change what failed: drop a tool that crashed (set_tools) or tell the agent how to avoid the error, or move the agent to another backbone (set_backbone) when its model calls fail.',
+  fromOutcome(o) {
+    switch (o.kind) {
+      case 'call_failed':
+        return { kind: 'failure', detail: o.error, agent: o.agent, backbone: o.backbone, step: o.step };
+      case 'tool_failed':
+        return { kind: 'failure', detail: o.error, agent: o.agent, tool: o.tool, backbone: o.backbone, step: o.step };
+      case 'turns_exhausted':
+        return { kind: 'failure', detail: `agent ${o.agent} did not finish within ${o.maxTurns} model calls (it kept calling tools)`, agent: o.agent, backbone: o.backbone, step: o.step };
+      default:
+        return null;
+    }
+  },
+  unfixable: endsFailed,
+  /** Drop the tool that crashed; else (or next) move the agent to another backbone. */
+  patches({ config, pool, trigger }) {
+    const agent = config.template.agents.find((a) => a.id === trigger.agent);
+    if (!agent) return [];
+    const out: Patch[] = [];
+    if (trigger.tool && agent.tools.includes(trigger.tool)) {
+      out.push({
+        scope: 'local',
+        ops: [
+          { op: 'set_tools', agent: agent.id, tools: agent.tools.filter((t) => t !== trigger.tool) },
+          { op: 'set_instructions', agent: agent.id, instructions: `${agent.instructions}\nThe ${trigger.tool} tool is unavailable; work without it.` },
+        ],
+        rationale: `The ${trigger.tool} tool crashed; drop it for ${agent.id} and continue without it.`,
+      });
+    }
+    const other = otherThan(pool, config.assignment[agent.id]);
+    if (other) out.push({ scope: 'local', ops: [{ op: 'set_backbone', agent: agent.id, backbone: other }], rationale: `Move ${agent.id} to another backbone (${other}) after its failure.` });
+    return out;
+  },
+};

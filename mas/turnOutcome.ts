@@ -1,0 +1,47 @@
+/**
+ * How one agent's turn loop ended (workflows/task/agent.ts), as one typed value: the loop
+ * returns it, and the table of trigger kinds (mas/triggers/) says which trigger, if any, it
+ * fires. The loop itself never decides what happens to the run.
+ */
+import type { AgentOutput } from './schemas';
+import type { Verdict } from './verdict';
+
+/** Where the turn loop was: the index of the last step recorded when it ended. */
+interface At {
+  agent: string;
+  backbone: string;
+  step: number;
+}
+
+export type TurnOutcome =
+  /** The agent answered. `verdict` is read only for verifiers and loop senders (null otherwise). */
+  | (At & { kind: 'answered'; output: AgentOutput; verifier: boolean; verdict: Verdict | null })
+  /** The run stopped or a trigger is pending: the agent keeps its partial work and resumes later. */
+  | { kind: 'paused'; agent: string }
+  /** A model call failed after its retries. */
+  | (At & { kind: 'call_failed'; error: string })
+  /** A tool call failed after its retries (a crash, or an activity failure). */
+  | (At & { kind: 'tool_failed'; tool: string; error: string })
+  /** maxTurns model calls and still no answer (it kept calling tools). */
+  | (At & { kind: 'turns_exhausted'; maxTurns: number })
+  /** The next model call could cost more than the budget has left. */
+  | (At & { kind: 'over_budget'; detail: string })
+  /** The run's wall-time bound was reached before the next model call. */
+  | { kind: 'out_of_wall_time'; agent: string; maxWallSeconds: number };
+
+export type TurnOutcomeKind = TurnOutcome['kind'];
+
+/**
+ * How the run ends when an outcome fires no trigger: the hard budget guard stops it before
+ * an overrun, the wall-time bound fails it. Null: the run goes on.
+ */
+export function endingOf(o: TurnOutcome): { status: 'budget_exhausted' | 'failed'; reason: string } | null {
+  switch (o.kind) {
+    case 'over_budget':
+      return { status: 'budget_exhausted', reason: `stopped before the overrun: ${o.detail}` };
+    case 'out_of_wall_time':
+      return { status: 'failed', reason: `the run's wall-time bound of ${o.maxWallSeconds} s was reached before ${o.agent}'s next model call` };
+    default:
+      return null;
+  }
+}
