@@ -12,12 +12,12 @@ async function main(): Promise<void> {
   const runs = Math.max(1, Number(process.argv[2] ?? 25) || 25);
   const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'mas2-timing-'));
   try {
-    const warm = await pythonTool.run({ code: 'print(1)' }, { workspaceDir: ws });
+    const warm = await pythonTool.execute({ code: 'print(1)' }, { workspaceDir: ws });
     if (!warm.ok || warm.output !== '1\n') throw new Error(`warm-up run failed: ${JSON.stringify(warm)}`);
     const ms: number[] = [];
     for (let i = 0; i < runs; i++) {
       const t0 = process.hrtime.bigint();
-      const r = await pythonTool.run({ code: 'print(1)' }, { workspaceDir: ws });
+      const r = await pythonTool.execute({ code: 'print(1)' }, { workspaceDir: ws });
       ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
       if (!r.ok || r.output !== '1\n') throw new Error(`run ${i} failed: ${JSON.stringify(r)}`);
     }

@@ -16,7 +16,9 @@ import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import type { ToolResult } from '../../mas/messages';
 import { ToolCrashError } from './errors';
-import type { Tool } from './types';
+import type { Tool, ToolContext } from './types';
+import { defineTool, toolResult } from './own';
+import { BUILTIN_TOOLS } from '../../mas/prompts';
 
 export const MAX_EXPRESSION_CHARS = 10_000;
 const MAX_RESULT_CHARS = 20_000;
@@ -193,17 +195,18 @@ export function createCalculator(options: CalculatorOptions = {}): Tool<Calculat
     return { ok: false, output: `Error: ${reply.error}`, error: reply.error };
   };
 
-  return {
+  const tool = defineTool({
     name: 'calculator',
-    description:
-      'Evaluate a math expression exactly with math.js (numbers, big numbers, fractions, complex numbers, units, matrices, ' +
-      'statistics). Returns the value as text. Not a programming language: use `python` for programs.',
-    input: CalculatorInput,
-    run(input) {
+    description: BUILTIN_TOOLS.calculator.description(''),
+    parameters: CalculatorInput,
+    async execute(input, _ctx: ToolContext) {
       const next = queue.then(() => evaluateOnce(input.expression));
       queue = next.catch(() => undefined);
-      return next;
+      return toolResult(await next);
     },
+  });
+  return {
+    ...tool,
     shutdown() {
       worker?.terminate();
       worker = undefined;

@@ -4,6 +4,8 @@ import type { ToolResult } from '../../mas/messages';
 import { ToolCrashError } from './errors';
 import { DEFAULT_SANDBOX_LIMITS, describeLimits, runSandboxed, worldExecutable, type SandboxOptions } from './sandbox';
 import type { Tool, ToolContext } from './types';
+import { defineTool, toolResult } from './own';
+import { BUILTIN_TOOLS } from '../../mas/prompts';
 
 export const MAX_JS_CODE_CHARS = 100_000;
 
@@ -53,14 +55,12 @@ export function runJavascript(code: string, ctx: ToolContext, options: SandboxOp
 }
 
 export function createJavascriptTool(options: SandboxOptions = {}): Tool<JavascriptInput> {
-  return {
+  return defineTool({
     name: 'javascript',
-    description:
-      'Run a Node.js program (CommonJS, built-in modules only) in the same isolated sandbox as `python`: no network, ' +
-      `no host files, a fresh empty working folder; limits: ${describeLimits({ ...DEFAULT_SANDBOX_LIMITS, ...JAVASCRIPT_DEFAULT_LIMITS, ...options.limits }, `${HEAP_MB} MiB heap`)}.`,
-    input: JavascriptInput,
-    run: (input, ctx) => runJavascript(input.code, ctx, options),
-  };
+    description: BUILTIN_TOOLS.javascript.description(describeLimits({ ...DEFAULT_SANDBOX_LIMITS, ...JAVASCRIPT_DEFAULT_LIMITS, ...options.limits }, `${HEAP_MB} MiB heap`)),
+    parameters: JavascriptInput,
+    execute: async (input, ctx: ToolContext) => toolResult(await runJavascript(input.code, ctx, options)),
+  });
 }
 
 export const javascriptTool: Tool<JavascriptInput> = createJavascriptTool();

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { ToolResult } from '../../mas/messages';
 import { DEFAULT_SANDBOX_LIMITS, describeLimits, runSandboxed, type SandboxOptions } from './sandbox';
 import type { Tool, ToolContext } from './types';
+import { defineTool, toolResult } from './own';
+import { BUILTIN_TOOLS } from '../../mas/prompts';
 
 export const MAX_CODE_CHARS = 100_000;
 
@@ -31,16 +33,12 @@ export function runPython(code: string, ctx: ToolContext, options: SandboxOption
 
 /** Builds a python tool with non-default sandbox options (limits, uid...). */
 export function createPythonTool(options: SandboxOptions = {}): Tool<PythonInput> {
-  return {
+  return defineTool({
     name: 'python',
-    description:
-      'Run a Python 3 program in an isolated sandbox and return its stdout. No network, no access to the host files, ' +
-      'a fresh empty working folder (the current directory, also $HOME and $TMPDIR) that is deleted afterwards; ' +
-      `limits: ${describeLimits({ ...DEFAULT_SANDBOX_LIMITS, ...options.limits })}. ` +
-      'Standard library only (plus whatever the host has installed for /usr/bin/python3). Print the results you need.',
-    input: PythonInput,
-    run: (input, ctx) => runPython(input.code, ctx, options),
-  };
+    description: BUILTIN_TOOLS.python.description(describeLimits({ ...DEFAULT_SANDBOX_LIMITS, ...options.limits })),
+    parameters: PythonInput,
+    execute: async (input, ctx: ToolContext) => toolResult(await runPython(input.code, ctx, options)),
+  });
 }
 
 export const pythonTool: Tool<PythonInput> = createPythonTool();

@@ -9,7 +9,10 @@ import * as path from 'node:path';
 import MiniSearch from 'minisearch';
 import { z } from 'zod';
 import { ToolCrashError } from './errors';
+import type { ToolResult } from '../../mas/messages';
+import { BUILTIN_TOOLS } from '../../mas/prompts';
 import type { Tool, ToolContext } from './types';
+import { defineTool, toolResult } from './own';
 
 export interface SearchHit {
   id: string;
@@ -241,36 +244,38 @@ export interface SearchToolOptions {
 }
 
 export function createSearchTool(options: SearchToolOptions = {}): Tool<SearchInput> {
-  return {
+  return defineTool({
     name: 'search',
-    description: 'Search the document collection (local documents, or the configured search service) and return the best matching passages with their source ids.',
-    input: SearchInput,
-    async run(input, ctx) {
-      const limit = input.limit ?? 5;
-      let provider = options.provider;
-      if (!provider) {
-        const url = process.env.MAS2_SEARCH_URL;
-        if (url) provider = new HttpSearch(url);
-        else {
-          const dir = resolveDocsDir(ctx);
-          if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-            const msg =
-              `no documents to search: the folder ${dir} does not exist. Put .md or .txt files into it ` +
-              `(or point MAS2_DOCS_DIR at a folder of documents, or set MAS2_SEARCH_URL to an HTTP search service).`;
-            return { ok: false, output: msg, error: msg };
-          }
-          const local = new LocalFolderSearch(dir);
-          if ((await local.documentCount()) === 0) {
-            const msg = `no documents to search: ${dir} contains no .md or .txt files. Add some (they are indexed once per worker process).`;
-            return { ok: false, output: msg, error: msg };
-          }
-          provider = local;
+    description: BUILTIN_TOOLS.search.description(''),
+    parameters: SearchInput,
+    execute: async (input, ctx: ToolContext) => toolResult(await search(input, ctx)),
+  });
+
+  async function search(input: SearchInput, ctx: ToolContext): Promise<ToolResult> {
+    const limit = input.limit ?? 5;
+    let provider = options.provider;
+    if (!provider) {
+      const url = process.env.MAS2_SEARCH_URL;
+      if (url) provider = new HttpSearch(url);
+      else {
+        const dir = resolveDocsDir(ctx);
+        if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+          const msg =
+            `no documents to search: the folder ${dir} does not exist. Put .md or .txt files into it ` +
+            `(or point MAS2_DOCS_DIR at a folder of documents, or set MAS2_SEARCH_URL to an HTTP search service).`;
+          return { ok: false, output: msg, error: msg };
         }
+        const local = new LocalFolderSearch(dir);
+        if ((await local.documentCount()) === 0) {
+          const msg = `no documents to search: ${dir} contains no .md or .txt files. Add some (they are indexed once per worker process).`;
+          return { ok: false, output: msg, error: msg };
+        }
+        provider = local;
       }
-      const hits = await provider.search(input.query, limit, ctx.signal);
-      return { ok: true, output: formatHits(input.query, hits) };
-    },
-  };
+    }
+    const hits = await provider.search(input.query, limit, ctx.signal);
+    return { ok: true, output: formatHits(input.query, hits) };
+  }
 }
 
 export const searchTool: Tool<SearchInput> = createSearchTool();

@@ -8,7 +8,8 @@ import type { ToolSpec } from '../../mas/tools';
 import { KNOWN_TOOLS } from '../../mas/tools';
 import { executeTool, getTool, toolParameters } from './registry';
 import { McpHub, McpServersSchema, type McpServerConfig, type McpToolEntry } from './mcp';
-import { isOwnTool, ownToolSpec, runOwnTool, type OwnTool } from './own';
+import { isOwnTool, ownToolSpec, parseArguments, runOwnTool, type OwnTool } from './own';
+import { TOOL_CALL_ERRORS } from '../../mas/prompts';
 import type { ToolContext } from './types';
 
 export interface ToolSetOptions {
@@ -67,20 +68,17 @@ export class ToolSet {
     const own = this.own.get(name);
     const mcp: McpToolEntry | undefined = own || !this.mcp ? undefined : await this.mcp.resolve(name);
     if (!own && !mcp) {
-      const msg = `unknown tool "${name}"`;
+      const msg = TOOL_CALL_ERRORS.unknownTool(name);
       return { ok: false, output: msg, error: msg };
     }
-    let args: unknown;
-    try {
-      args = JSON.parse(rawArguments.trim() === '' ? '{}' : rawArguments);
-    } catch (e) {
-      const msg = `the arguments for tool "${name}" are not valid JSON (${(e as Error).message}); send one JSON object matching the tool's parameters`;
-      return { ok: false, output: msg, error: 'invalid JSON arguments' };
-    }
+    const parsed = parseArguments(name, rawArguments);
+    if (!parsed.ok) return parsed.result;
+    const args = parsed.value;
     const heartbeat = ctx.heartbeat ?? (() => undefined);
     if (own) return runOwnTool(own, args, { signal: ctx.signal, heartbeat, workspaceDir: ctx.workspaceDir, workflowId: ctx.workflowId, agent: ctx.agent });
+    // An MCP server's tool is described by its own JSON schema, not by defineTool: the server checks the arguments.
     if (typeof args !== 'object' || args === null || Array.isArray(args)) {
-      const msg = `the arguments for tool "${name}" must be a JSON object; expected parameters (JSON schema): ${JSON.stringify(mcp!.spec.parameters)}`;
+      const msg = TOOL_CALL_ERRORS.notAnObject(name, mcp!.spec.parameters);
       return { ok: false, output: msg, error: 'invalid arguments' };
     }
     return this.mcp!.call(mcp!, args as Record<string, unknown>, { signal: ctx.signal, onProgress: heartbeat });

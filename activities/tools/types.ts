@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import type { ToolResult } from '../../mas/messages';
+import type { OwnTool } from './own';
 
+/** What a built-in tool's `execute` gets besides its arguments. */
 export interface ToolContext {
   /** The run's own folder (the `workspace` tool is confined to it; hidden from sandboxed code). */
   workspaceDir: string;
@@ -12,9 +14,5 @@ export interface ToolContext {
   docsDir?: string;
 }
 
-export interface Tool<I> {
-  name: string;
-  description: string;
-  input: z.ZodType<I>;
-  run(input: I, ctx: ToolContext): Promise<ToolResult>;
-}
+/** A built-in tool: made with defineTool like an own tool; given the built-ins' context, it returns a complete result (toolResult). */
+export type Tool<I> = OwnTool<z.ZodType<I>, ToolContext, ToolResult>;

@@ -16,6 +16,8 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import type { ToolResult } from '../../mas/messages';
 import type { Tool, ToolContext } from './types';
+import { defineTool, toolResult } from './own';
+import { BUILTIN_TOOLS } from '../../mas/prompts';
 
 export const MAX_WRITE_BYTES = 1024 * 1024;
 export const MAX_READ_BYTES = 1024 * 1024;
@@ -151,30 +153,30 @@ async function doList(ctx: ToolContext, rel: string): Promise<ToolResult> {
   return { ok: true, output: out };
 }
 
-export const workspaceTool: Tool<WorkspaceInput> = {
-  name: 'workspace',
-  description:
-    "Read, write or list text files in this run's private workspace folder (shared by the agents of the run). " +
-    'Paths are relative to the workspace root; absolute paths, ".." and links leading outside are refused. Writes are at most 1 MiB.',
-  input: WorkspaceInput,
-  async run(input, ctx) {
-    try {
-      switch (input.action) {
-        case 'read':
-          return await doRead(ctx, input.path);
-        case 'write':
-          return await doWrite(ctx, input.path, input.content);
-        case 'list':
-          return await doList(ctx, input.path);
-      }
-    } catch (e) {
-      if (e instanceof Refusal) return refuse(e.message);
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ELOOP') return refuse(`"${input.path}" is a symbolic link`);
-      if (code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ENAMETOOLONG') {
-        return refuse(`${input.action} "${input.path}" failed: ${(e as Error).message.replace(path.resolve(ctx.workspaceDir), '<workspace>')}`);
-      }
-      throw e;
+async function act(input: WorkspaceInput, ctx: ToolContext): Promise<ToolResult> {
+  try {
+    switch (input.action) {
+      case 'read':
+        return await doRead(ctx, input.path);
+      case 'write':
+        return await doWrite(ctx, input.path, input.content);
+      case 'list':
+        return await doList(ctx, input.path);
     }
-  },
-};
+  } catch (e) {
+    if (e instanceof Refusal) return refuse(e.message);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return refuse(`"${input.path}" is a symbolic link`);
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ENAMETOOLONG') {
+      return refuse(`${input.action} "${input.path}" failed: ${(e as Error).message.replace(path.resolve(ctx.workspaceDir), '<workspace>')}`);
+    }
+    throw e;
+  }
+}
+
+export const workspaceTool: Tool<WorkspaceInput> = defineTool({
+  name: 'workspace',
+  description: BUILTIN_TOOLS.workspace.description(''),
+  parameters: WorkspaceInput,
+  execute: async (input, ctx: ToolContext) => toolResult(await act(input, ctx)),
+});

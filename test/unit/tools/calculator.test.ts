@@ -4,7 +4,7 @@ import { calculatorTool, createCalculator, shutdownCalculator } from '../../../a
 jest.setTimeout(30_000);
 
 const ctx = { workspaceDir: '/nonexistent' };
-const calc = (expression: string) => calculatorTool.run({ expression }, ctx);
+const calc = (expression: string) => calculatorTool.execute({ expression }, ctx);
 
 afterAll(() => shutdownCalculator());
 
@@ -64,10 +64,10 @@ describe('calculator', () => {
   test('a runaway expression times out and the calculator recovers', async () => {
     const fast = createCalculator({ timeoutMs: 200 });
     try {
-      const r = await fast.run({ expression: 'sum(1:3e7)' }, ctx);
+      const r = await fast.execute({ expression: 'sum(1:3e7)' }, ctx);
       expect(r.ok).toBe(false);
       expect(r.error).toMatch(/took longer than 200 ms|too much memory/);
-      expect(await fast.run({ expression: '2 + 2' }, ctx)).toEqual({ ok: true, output: '4' });
+      expect(await fast.execute({ expression: '2 + 2' }, ctx)).toEqual({ ok: true, output: '4' });
     } finally {
       fast.shutdown();
     }
@@ -76,10 +76,10 @@ describe('calculator', () => {
   test('a memory-hungry expression is stopped, not the worker process', async () => {
     const small = createCalculator({ heapMb: 64, timeoutMs: 20_000 });
     try {
-      const r = await small.run({ expression: 'size(zeros(3000, 3000))' }, ctx);
+      const r = await small.execute({ expression: 'size(zeros(3000, 3000))' }, ctx);
       expect(r.ok).toBe(false);
       expect(r.error).toMatch(/too much memory|took longer/);
-      expect(await small.run({ expression: '3 * 3' }, ctx)).toEqual({ ok: true, output: '9' });
+      expect(await small.execute({ expression: '3 * 3' }, ctx)).toEqual({ ok: true, output: '9' });
     } finally {
       small.shutdown();
     }

@@ -31,24 +31,24 @@ describe('python tool', () => {
   });
 
   test('runs code and returns stdout, stderr and the exit code', async () => {
-    const r = await pythonTool.run({ code: 'import sys, math\nprint(math.factorial(20))\nprint("warn", file=sys.stderr)' }, ctx());
+    const r = await pythonTool.execute({ code: 'import sys, math\nprint(math.factorial(20))\nprint("warn", file=sys.stderr)' }, ctx());
     expect(r).toMatchObject({ ok: true, output: '2432902008176640000\n', exitCode: 0 });
     expect(r.stderr).toMatch(/^warn\n/);
     expect(r.limit).toBeUndefined();
   });
 
   test('an exception is a failed result with the traceback, not a crash', async () => {
-    const r = await pythonTool.run({ code: 'print("before")\nraise ValueError("boom")' }, ctx());
+    const r = await pythonTool.execute({ code: 'print("before")\nraise ValueError("boom")' }, ctx());
     expect(r).toMatchObject({ ok: false, output: 'before\n', exitCode: 1, error: 'exit code 1' });
     expect(r.stderr).toMatch(/ValueError: boom/);
-    const r2 = await pythonTool.run({ code: 'import sys; sys.exit(3)' }, ctx());
+    const r2 = await pythonTool.execute({ code: 'import sys; sys.exit(3)' }, ctx());
     expect(r2).toMatchObject({ ok: false, exitCode: 3 });
   });
 
   test('the working folder is fresh, writable, and gone afterwards', async () => {
     const code = 'import os\nprint(sorted(os.listdir(".")))\nopen("f.txt", "w").write("x" * 1000)\nprint(os.path.getsize("f.txt"), os.getcwd() == os.environ["HOME"])';
-    const a = await pythonTool.run({ code }, ctx());
-    const b = await pythonTool.run({ code }, ctx());
+    const a = await pythonTool.execute({ code }, ctx());
+    const b = await pythonTool.execute({ code }, ctx());
     expect(a.output).toBe('[]\n1000 True\n');
     expect(b.output).toBe('[]\n1000 True\n');
     expect(fs.readdirSync(ws)).toEqual([]); // the run's workspace is not touched
@@ -62,14 +62,14 @@ describe('python tool', () => {
       'print(subprocess.run(["echo", "child ok"], capture_output=True, text=True).stdout.strip())',
       'print(sqlite3.connect(":memory:").execute("select 1+1").fetchone()[0])',
     ].join('\n');
-    const r = await pythonTool.run({ code }, ctx());
+    const r = await pythonTool.execute({ code }, ctx());
     expect(r.output).toBe('tmp ok\nthread ok\nchild ok\n2\n');
     expect(r.ok).toBe(true);
   });
 
   test('heartbeats while running', async () => {
     let beats = 0;
-    const r = await pythonTool.run({ code: 'import time; time.sleep(2.2); print("done")' }, { workspaceDir: ws, heartbeat: () => beats++ });
+    const r = await pythonTool.execute({ code: 'import time; time.sleep(2.2); print("done")' }, { workspaceDir: ws, heartbeat: () => beats++ });
     expect(r.ok).toBe(true);
     expect(beats).toBeGreaterThanOrEqual(2);
   });
@@ -78,7 +78,7 @@ describe('python tool', () => {
     const ac = new AbortController();
     const t0 = Date.now();
     setTimeout(() => ac.abort(), 500);
-    const r = await pythonTool.run({ code: 'import time\nprint("started", flush=True)\ntime.sleep(30)' }, { workspaceDir: ws, signal: ac.signal });
+    const r = await pythonTool.execute({ code: 'import time\nprint("started", flush=True)\ntime.sleep(30)' }, { workspaceDir: ws, signal: ac.signal });
     // The program sleeps 30 s; finishing well before proves the abort killed it.
     expect(Date.now() - t0).toBeLessThan(20_000);
     expect(r.ok).toBe(false);
@@ -86,12 +86,12 @@ describe('python tool', () => {
     expect(r.output).toBe('started\n');
     const pre = new AbortController();
     pre.abort();
-    expect((await pythonTool.run({ code: 'print(1)' }, { workspaceDir: ws, signal: pre.signal })).error).toMatch(/cancelled/);
+    expect((await pythonTool.execute({ code: 'print(1)' }, { workspaceDir: ws, signal: pre.signal })).error).toMatch(/cancelled/);
   });
 
   test('limits are configurable', async () => {
     const tool = createPythonTool({ limits: { wallSeconds: 1 } });
-    const r = await tool.run({ code: 'import time; time.sleep(10)' }, ctx());
+    const r = await tool.execute({ code: 'import time; time.sleep(10)' }, ctx());
     expect(r).toMatchObject({ ok: false, limit: 'wall' });
     expect(r.error).toMatch(/wall-clock time limit \(1 s\)/);
   });
@@ -112,7 +112,7 @@ describe('javascript tool', () => {
   test('runs node code in the same sandbox', async () => {
     process.env.MAS2_TEST_SECRET = 'js-secret-456';
     try {
-      const r = await javascriptTool.run(
+      const r = await javascriptTool.execute(
         { code: 'console.log(JSON.stringify(process.env)); console.log(require("fs").readdirSync(".").length, [1,2,3].map(x => x * 2).join(","))' },
         ctx(),
       );
@@ -125,12 +125,12 @@ describe('javascript tool', () => {
   });
 
   test('errors and network', async () => {
-    const r = await javascriptTool.run({ code: 'throw new Error("kaput")' }, ctx());
+    const r = await javascriptTool.execute({ code: 'throw new Error("kaput")' }, ctx());
     expect(r).toMatchObject({ ok: false, exitCode: 1 });
     expect(r.stderr).toMatch(/kaput/);
     const caps = await detectSandbox();
     if (caps.mode !== 'none') {
-      const n = await javascriptTool.run(
+      const n = await javascriptTool.execute(
         { code: 'require("net").connect(80, "127.0.0.1").on("connect", () => console.log("CONNECTED")).on("error", (e) => console.log("blocked", e.code))' },
         ctx(),
       );

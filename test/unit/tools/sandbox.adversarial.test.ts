@@ -56,7 +56,7 @@ function strong(): boolean {
 
 async function py(code: string, options?: SandboxOptions): Promise<ToolResult> {
   const tool = options ? createPythonTool(options) : pythonTool;
-  return tool.run({ code }, { workspaceDir: ws });
+  return tool.execute({ code }, { workspaceDir: ws });
 }
 
 function processesOf(uid: number): string[] {

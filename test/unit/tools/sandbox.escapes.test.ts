@@ -46,7 +46,7 @@ function strong(): boolean {
 
 async function py(code: string, options?: SandboxOptions, workspaceDir = ws): Promise<ToolResult> {
   const tool = options ? createPythonTool(options) : pythonTool;
-  return tool.run({ code }, { workspaceDir });
+  return tool.execute({ code }, { workspaceDir });
 }
 
 /** ctypes helpers for raw syscalls (x86_64 numbers) and libc IPC calls. */

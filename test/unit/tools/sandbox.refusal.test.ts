@@ -27,7 +27,7 @@ afterEach(() => {
 
 async function runPrint(): Promise<unknown> {
   const { pythonTool } = await import('../../../activities/tools/python');
-  return pythonTool.run({ code: 'print("ran")' }, { workspaceDir: ws }).catch((e: Error) => e);
+  return Promise.resolve(pythonTool.execute({ code: 'print("ran")' }, { workspaceDir: ws })).catch((e: Error) => e);
 }
 
 test('no usable nsjail: the call is a ToolCrashError with a one-line reason, and nothing runs', async () => {

@@ -43,7 +43,7 @@ describe('search: local folder', () => {
   });
 
   test('the tool uses ctx.docsDir and formats results', async () => {
-    const r = await searchTool.run({ query: 'pasta water' }, { workspaceDir: '/nonexistent', docsDir: docs });
+    const r = await searchTool.execute({ query: 'pasta water' }, { workspaceDir: '/nonexistent', docsDir: docs });
     expect(r.ok).toBe(true);
     expect(r.output).toMatch(/^1\. Pasta \[cooking\.md\] \(score [\d.]+\)\n {3}.*Boil water/);
   });
@@ -61,7 +61,7 @@ describe('search: local folder', () => {
 
   test('a missing folder tells how to add documents', async () => {
     delete process.env.MAS2_SEARCH_URL;
-    const r = await searchTool.run({ query: 'x' }, { workspaceDir: '/nonexistent', docsDir: path.join(docs, 'nope') });
+    const r = await searchTool.execute({ query: 'x' }, { workspaceDir: '/nonexistent', docsDir: path.join(docs, 'nope') });
     expect(r.ok).toBe(false);
     expect(r.output).toMatch(/does not exist/);
     expect(r.output).toMatch(/MAS2_DOCS_DIR/);
@@ -71,7 +71,7 @@ describe('search: local folder', () => {
   test('an empty folder says so', async () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'mas2-empty-'));
     try {
-      const r = await searchTool.run({ query: 'x' }, { workspaceDir: '/nonexistent', docsDir: empty });
+      const r = await searchTool.execute({ query: 'x' }, { workspaceDir: '/nonexistent', docsDir: empty });
       expect(r.ok).toBe(false);
       expect(r.output).toMatch(/no \.md or \.txt files/);
     } finally {
@@ -131,7 +131,7 @@ describe('search: HTTP provider', () => {
   test('the tool uses MAS2_SEARCH_URL when set', async () => {
     process.env.MAS2_SEARCH_URL = url;
     delete process.env.MAS2_SEARCH_API_KEY;
-    const r = await searchTool.run({ query: 'temporal', limit: 3 }, { workspaceDir: '/nonexistent', docsDir: docs });
+    const r = await searchTool.execute({ query: 'temporal', limit: 3 }, { workspaceDir: '/nonexistent', docsDir: docs });
     expect(r.ok).toBe(true);
     expect(r.output).toMatch(/^1\. Remote doc \[1\] \(score 2\.5\)\n {3}about temporal/);
     expect(r.output).toMatch(/3\. {2}\[c\]/);
@@ -156,6 +156,6 @@ describe('search: HTTP provider', () => {
 
   test('a custom provider can be plugged in', async () => {
     const tool = createSearchTool({ provider: { search: async (q, n) => [{ id: 'x', title: `T ${q} ${n}`, snippet: 's', score: 1 }] } });
-    expect((await tool.run({ query: 'q' }, { workspaceDir: '/x' })).output).toMatch(/T q 5/);
+    expect((await tool.execute({ query: 'q' }, { workspaceDir: '/x' })).output).toMatch(/T q 5/);
   });
 });

@@ -7,7 +7,7 @@ import { executeTool } from '../../../activities/tools/registry';
 let base: string;
 let ws: string;
 let outside: string;
-const run = (action: 'read' | 'write' | 'list', p: string, content?: string) => workspaceTool.run({ action, path: p, content }, { workspaceDir: ws });
+const run = (action: 'read' | 'write' | 'list', p: string, content?: string) => workspaceTool.execute({ action, path: p, content }, { workspaceDir: ws });
 
 beforeEach(() => {
   base = fs.mkdtempSync(path.join(os.tmpdir(), 'mas2-ws-test-'));
@@ -118,7 +118,7 @@ describe('workspace: confinement', () => {
   test('a workspace that is itself reached through a symlink still works', async () => {
     const alias = path.join(base, 'alias-ws');
     fs.symlinkSync(ws, alias);
-    const r = await workspaceTool.run({ action: 'write', path: 'f.txt', content: 'x' }, { workspaceDir: alias });
+    const r = await workspaceTool.execute({ action: 'write', path: 'f.txt', content: 'x' }, { workspaceDir: alias });
     expect(r.ok).toBe(true);
     expect(fs.readFileSync(path.join(ws, 'f.txt'), 'utf8')).toBe('x');
   });
