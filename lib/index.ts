@@ -6,7 +6,7 @@
 export { connect, Mas2, createMas2Activities, toolCatalogue, type ConnectOptions, type StartOptions } from './mas2';
 export { Run, type RunEvent, type FollowOptions } from './run';
 export { loadToolConfig, toolsExportedBy } from './config';
-export { defineTool, ToolError, type OwnTool, type OwnToolContext, type ToolDefinitionInput } from '../activities/tools/own';
+export { defineTool, toolResult, ToolError, type OwnTool, type OwnToolContext, type ToolDefinitionInput } from '../activities/tools/own';
 export { ToolSet, type ToolSetOptions } from '../activities/tools/toolset';
 export type { McpServerConfig } from '../activities/tools/mcp';
 export { workflowsPath, workflowBundlePath } from './host';

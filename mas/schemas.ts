@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ID_PATTERN, MAX_AGENTS } from './graph';
+import { TRIGGER_KINDS, type TriggerKind } from './triggers';
 
 const id = z.string().min(1).max(64).regex(ID_PATTERN, 'ids start with a letter and use letters, digits, "_" or "-"');
 /** Backbone ids may also carry dots, as model sizes do ("qwen-1.5b"). */
@@ -267,8 +268,9 @@ export const StepSchema = z.object({
 });
 export type Step = z.infer<typeof StepSchema>;
 
-export const TriggerKindSchema = z.enum(['failure', 'budget', 'projected_budget', 'verifier', 'external']);
-export type TriggerKind = z.infer<typeof TriggerKindSchema>;
+/** The kinds are the table's keys (mas/triggers/): a kind exists once it has a descriptor. */
+export const TriggerKindSchema = z.enum(TRIGGER_KINDS);
+export type { TriggerKind };
 
 export const TriggerSchema = z.object({
   kind: TriggerKindSchema,

@@ -4,25 +4,28 @@
  * the workflow, the rule-based Rectifier and the Rectifier's prompt read one table. Adding a
  * kind: docs/ARCHITECTURE.md, "Adding a trigger kind".
  */
-import type { Trigger, TriggerKind } from '../schemas';
+import type { Trigger } from '../schemas';
 import type { TurnOutcome } from '../turnOutcome';
 import { budget } from './budget';
 import { external } from './external';
 import { failure } from './failure';
 import { projectedBudget } from './projectedBudget';
-import type { Ending, RunView, TriggerDescriptor, TriggerTable, Unfixable } from './types';
+import type { Ending, RunView, TriggerDescriptor, Unfixable } from './types';
 import { verifier } from './verifier';
 
 export type { Ending, PatchContext, RunView, TriggerDescriptor, Unfixable } from './types';
 
-/** Every kind has a descriptor: a kind in TriggerKindSchema without one does not compile. */
+/** The trigger kinds: one line per kind, its descriptor. TriggerKindSchema (mas/schemas.ts) is built from these keys. */
 export const TRIGGERS = {
   failure,
   verifier,
   external,
   budget,
   projected_budget: projectedBudget,
-} satisfies TriggerTable;
+} satisfies Record<string, TriggerDescriptor>;
+
+export type TriggerKind = keyof typeof TRIGGERS;
+export const TRIGGER_KINDS = Object.keys(TRIGGERS) as [TriggerKind, ...TriggerKind[]];
 
 /** The kinds, most urgent first. */
 export const KINDS_BY_URGENCY: readonly TriggerKind[] = (Object.keys(TRIGGERS) as TriggerKind[]).sort((a, b) => TRIGGERS[a].priority - TRIGGERS[b].priority);

@@ -4,7 +4,7 @@
  * how urgent it is, how often it may fire, how the run ends when it cannot be fixed, what
  * re-runs after a patch, the rule-based patch, and what the Rectifier's prompt says about it.
  */
-import type { Config, Patch, Pool, RunStatus, Trigger, TriggerKind } from '../schemas';
+import type { Config, Patch, Pool, RunStatus, Trigger } from '../schemas';
 import type { TurnOutcome } from '../turnOutcome';
 
 /** The run as detection sees it (pure values; the workflow builds it from s_t). */
@@ -67,8 +67,6 @@ export interface TriggerDescriptor {
   /** Rule-based patches, best first; the Rectifier's fallback takes the first not applied before. */
   patches(c: PatchContext): Patch[];
 }
-
-export type TriggerTable = Record<TriggerKind, TriggerDescriptor>;
 
 /** The usual ending: the run fails and the reason names the trigger and why it stands. */
 export function endsFailed(t: Trigger, u: Unfixable): Ending {

@@ -38,19 +38,20 @@ const answered = (text: string, verifier: boolean, verdict: Verdict | null): Tur
 });
 
 describe('the table', () => {
-  test('has one descriptor per kind, and the priorities order them without ties', () => {
-    expect(Object.keys(TRIGGERS).sort()).toEqual([...TriggerKindSchema.options].sort());
+  test('its keys are the kinds the schema accepts, and the priorities order them without ties', () => {
+    expect([...TriggerKindSchema.options].sort()).toEqual(Object.keys(TRIGGERS).sort());
+    expect(TriggerKindSchema.safeParse('nope').success).toBe(false);
     expect(new Set(KINDS_BY_URGENCY.map((k) => TRIGGERS[k].priority)).size).toBe(KINDS_BY_URGENCY.length);
     expect(KINDS_BY_URGENCY).toEqual(['failure', 'verifier', 'external', 'budget', 'projected_budget']);
   });
 
-  test('TypeScript rejects a table without a kind, or a descriptor without a fallback patch', () => {
-    const { budget: _dropped, ...missing } = TRIGGERS;
-    // @ts-expect-error the table must have a descriptor for every TriggerKind
-    const incomplete: Record<TriggerKind, TriggerDescriptor> = missing;
+  test('TypeScript rejects a descriptor without a fallback patch, and a trigger of a kind the table lacks', () => {
     // @ts-expect-error a descriptor must say its rule-based patch
     const noPatch: TriggerDescriptor = { priority: 9, once: null, noun: 'x', rectifierHint: 'x', unfixable: () => null };
-    expect([incomplete, noPatch]).toHaveLength(2);
+    // @ts-expect-error the kinds are the table's keys
+    const unknown: Trigger = { kind: 'empty_answer', detail: 'x' };
+    const kind: TriggerKind = 'budget';
+    expect([noPatch, unknown, kind]).toHaveLength(3);
   });
 
   test('every kind says what the Rectifier should do about it', () => {

@@ -1,6 +1,6 @@
 /** Own tools (defineTool) and the ToolSet that puts them beside the built-ins. */
 import { z } from 'zod';
-import { defineTool, ownToolSpec, runOwnTool, ToolError } from '../../../activities/tools/own';
+import { defineTool, ownToolSpec, runOwnTool, toolResult, ToolError } from '../../../activities/tools/own';
 import { ToolSet } from '../../../activities/tools/toolset';
 import { isToolCrashError } from '../../../activities/tools/errors';
 import { KNOWN_TOOLS } from '../../../mas/tools';
@@ -41,6 +41,16 @@ test('results: strings as they are, other values as JSON; bad arguments go back 
   expect(bad.ok).toBe(false);
   expect(bad.output).toMatch(/text: .*string/);
   expect(bad.output).toContain('"required":["text"]');
+});
+
+test('toolResult passes a complete result as it is (how the built-ins report a failed program); a malformed one is a crash', async () => {
+  const ran = defineTool({ name: 'ran', description: 'd', parameters: z.object({}), execute: () => toolResult({ ok: false, output: 'partial', error: 'exit 1', exitCode: 1, stderr: 'Traceback' }) });
+  expect(await runOwnTool(ran, {}, ctx)).toEqual({ ok: false, output: 'partial', error: 'exit 1', exitCode: 1, stderr: 'Traceback' });
+  const bad = defineTool({ name: 'bad', description: 'd', parameters: z.object({}), execute: () => toolResult({ ok: 'yes' } as never) });
+  await expect(runOwnTool(bad, {}, ctx)).rejects.toMatchObject({ name: 'ToolCrashError', message: expect.stringContaining('returned a malformed result') });
+  // An object that only looks like a result is a value like any other.
+  const lookalike = defineTool({ name: 'look', description: 'd', parameters: z.object({}), execute: () => ({ ok: true, output: 'x' }) });
+  expect(await runOwnTool(lookalike, {}, ctx)).toEqual({ ok: true, output: '{"ok":true,"output":"x"}' });
 });
 
 test('a ToolError is a result the agent sees; any other exception is a crash (a Rectifier trigger)', async () => {
