@@ -47,6 +47,8 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
         messages,
         tools: input.agent.tools.length && !input.withoutTools ? (input.toolDefs ?? toolDefinitions(input.agent.tools)) : undefined,
         signal: info.signal,
+        // The agent's turn loop is one conversation: its next turn resends this prompt and extends it.
+        conversation: `${input.workflowId}/agent/${input.agent.id}`,
         sim: {
           purpose: 'agent',
           task: input.task,

@@ -12,6 +12,13 @@ export interface ModelRequest {
   signal?: AbortSignal;
   /** Timeout of one HTTP request in ms; the activity's own timeout bounds it too. */
   timeoutMs?: number;
+  /**
+   * Names the conversation this call continues (an agent's turn loop, a meta-agent call and
+   * its repair round): a server that keeps prompt caches per slot sends it back to the same one.
+   */
+  conversation?: string;
+  /** Provider-specific fields merged into the request body (llama-server's `id_slot`). */
+  extraBody?: Record<string, unknown>;
 }
 
 export interface ModelClient {
