@@ -38,6 +38,8 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
     ...(input.withoutTools ? [{ role: 'user' as const, content: `No more tool calls (${input.withoutTools}). Give your final answer now.` }] : []),
   ];
   const promptChars = messages.reduce((n, m) => n + (m.content?.length ?? 0), 0);
+  // The agent's turn loop is one conversation: its next turn resends this prompt and extends it.
+  const conversation = `${input.workflowId}/agent/${input.agent.id}`;
   if (input.extraLatencyMs) await withHeartbeat(sleep(input.extraLatencyMs, undefined, { signal: info.signal }), info.heartbeat);
   let response;
   try {
@@ -47,8 +49,7 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
         messages,
         tools: input.agent.tools.length && !input.withoutTools ? (input.toolDefs ?? toolDefinitions(input.agent.tools)) : undefined,
         signal: info.signal,
-        // The agent's turn loop is one conversation: its next turn resends this prompt and extends it.
-        conversation: `${input.workflowId}/agent/${input.agent.id}`,
+        conversation,
         sim: {
           purpose: 'agent',
           task: input.task,
@@ -63,10 +64,12 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
   } catch (e) {
     throw toFailure(e, `agent ${input.agent.id} on ${backbone.id}`);
   }
+  const final = response.toolCalls.length === 0;
+  // A final answer ends the agent's turn loop (a later re-run after a patch starts a new one).
+  if (final) clientFor(rt, backbone).endConversation?.(conversation);
   const assistant: ChatMessage = { role: 'assistant', content: response.content, toolCalls: response.toolCalls.length ? response.toolCalls : undefined };
   const assistantJson = JSON.stringify(assistant);
   const messageRef = await rt.blobs.put(assistantJson);
-  const final = response.toolCalls.length === 0;
   // Calls past the per-turn cap are answered here with a short error, never executed.
   const refused = input.maxToolCalls !== undefined ? response.toolCalls.slice(input.maxToolCalls) : [];
   const refusedMessageRefs = await Promise.all(

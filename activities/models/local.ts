@@ -80,6 +80,10 @@ export class LocalModelClient implements ModelClient {
     );
   }
 
+  endConversation(conversation: string): void {
+    for (const a of this.allocators.values()) a.end(conversation);
+  }
+
   private allocatorFor(baseURL: string, key: string, slots: number): SlotAllocator {
     let a = this.allocators.get(key);
     if (!a) {

@@ -21,8 +21,12 @@ interface Slot {
   lastUsed: number;
 }
 
-/** Conversations keep their slot while used within this long (an agent's tool call, a wait for the server's turn). */
-export const RESERVE_MS = 180_000;
+/**
+ * A conversation keeps its slot until it ends (endConversation) or goes unused this long —
+ * the safety net for one that never says so (its worker died, its run was cancelled); as
+ * long as an activity may run, so a turn loop waiting for its server's turn keeps its slot.
+ */
+export const RESERVE_MS = 600_000;
 
 export class SlotAllocator {
   private readonly slots: Slot[];
@@ -72,6 +76,14 @@ export class SlotAllocator {
     s.busy = false;
     s.prompt = prompt;
     s.lastUsed = this.now();
+  }
+
+  /** The conversation sends nothing more: its slot is free for others, and keeps its prompt for their prefixes. */
+  end(conversation: string): void {
+    const i = this.owned.get(conversation);
+    if (i === undefined) return;
+    this.owned.delete(conversation);
+    if (this.slots[i]!.owner === conversation) this.slots[i]!.owner = undefined;
   }
 
   /** For tests and the bench: owner and busy flag of each slot. */

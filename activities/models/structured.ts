@@ -27,6 +27,15 @@ export async function completeStructured<T>(
   schema: z.ZodType<T>,
   name: string,
 ): Promise<StructuredResult<T>> {
+  try {
+    return await askWithRepair(client, req, schema, name);
+  } finally {
+    // The call and its repair round were the whole conversation.
+    if (req.conversation !== undefined) client.endConversation?.(req.conversation);
+  }
+}
+
+async function askWithRepair<T>(client: ModelClient, req: ModelRequest, schema: z.ZodType<T>, name: string): Promise<StructuredResult<T>> {
   const responseFormat = { name: schemaName(name), schema: zodToJsonSchema(schema) };
   const first = await client.complete({ ...req, responseFormat });
   let usage: Usage = { ...first.usage };

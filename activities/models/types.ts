@@ -23,6 +23,12 @@ export interface ModelRequest {
 
 export interface ModelClient {
   complete(req: ModelRequest): Promise<ModelResponse>;
+  /**
+   * The conversation will send nothing more (an agent's final answer, a structured call
+   * after its repair round): a client that keeps a server slot for it may give it to others,
+   * whose prompts can still reuse the prefix it holds.
+   */
+  endConversation?(conversation: string): void;
 }
 
 export type ModelErrorKind = 'rate_limit' | 'timeout' | 'server' | 'connection' | 'auth' | 'bad_request' | 'not_found' | 'schema' | 'config' | 'other';

@@ -188,6 +188,27 @@ describe('slot allocator: each conversation keeps its slot, new ones reuse the l
     expect(a.acquire('run3/agent/a', 'SAME PREFIX a, turn 2 of run 3')).toBe(s1);
   });
 
+  test('an ended conversation frees its slot, which keeps its prompt for the next conversation with the same prefix', () => {
+    const c = clock();
+    const a = new SlotAllocator(2, 600_000, c.now);
+    const rect1 = a.acquire('run1/rectifier/r1', 'RECTIFIER RULES… trigger 1')!;
+    a.release(rect1, 'RECTIFIER RULES… trigger 1');
+    c.advance(5);
+    const agent = a.acquire('run1/agent/solver', 'AGENT solver')!;
+    a.release(agent, 'AGENT solver');
+    // r1 is still in flight, the solver has ended: r2 gets the solver's slot, not r1's longer prefix.
+    c.advance(5);
+    a.end('run1/agent/solver');
+    expect(a.acquire('run1/rectifier/r2', 'RECTIFIER RULES… trigger 2')).toBe(agent);
+    a.release(agent, 'RECTIFIER RULES… trigger 2');
+    a.end('run1/rectifier/r2');
+    a.end('run1/rectifier/r1');
+    c.advance(5);
+    // Both ended: the longest prefix wins, though the other slot was used longer ago.
+    expect(a.acquire('run1/rectifier/r3', 'RECTIFIER RULES… trigger 2, again')).toBe(agent);
+    a.end('unknown');
+  });
+
   test('a busy slot is never handed out; with every slot busy there is none', () => {
     const a = new SlotAllocator(2);
     const x = a.acquire('c', 'p');
