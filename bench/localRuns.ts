@@ -14,6 +14,7 @@ import { localPool } from '../client/localModel/pool';
 import { ensureServer, stopServer } from '../client/localModel/server';
 import { serving, type ServingMode } from '../client/localModel/serving';
 import { evalJobs, runJobs, sha256 } from '../client/eval/runner';
+import { getResult } from '../client/runs';
 import { parseDataset } from '../mas/eval/datasets';
 import { LocalModelClient } from '../activities/models/local';
 import { OpenAIClient } from '../activities/models/openai';
@@ -34,7 +35,18 @@ export interface ServingRuns {
   cachedInputTokens: number;
   outputTokens: number;
   promptCacheHitRate: number | null;
-  runs: { problemId: string; status: string; pass: boolean; wallSeconds: number | null; inputTokens: number; cachedInputTokens: number | null; outputTokens: number; workflowId: string }[];
+  runs: {
+    problemId: string;
+    status: string;
+    pass: boolean;
+    wallSeconds: number | null;
+    inputTokens: number;
+    cachedInputTokens: number | null;
+    outputTokens: number;
+    workflowId: string;
+    /** Every model call in order: kind, agent (or meta role), backbone, tokens in / cached / out, seconds (queueing included). */
+    calls: [string, string, string, number, number | null, number, number][];
+  }[];
 }
 
 export function gsm8kProblems(file: string, n: number) {
@@ -67,6 +79,7 @@ export async function runUnderServing(
     const t0 = performance.now();
     const rows = await worker.runUntil(runJobs({ client: ctx.client, jobs, concurrency: o.concurrency, home, taskQueue }));
     const wallSeconds = (performance.now() - t0) / 1000;
+    const calls = await Promise.all(rows.map((r) => callsOf(ctx, r.workflowId)));
     await connection.close();
     const sum = (f: (r: (typeof rows)[number]) => number) => rows.reduce((n, r) => n + f(r), 0);
     const inputTokens = sum((r) => r.inputTokens);
@@ -81,7 +94,7 @@ export async function runUnderServing(
       cachedInputTokens,
       outputTokens: sum((r) => r.outputTokens),
       promptCacheHitRate: promptCacheHitRate({ inputTokens, cachedInputTokens }),
-      runs: rows.map((r) => ({
+      runs: rows.map((r, i) => ({
         problemId: r.problemId,
         status: r.status,
         pass: r.pass,
@@ -90,10 +103,22 @@ export async function runUnderServing(
         cachedInputTokens: r.cachedInputTokens ?? null,
         outputTokens: r.outputTokens,
         workflowId: r.workflowId,
+        calls: calls[i]!,
       })),
     };
   } finally {
     for (const m of LOCAL_MODELS) await stopServer(home, m.id);
+  }
+}
+
+async function callsOf(ctx: BenchContext, workflowId: string): Promise<ServingRuns['runs'][number]['calls']> {
+  try {
+    const r = await getResult(ctx.client, workflowId, { resolve: false });
+    return r.steps
+      .filter((s) => s.kind !== 'tool' && s.usage)
+      .map((s) => [s.kind, s.agent, s.backbone ?? '', s.usage!.inputTokens, s.usage!.cachedInputTokens ?? null, s.usage!.outputTokens, round(s.durationMs / 1000, 1)]);
+  } catch {
+    return [];
   }
 }
 
