@@ -137,16 +137,19 @@ describe('slot allocator: each conversation keeps its slot, new ones reuse the l
     let t = 1000;
     return { now: () => t, advance: (ms: number) => (t += ms) };
   };
+  /** One finished call: the slot it got, which now holds its prompt. */
+  const served = (a: SlotAllocator, conversation: string, prompt: string) => {
+    const slot = a.acquire(conversation, prompt)!;
+    a.release(slot, prompt);
+    return slot;
+  };
 
   test('a conversation goes back to its own slot; others get other slots while it is in flight', () => {
     const c = clock();
     const a = new SlotAllocator(3, 60_000, c.now);
-    const s1 = a.acquire('run1/agent/solver', 'SYS solve');
-    a.release(s1!, 'SYS solve');
+    const s1 = served(a, 'run1/agent/solver', 'SYS solve');
     c.advance(10);
-    const other = a.acquire('run1/generator/g', 'GEN');
-    expect(other).not.toBe(s1);
-    a.release(other!, 'GEN');
+    expect(served(a, 'run1/generator/g', 'GEN')).not.toBe(s1);
     c.advance(10);
     expect(a.acquire('run1/agent/solver', 'SYS solve + turn 2')).toBe(s1);
   });
@@ -170,19 +173,15 @@ describe('slot allocator: each conversation keeps its slot, new ones reuse the l
   test('slots of conversations in flight are left alone while another is idle; stale reservations are free; all reserved: the least recently used is taken', () => {
     const c = clock();
     const a = new SlotAllocator(2, 60_000, c.now);
-    const s0 = a.acquire('run1/agent/a', 'SAME PREFIX a')!;
-    a.release(s0, 'SAME PREFIX a');
+    const s0 = served(a, 'run1/agent/a', 'SAME PREFIX a');
     c.advance(5);
-    const s1 = a.acquire('run1/agent/b', 'other')!;
-    a.release(s1, 'other');
+    const s1 = served(a, 'run1/agent/b', 'other');
     c.advance(5);
     // Both reserved: no prefix preference, the least recently used one is taken (s0).
-    expect(a.acquire('run2/agent/a', 'SAME PREFIX a again')).toBe(s0);
-    a.release(s0, 'SAME PREFIX a again');
+    expect(served(a, 'run2/agent/a', 'SAME PREFIX a again')).toBe(s0);
     // run1/agent/a lost its slot; it gets the other idle one, the least recently used.
     c.advance(5);
-    expect(a.acquire('run1/agent/a', 'SAME PREFIX a, turn 2')).toBe(s1);
-    a.release(s1, 'SAME PREFIX a, turn 2');
+    expect(served(a, 'run1/agent/a', 'SAME PREFIX a, turn 2')).toBe(s1);
     c.advance(61_000);
     // Both reservations are stale now: the longest prefix wins again.
     expect(a.acquire('run3/agent/a', 'SAME PREFIX a, turn 2 of run 3')).toBe(s1);
@@ -191,16 +190,13 @@ describe('slot allocator: each conversation keeps its slot, new ones reuse the l
   test('an ended conversation frees its slot, which keeps its prompt for the next conversation with the same prefix', () => {
     const c = clock();
     const a = new SlotAllocator(2, 600_000, c.now);
-    const rect1 = a.acquire('run1/rectifier/r1', 'RECTIFIER RULES… trigger 1')!;
-    a.release(rect1, 'RECTIFIER RULES… trigger 1');
+    served(a, 'run1/rectifier/r1', 'RECTIFIER RULES… trigger 1');
     c.advance(5);
-    const agent = a.acquire('run1/agent/solver', 'AGENT solver')!;
-    a.release(agent, 'AGENT solver');
+    const agent = served(a, 'run1/agent/solver', 'AGENT solver');
     // r1 is still in flight, the solver has ended: r2 gets the solver's slot, not r1's longer prefix.
     c.advance(5);
     a.end('run1/agent/solver');
-    expect(a.acquire('run1/rectifier/r2', 'RECTIFIER RULES… trigger 2')).toBe(agent);
-    a.release(agent, 'RECTIFIER RULES… trigger 2');
+    expect(served(a, 'run1/rectifier/r2', 'RECTIFIER RULES… trigger 2')).toBe(agent);
     a.end('run1/rectifier/r2');
     a.end('run1/rectifier/r1');
     c.advance(5);
