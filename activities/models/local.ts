@@ -17,7 +17,8 @@ import { localModelsDir } from '../../client/localModel/paths';
 import { serving, type Serving } from '../../client/localModel/serving';
 import { ModelError, type ModelClient, type ModelRequest } from './types';
 import { ServerTurns } from './serverTurns';
-import { promptText, SlotAllocator } from './slots';
+import { commonPrefix, promptText, SlotAllocator } from './slots';
+import * as fs from 'node:fs';
 
 /**
  * One HTTP request to a local server, under the activity's 10 minutes: a call in a batch
@@ -62,6 +63,7 @@ export class LocalModelClient implements ModelClient {
         const allocator = how.pinSlots ? this.allocatorFor(server.baseURL, key, slots) : undefined;
         const prompt = allocator ? promptText(req) : '';
         const slot = allocator?.acquire(req.conversation, prompt);
+        const shared = slot !== undefined ? commonPrefix(allocator!.held(slot), prompt) : undefined;
         let served = false;
         try {
           const res = await this.openai.complete({
@@ -71,6 +73,7 @@ export class LocalModelClient implements ModelClient {
             ...(slot !== undefined ? { extraBody: { ...req.extraBody, id_slot: slot } } : {}),
           });
           served = true;
+          this.logSlot({ server: key, conversation: req.conversation, slot, sharedChars: shared, promptChars: prompt.length, inputTokens: res.usage.inputTokens, cachedInputTokens: res.usage.cachedInputTokens });
           return res;
         } finally {
           if (slot !== undefined) allocator!.release(slot, served ? prompt : '');
@@ -80,7 +83,17 @@ export class LocalModelClient implements ModelClient {
     );
   }
 
+  /**
+   * MAS2_LOCAL_SLOT_LOG=FILE: one JSON line per served call — the slot it took, the characters of
+   * prompt it shared with what that slot held, and the tokens the server then served from its cache.
+   */
+  private logSlot(entry: Record<string, unknown>): void {
+    const file = this.env.MAS2_LOCAL_SLOT_LOG;
+    if (file) fs.appendFileSync(file, JSON.stringify({ at: new Date().toISOString(), ...entry }) + '\n');
+  }
+
   endConversation(conversation: string): void {
+    this.logSlot({ ended: conversation });
     for (const a of this.allocators.values()) a.end(conversation);
   }
 

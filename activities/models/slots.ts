@@ -86,6 +86,11 @@ export class SlotAllocator {
     if (this.slots[i]!.owner === conversation) this.slots[i]!.owner = undefined;
   }
 
+  /** The prompt a slot held when it was last released. */
+  held(slot: number): string {
+    return this.slots[slot]?.prompt ?? '';
+  }
+
   /** For tests and the bench: owner and busy flag of each slot. */
   snapshot(): { owner?: string; busy: boolean }[] {
     return this.slots.map((s) => ({ owner: s.owner, busy: s.busy }));
