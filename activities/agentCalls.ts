@@ -33,6 +33,8 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
   // The last turn (or one after repeated tool calls) has no tools: the messages say so, so the agent answers.
   const messages = agentMessages(input.task, input.agent, upstream, feedback, history, input.withoutTools);
   const promptChars = messages.reduce((n, m) => n + (m.content?.length ?? 0), 0);
+  // The agent's turn loop is one conversation: its next turn resends this prompt and extends it.
+  const conversation = `${input.workflowId}/agent/${input.agent.id}`;
   if (input.extraLatencyMs) await withHeartbeat(sleep(input.extraLatencyMs, undefined, { signal: info.signal }), info.heartbeat);
   let response;
   try {
@@ -42,6 +44,7 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
         messages,
         tools: input.agent.tools.length && !input.withoutTools ? (input.toolDefs ?? toolDefinitions(input.agent.tools)) : undefined,
         signal: info.signal,
+        conversation,
         sim: {
           purpose: 'agent',
           task: input.task,
@@ -56,10 +59,12 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
   } catch (e) {
     throw toFailure(e, `agent ${input.agent.id} on ${backbone.id}`);
   }
+  const final = response.toolCalls.length === 0;
+  // A final answer ends the agent's turn loop (a later re-run after a patch starts a new one).
+  if (final) clientFor(rt, backbone).endConversation?.(conversation);
   const assistant: ChatMessage = { role: 'assistant', content: response.content, toolCalls: response.toolCalls.length ? response.toolCalls : undefined };
   const assistantJson = JSON.stringify(assistant);
   const messageRef = await rt.blobs.put(assistantJson);
-  const final = response.toolCalls.length === 0;
   // Calls past the per-turn cap are answered here with a short error, never executed.
   const refused = input.maxToolCalls !== undefined ? response.toolCalls.slice(input.maxToolCalls) : [];
   const refusedMessageRefs = await Promise.all(

@@ -59,7 +59,7 @@ async function ask<T>(
   backbone: Backbone,
   messages: ChatMessage[],
   schema: z.ZodType<T>,
-  input: { task: string; seed: number; callKey: string },
+  input: { workflowId: string; task: string; seed: number; callKey: string },
   extra: Record<string, unknown>,
 ): Promise<Asked<T>> {
   const info = activityInfo();
@@ -72,6 +72,8 @@ async function ask<T>(
           messages,
           maxOutputTokens: Math.min(META_MAX_OUTPUT_TOKENS[role], backbone.maxOutputTokens),
           signal: info.signal,
+          // The call and its repair round are one conversation (the repair resends the prompt).
+          conversation: `${input.workflowId}/${role}/${input.callKey}`,
           sim: { purpose: role, task: input.task, seed: input.seed, callKey: `${input.callKey}#${info.attempt}`, extra },
         },
         schema,

@@ -24,9 +24,14 @@ import { benchParallel, type ParallelResult } from './parallel';
 import { benchGrowth, type GrowthResult } from './growth';
 import { benchConcurrency, type ConcurrencyResult } from './concurrency';
 import { benchRecovery, type RecoveryResult } from './recovery';
+import { benchLocal, localSkipReason, type LocalResult, type LocalSizes } from './local';
+import { localModelsDir } from '../client/localModel/paths';
+import { cpuKey } from '../client/localModel/cpu';
 
-export const SCENARIOS = ['overhead', 'parallel', 'history', 'recovery', 'concurrency'] as const;
+export const SCENARIOS = ['overhead', 'parallel', 'history', 'recovery', 'concurrency', 'local'] as const;
 type Scenario = (typeof SCENARIOS)[number];
+/** What a run without --only measures: `local` takes tens of minutes of real-model work and runs only when asked for. */
+export const DEFAULT_SCENARIOS: readonly Scenario[] = SCENARIOS.filter((s) => s !== 'local');
 
 export interface BenchSizes {
   overhead: { steps: number; repetitions: number };
@@ -34,6 +39,7 @@ export interface BenchSizes {
   history: { calls: number[] };
   recovery: { agents: number; latencyMs: number };
   concurrency: { tasks: number; agents: number; latencyMs: number };
+  local: LocalSizes;
 }
 
 export const FULL: BenchSizes = {
@@ -42,6 +48,7 @@ export const FULL: BenchSizes = {
   history: { calls: [10, 100, 300] },
   recovery: { agents: 4, latencyMs: 2000 },
   concurrency: { tasks: 1000, agents: 6, latencyMs: 250 },
+  local: { problems: 3, concurrency: 3 },
 };
 
 export const QUICK: BenchSizes = {
@@ -50,6 +57,7 @@ export const QUICK: BenchSizes = {
   history: { calls: [10, 30, 60] },
   recovery: { agents: 3, latencyMs: 1000 },
   concurrency: { tasks: 50, agents: 6, latencyMs: 250 },
+  local: { problems: 1, concurrency: 1 },
 };
 
 /** 256 KiB: an eighth of Temporal's 2 MB payload limit, half the SDK's 512 KB warning. */
@@ -60,6 +68,8 @@ export interface Verdict {
   value: string;
   target: string;
   pass: boolean;
+  /** Nothing was measured (no local model here). */
+  skipped?: boolean;
 }
 
 export interface BenchResults {
@@ -77,6 +87,10 @@ export interface BenchResults {
   maxPayloadBytes?: number;
   concurrency?: ConcurrencyResult;
   recovery?: RecoveryResult;
+  localServingSpeedup?: number;
+  promptCacheHitRate?: number | null;
+  batchThroughputRatio?: number;
+  local?: LocalResult;
   overhead?: OverheadResult;
   parallel?: ParallelResult;
   history?: GrowthResult;
@@ -120,6 +134,17 @@ export function verdicts(r: BenchResults): Verdict[] {
     const v = r.recovery;
     out.push({ figure: 'recovery', value: `resume ${v.resumeSeconds} s after restart (kill→next call ${v.killToNextCallSeconds} s); repeated calls ${v.repeatedCalls}`, target: '0 repeated calls', pass: v.repeatedCalls === 0 });
   }
+  if (r.local?.skipped) out.push({ figure: 'local', value: r.local.skipped, target: 'a provisioned local model', pass: true, skipped: true });
+  else if (r.local) {
+    const l = r.local;
+    const last = l.builds[l.builds.length - 1];
+    const builds = l.builds.map((b) => `${b.build} ${b.promptTokensPerSecond} prompt / ${b.generationTokensPerSecond} gen tok/s`).join(', ');
+    if (last) out.push({ figure: 'batchThroughputRatio', value: `${l.batchThroughputRatio} (${last.build}: 4 streams ${last.fourStreamsTokensPerSecond} vs 1 stream ${last.generationTokensPerSecond} tok/s; ${builds})`, target: '≥ 1.8', pass: (l.batchThroughputRatio ?? 0) >= 1.8 });
+    if (l.batched && l.legacy) {
+      out.push({ figure: 'localServingSpeedup', value: `${l.localServingSpeedup} (${l.legacy.runs.length} full runs: legacy ${l.legacy.wallSeconds} s one at a time, batched ${l.batched.wallSeconds} s ${l.batched.concurrency} in flight)`, target: '≥ 3', pass: (l.localServingSpeedup ?? 0) >= 3 });
+      out.push({ figure: 'promptCacheHitRate', value: `${l.promptCacheHitRate} (${l.batched.cachedInputTokens} of ${l.batched.inputTokens} input tokens; legacy ${l.legacy.promptCacheHitRate === null ? '–' : Math.round(l.legacy.promptCacheHitRate * 1000) / 1000})`, target: '≥ 0.7', pass: (l.promptCacheHitRate ?? 0) >= 0.7 });
+    }
+  }
   return out;
 }
 
@@ -130,7 +155,7 @@ function busy(r: BenchResults): number | undefined {
 }
 
 export function formatTable(r: BenchResults): string {
-  const rows = r.verdicts.map((v) => [v.figure, v.value, v.target, r.targetsAsserted ? (v.pass ? 'PASS' : 'MISS') : v.pass ? 'pass (quick)' : 'miss (quick)']);
+  const rows = r.verdicts.map((v) => [v.figure, v.value, v.target, v.skipped ? 'skipped' : r.targetsAsserted ? (v.pass ? 'PASS' : 'MISS') : v.pass ? 'pass (quick)' : 'miss (quick)']);
   const head = ['figure', 'measured', 'target', 'verdict'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
@@ -141,8 +166,36 @@ export function formatTable(r: BenchResults): string {
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
     ...(r.serverArgs.length ? [`note: non-default dev server arguments: ${r.serverArgs.join(' ')}`] : []),
-    ...(busy(r) ? [`note: the load average reached ${busy(r)} on ${m.nproc} cores while measuring: other work shared the machine, so times are inflated`] : []),
+    ...(busy(r) && !r.local?.skipped ? [`note: the load average reached ${busy(r)} on ${m.nproc} cores while measuring: other work shared the machine, so times are inflated`] : []),
   ].join('\n');
+}
+
+/** Write-then-rename: a reader (the integration test) never sees half a file. */
+function writeResults(file: string, results: BenchResults): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(results, null, 2) + '\n');
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+/** `--only local` where no local model is provisioned: the results say why nothing was measured. */
+function skippedLocal(opts: MainOptions, sizes: BenchSizes, reason: string, out: string): BenchResults {
+  const now = new Date().toISOString();
+  const results: BenchResults = {
+    mode: opts.quick ? 'quick' : 'full',
+    startedAt: now,
+    finishedAt: now,
+    durationSeconds: 0,
+    machine: { nproc: os.availableParallelism?.() ?? os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10, node: process.version, temporal: 'not started', loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100) },
+    sizes,
+    serverArgs: [],
+    local: { skipped: reason, cacheDir: localModelsDir(), cpu: cpuKey(), model: 'qwen-1.5b', builds: [] },
+    verdicts: [],
+    targetsAsserted: false,
+  };
+  results.verdicts = verdicts(results);
+  writeResults(out, results);
+  process.stdout.write(formatTable(results) + '\n');
+  return results;
 }
 
 export interface MainOptions {
@@ -184,8 +237,15 @@ export function parseArgs(argv: string[]): MainOptions {
 export async function main(opts: MainOptions = {}): Promise<BenchResults> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`bench: ${line}\n`));
   const sizes = opts.quick ? QUICK : FULL;
-  const only = new Set<Scenario>(opts.only ?? SCENARIOS);
+  const only = new Set<Scenario>(opts.only ?? DEFAULT_SCENARIOS);
   const root = packageRoot();
+  const out = opts.out ?? path.join(root, 'bench', only.size === 1 && only.has('local') ? 'results.local.json' : 'results.json');
+  const localSkipped = only.has('local') ? localSkipReason() : undefined;
+  if (localSkipped && only.size === 1) {
+    // Nothing to measure: say so, without starting a Temporal server for it.
+    log(`local: ${localSkipped}`);
+    return skippedLocal(opts, sizes, localSkipped, out);
+  }
   if (only.has('recovery') && !fs.existsSync(path.join(root, 'dist', 'client', 'cli.js'))) {
     throw new Error('the recovery figure runs `node bin/mas2.js worker`, which needs `npm run build` first');
   }
@@ -249,21 +309,20 @@ export async function main(opts: MainOptions = {}): Promise<BenchResults> {
       log(`concurrency: ${c.tasks} tasks × ${c.agents} agents at ${c.latencyMs} ms on one worker process`);
       results.concurrency = await benchConcurrency(ctx, c.tasks, c.agents, c.latencyMs, opts.profileWorker);
     }
+    if (only.has('local')) {
+      results.local = await benchLocal(ctx, sizes.local, root);
+      results.batchThroughputRatio = results.local.batchThroughputRatio;
+      results.localServingSpeedup = results.local.localServingSpeedup;
+      results.promptCacheHitRate = results.local.promptCacheHitRate;
+    }
 
     const finishedAt = new Date();
     results.finishedAt = finishedAt.toISOString();
     results.durationSeconds = Math.round((finishedAt.getTime() - startedAt.getTime()) / 100) / 10;
     results.machine.loadAverageAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
     results.verdicts = verdicts(results);
-    const out = opts.out ?? path.join(root, 'bench', 'results.json');
-    fs.mkdirSync(path.dirname(out), { recursive: true });
-    const write = (file: string) => {
-      // Write-then-rename: a reader (the integration test) never sees half a file.
-      fs.writeFileSync(`${file}.tmp`, JSON.stringify(results, null, 2) + '\n');
-      fs.renameSync(`${file}.tmp`, file);
-    };
-    write(out);
-    if (!opts.quick && !opts.out && !opts.only && !opts.serverArgs?.length) write(path.join(root, 'bench', 'results.full.json'));
+    writeResults(out, results);
+    if (!opts.quick && !opts.out && !opts.only && !opts.serverArgs?.length) writeResults(path.join(root, 'bench', 'results.full.json'), results);
     process.stdout.write(formatTable(results) + '\n');
     log(`results in ${out}`);
     ok = true;

@@ -1,6 +1,6 @@
 /** Human-readable renderings of the result document for the terminal. */
 import type { Rectification, Result, Step } from '../mas/schemas';
-import { formatUsd } from '../mas/cost';
+import { formatUsd, promptCacheHitRate } from '../mas/cost';
 
 export function stepLine(s: Step): string {
   const who = `[${s.agent}]`;
@@ -22,9 +22,11 @@ export function summary(r: Result): string {
   if (r.config) {
     lines.push(`team (v${r.config.version}): ${r.config.template.agents.map((a) => `${a.id}@${r.config!.assignment[a.id]}`).join(' → ')}`);
   }
+  const hits = promptCacheHitRate(r.cost);
   lines.push(
     `cost: ${formatUsd(r.cost.usd)} of ${formatUsd(r.budgetUsd)} budget (${r.cost.inputTokens} in / ${r.cost.outputTokens} out tokens; meta-agents ${formatUsd(r.cost.meta)}, agents ${formatUsd(r.cost.agents)})`,
   );
+  if (hits !== null) lines.push(`prompt cache: ${r.cost.cachedInputTokens} of ${r.cost.inputTokens} input tokens served from the servers' caches (${(hits * 100).toFixed(1)}%)`);
   const per = Object.entries(r.cost.perBackbone).map(([id, c]) => `${id} ${formatUsd(c.usd)} (${c.calls} calls)`);
   if (per.length) lines.push(`per backbone: ${per.join(', ')}`);
   if (r.poolNote) lines.push(`note: ${r.poolNote}`);

@@ -9,6 +9,22 @@ export function priceOf(usage: Usage, backbone: Pick<Backbone, 'pricing'>): numb
   return (usage.inputTokens * backbone.pricing.inputPerM + usage.outputTokens * backbone.pricing.outputPerM) / 1_000_000;
 }
 
+/** Cached input tokens added up; absent while neither side has any report (a server that does not say stays unknown, not 0). */
+function sumCached(a: number | undefined, b: number | undefined): { cachedInputTokens?: number } {
+  return a === undefined && b === undefined ? {} : { cachedInputTokens: (a ?? 0) + (b ?? 0) };
+}
+
+/** Two calls' usage added up (a structured call and its repair round). */
+export function addUsage(a: Usage, b: Usage): Usage {
+  return { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens, ...sumCached(a.cachedInputTokens, b.cachedInputTokens) };
+}
+
+/** Share of the input tokens the servers' prompt caches served, 0–1; null when no server reported it. */
+export function promptCacheHitRate(c: { inputTokens: number; cachedInputTokens?: number }): number | null {
+  if (c.cachedInputTokens === undefined || c.inputTokens <= 0) return null;
+  return c.cachedInputTokens / c.inputTokens;
+}
+
 /** Returns a new Cost with one call added; `role` set means a meta-agent paid for it. */
 export function addCall(cost: Cost, backboneId: string, usage: Usage, usd: number, role?: MetaRole): Cost {
   const prev = cost.perBackbone[backboneId] ?? { usd: 0, inputTokens: 0, outputTokens: 0, calls: 0 };
@@ -18,6 +34,7 @@ export function addCall(cost: Cost, backboneId: string, usage: Usage, usd: numbe
     usd: cost.usd + usd,
     inputTokens: cost.inputTokens + usage.inputTokens,
     outputTokens: cost.outputTokens + usage.outputTokens,
+    ...sumCached(cost.cachedInputTokens, usage.cachedInputTokens),
     perBackbone: {
       ...cost.perBackbone,
       [backboneId]: {
@@ -25,6 +42,7 @@ export function addCall(cost: Cost, backboneId: string, usage: Usage, usd: numbe
         inputTokens: prev.inputTokens + usage.inputTokens,
         outputTokens: prev.outputTokens + usage.outputTokens,
         calls: prev.calls + 1,
+        ...sumCached(prev.cachedInputTokens, usage.cachedInputTokens),
       },
     },
     meta: cost.meta + (role ? usd : 0),

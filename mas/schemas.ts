@@ -248,7 +248,16 @@ export const TaskInputSchema = z.object({
 export type TaskInput = z.infer<typeof TaskInputSchema>;
 
 // ---------------------------------------------------------------- state s_t
-export const UsageSchema = z.object({ inputTokens: z.number().int().min(0), outputTokens: z.number().int().min(0) });
+export const UsageSchema = z.object({
+  inputTokens: z.number().int().min(0),
+  outputTokens: z.number().int().min(0),
+  /**
+   * Of inputTokens, those the server did not process again because its prompt cache
+   * held them (llama-server: prompt tokens − `timings.prompt_n`; OpenAI:
+   * `prompt_tokens_details.cached_tokens`); absent when the server does not say.
+   */
+  cachedInputTokens: z.number().int().min(0).optional(),
+});
 export type Usage = z.infer<typeof UsageSchema>;
 
 export const StepSchema = z.object({
@@ -318,7 +327,9 @@ export const CostSchema = z.object({
   usd: z.number().min(0),
   inputTokens: z.number().int().min(0),
   outputTokens: z.number().int().min(0),
-  perBackbone: z.record(z.string(), z.object({ usd: z.number(), inputTokens: z.number(), outputTokens: z.number(), calls: z.number() })),
+  perBackbone: z.record(z.string(), z.object({ usd: z.number(), inputTokens: z.number(), outputTokens: z.number(), calls: z.number(), cachedInputTokens: z.number().optional() })),
+  /** Input tokens served from the servers' prompt caches, summed over the calls whose server reports it. */
+  cachedInputTokens: z.number().int().min(0).optional(),
   meta: z.number().min(0),
   agents: z.number().min(0),
   perMetaRole: z.partialRecord(MetaRoleSchema, z.number()).default({}),

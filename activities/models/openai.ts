@@ -130,7 +130,8 @@ export function buildChatParams(req: ModelRequest): ChatParams {
       json_schema: { name: schemaName(req.responseFormat.name), schema: req.responseFormat.schema, strict: false },
     };
   }
-  return params;
+  // The SDK sends the body as given: fields it does not know reach the server.
+  return req.extraBody ? { ...params, ...req.extraBody } : params;
 }
 
 function toMessageParam(m: ChatMessage): ChatMessageParam {
@@ -174,15 +175,31 @@ export function toModelResponse(completion: ChatCompletion, backbone: Backbone):
     }
   }
   const usage = completion.usage;
+  const inputTokens = nonNegInt(usage?.prompt_tokens);
+  const cached = cachedTokens(completion, inputTokens);
   return {
     content: msg.content ?? (msg.refusal ? msg.refusal : null),
     toolCalls,
     usage: {
-      inputTokens: nonNegInt(usage?.prompt_tokens),
+      inputTokens,
       outputTokens: nonNegInt(usage?.completion_tokens),
+      ...(cached !== undefined ? { cachedInputTokens: cached } : {}),
     },
     finishReason: choice.finish_reason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop'),
   };
+}
+
+/**
+ * Prompt tokens the server's cache served, by the server's own count: OpenAI's
+ * `usage.prompt_tokens_details.cached_tokens`, or llama-server's prompt tokens
+ * minus the ones it processed (`timings.prompt_n`). Undefined when it says neither.
+ */
+export function cachedTokens(completion: ChatCompletion, inputTokens: number): number | undefined {
+  const reported = completion.usage?.prompt_tokens_details?.cached_tokens;
+  if (typeof reported === 'number' && Number.isFinite(reported)) return Math.min(inputTokens, nonNegInt(reported));
+  const processed = (completion as { timings?: { prompt_n?: unknown } }).timings?.prompt_n;
+  if (typeof processed !== 'number' || !Number.isFinite(processed)) return undefined;
+  return Math.max(0, inputTokens - Math.round(processed));
 }
 
 function nonNegInt(n: unknown): number {

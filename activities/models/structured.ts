@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { ChatMessage } from '../../mas/messages';
 import type { Usage } from '../../mas/schemas';
+import { addUsage } from '../../mas/cost';
 import { ModelError, type ModelClient, type ModelRequest } from './types';
 import { zodToJsonSchema, schemaName } from './jsonSchema';
 import { repairPrompt } from '../../mas/prompts/repair';
@@ -27,9 +28,18 @@ export async function completeStructured<T>(
   schema: z.ZodType<T>,
   name: string,
 ): Promise<StructuredResult<T>> {
+  try {
+    return await askWithRepair(client, req, schema, name);
+  } finally {
+    // The call and its repair round were the whole conversation.
+    if (req.conversation !== undefined) client.endConversation?.(req.conversation);
+  }
+}
+
+async function askWithRepair<T>(client: ModelClient, req: ModelRequest, schema: z.ZodType<T>, name: string): Promise<StructuredResult<T>> {
   const responseFormat = { name: schemaName(name), schema: zodToJsonSchema(schema) };
   const first = await client.complete({ ...req, responseFormat });
-  const usage: Usage = { ...first.usage };
+  let usage: Usage = { ...first.usage };
   const firstText = answerText(first);
   const attempt1 = tryParse(firstText, schema);
   if (attempt1.ok) return { value: attempt1.value, usage, repaired: false, raw: firstText };
@@ -43,8 +53,7 @@ export async function completeStructured<T>(
     },
   ];
   const second = await client.complete({ ...req, messages: repairMessages, responseFormat });
-  usage.inputTokens += second.usage.inputTokens;
-  usage.outputTokens += second.usage.outputTokens;
+  usage = addUsage(usage, second.usage);
   const secondText = answerText(second);
   const attempt2 = tryParse(secondText, schema);
   if (attempt2.ok) return { value: attempt2.value, usage, repaired: true, raw: secondText };

@@ -12,10 +12,23 @@ export interface ModelRequest {
   signal?: AbortSignal;
   /** Timeout of one HTTP request in ms; the activity's own timeout bounds it too. */
   timeoutMs?: number;
+  /**
+   * Names the conversation this call continues (an agent's turn loop, a meta-agent call and
+   * its repair round): a server that keeps prompt caches per slot sends it back to the same one.
+   */
+  conversation?: string;
+  /** Provider-specific fields merged into the request body (llama-server's `id_slot`). */
+  extraBody?: Record<string, unknown>;
 }
 
 export interface ModelClient {
   complete(req: ModelRequest): Promise<ModelResponse>;
+  /**
+   * The conversation will send nothing more (an agent's final answer, a structured call
+   * after its repair round): a client that keeps a server slot for it may give it to others,
+   * whose prompts can still reuse the prefix it holds.
+   */
+  endConversation?(conversation: string): void;
 }
 
 export type ModelErrorKind = 'rate_limit' | 'timeout' | 'server' | 'connection' | 'auth' | 'bad_request' | 'not_found' | 'schema' | 'config' | 'other';

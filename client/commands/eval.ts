@@ -18,7 +18,7 @@ import { createWorker } from '../../workers/worker';
 import { connectClient, hasSearchAttributes, resolveTarget } from '../connect';
 import { UserError } from '../errors';
 import { choosePool, parseBudget } from '../inputs';
-import { startLocalPool } from '../localModel/start';
+import { localServingInfo, startLocalPool } from '../localModel/start';
 import { evalJobs, runJobs, sha256 } from '../eval/runner';
 import { buildResults, writeReport } from '../eval/report';
 import { compareResults, formatComparison, loadResults } from '../eval/compare';
@@ -107,6 +107,7 @@ async function evalCommand(o: EvalOptions): Promise<number> {
   // Local servers are provisioned and started here once; the pool in the run input (and so the
   // workflow ids) stays the preset without ports, since the worker resolves local servers per call.
   if (local) await startLocalPool({ home: mas2Home(), log: say });
+  const localServing = local ? localServingInfo(mas2Home()) : undefined;
   const poolLabel = o.pool ? (o.pool === 'local' ? 'local' : path.basename(o.pool)) : usesSimulator(pool) ? 'simulator' : 'openai';
   const settings = { suite, dataSha256: sha256(text), pool, budgetUsd, seed: o.seed };
 
@@ -176,6 +177,7 @@ async function evalCommand(o: EvalOptions): Promise<number> {
     await client.connection.close();
   }
   const results = buildResults({
+    ...(localServing ? { localServing } : {}),
     suite,
     data: { file: path.resolve(o.data), sha256: settings.dataSha256, problemsInFile: all.length, offset: o.offset, limit: o.limit ?? null, evaluated: problems.length },
     pool,

@@ -7,7 +7,9 @@ import type { Command } from 'commander';
 import { mas2Home } from '../../activities/home';
 import { LOCAL_MODELS, LLAMA_SDIST } from '../localModel/catalog';
 import { localModelsDir, modelFiles } from '../localModel/paths';
-import { llamaServerPath, modelReady, provision, readTimings, serverBuilt } from '../localModel/provision';
+import { modelReady, provision, readNativeRecord, readTimings, serverBinary, serverBuilt } from '../localModel/provision';
+import { cpuKey } from '../localModel/cpu';
+import { serving } from '../localModel/serving';
 import { ensureServer, healthy, idleSeconds, readState, stopServer } from '../localModel/server';
 import { pidAlive } from '../devServer';
 
@@ -25,14 +27,15 @@ async function status(env: NodeJS.ProcessEnv = process.env) {
         model: m.model,
         provisioned: modelReady(cacheDir, m),
         file: modelFiles(cacheDir, m).gguf,
-        server: s ? { running, pid: s.pid, port: s.port, baseURL: s.baseURL, startedAt: s.startedAt, idleSeconds: s.idleSeconds } : null,
+        server: s ? { running, pid: s.pid, port: s.port, baseURL: s.baseURL, build: s.build ?? null, slots: s.slots ?? null, startedAt: s.startedAt, idleSeconds: s.idleSeconds } : null,
       };
     }),
   );
   return {
     cacheDir,
     home,
-    llamaServer: { path: llamaServerPath(cacheDir, env), built: serverBuilt(cacheDir, env), from: `${LLAMA_SDIST.name}==${LLAMA_SDIST.version}` },
+    llamaServer: { ...serverBinary(cacheDir, env), built: serverBuilt(cacheDir, env), from: `${LLAMA_SDIST.name}==${LLAMA_SDIST.version}`, cpu: cpuKey(), native: readNativeRecord(cacheDir) ?? null },
+    serving: serving(env),
     idleSeconds: idleSeconds(env),
     timings: readTimings(cacheDir),
     models,
@@ -52,9 +55,15 @@ export function registerLocalModel(program: Command): void {
         process.stdout.write(JSON.stringify(st, null, 2) + '\n');
         return;
       }
-      const lines = [`cache: ${st.cacheDir}`, `llama-server: ${st.llamaServer.built ? st.llamaServer.path : `not built (from ${st.llamaServer.from})`}`];
+      const nat = st.llamaServer.native;
+      const lines = [
+        `cache: ${st.cacheDir}`,
+        `llama-server: ${st.llamaServer.built ? `${st.llamaServer.path} (${st.llamaServer.build} build)` : `not built (from ${st.llamaServer.from})`}`,
+        `build for this CPU (${st.llamaServer.cpu}): ${nat?.builtAt ? `built ${nat.builtAt}` : nat?.failedAt ? `failed ${nat.failedAt}: ${nat.error}` : 'not built yet'}`,
+        `serving: ${st.serving.mode} (${st.serving.slots} slots per server, ${st.serving.serversAtOnce} server${st.serving.serversAtOnce === 1 ? '' : 's'} computing at once)`,
+      ];
       for (const m of st.models) {
-        const srv = m.server ? (m.server.running ? `running at ${m.server.baseURL} (pid ${m.server.pid})` : `recorded but not answering (pid ${m.server.pid})`) : 'not running';
+        const srv = m.server ? (m.server.running ? `running at ${m.server.baseURL} (pid ${m.server.pid}${m.server.build ? `, ${m.server.build} build` : ''}${m.server.slots ? `, ${m.server.slots} slots` : ''})` : `recorded but not answering (pid ${m.server.pid})`) : 'not running';
         lines.push(`${m.id} (${m.model}): ${m.provisioned ? 'provisioned' : 'not provisioned'}; server ${srv}`);
       }
       lines.push(`idle shutdown after ${st.idleSeconds ? `${st.idleSeconds} s` : 'never (MAS2_LOCAL_IDLE_SECONDS=0)'}`);
@@ -69,7 +78,7 @@ export function registerLocalModel(program: Command): void {
       const home = mas2Home();
       const cacheDir = localModelsDir(process.env, home);
       const t = await provision(cacheDir, say);
-      const took = [...Object.entries(t.downloadMs ?? {}).map(([id, ms]) => `${id} ${(ms / 1000).toFixed(0)} s`), ...(t.buildMs ? [`llama-server build ${(t.buildMs / 1000).toFixed(0)} s`] : [])];
+      const took = [...Object.entries(t.downloadMs ?? {}).map(([id, ms]) => `${id} ${(ms / 1000).toFixed(0)} s`), ...(t.buildMs ? [`llama-server build ${(t.buildMs / 1000).toFixed(0)} s`] : []), ...(t.nativeBuildMs ? [`build for this CPU ${(t.nativeBuildMs / 1000).toFixed(0)} s`] : [])];
       say(`local models provisioned in ${cacheDir}${took.length ? ` (${took.join(', ')})` : ' (already there)'}`);
       if (o.start) for (const m of LOCAL_MODELS) await ensureServer({ home, cacheDir, id: m.id, log: say });
     });

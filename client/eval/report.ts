@@ -8,6 +8,7 @@ import type { Variant } from '../../mas/eval/variants';
 import { paretoFrontier } from '../../mas/eval/stats';
 import { summarise, type EvalRow, type VariantSummary } from '../../mas/eval/summary';
 import { formatUsdShort, paretoSvg } from './pareto';
+import type { LocalServingInfo } from '../localModel/start';
 
 export const RESULTS_FORMAT = 'mas2-eval/1';
 
@@ -19,6 +20,8 @@ export interface EvalResults {
   pool: { label: string; default: string; strongest: string; backbones: { id: string; provider: string; model: string; inputPerM: number; outputPerM: number }[] };
   budgetUsd: number;
   seed: number;
+  /** With local models: how their servers served the runs (mode, build, slots). */
+  localServing?: LocalServingInfo;
   variants: Variant[];
   summary: VariantSummary[];
   /** Variants on the cost–pass-rate Pareto frontier, cheapest first. */
@@ -42,6 +45,7 @@ export function buildResults(o: Omit<EvalResults, 'format' | 'generatedAt' | 'su
     },
     budgetUsd: o.budgetUsd,
     seed: o.seed,
+    ...(o.localServing ? { localServing: o.localServing } : {}),
     variants: o.variants,
     summary,
     frontier,
@@ -60,20 +64,28 @@ export function reportMarkdown(r: EvalResults): string {
   L.push('');
   L.push(`- data: \`${r.data.file}\` (sha256 ${r.data.sha256.slice(0, 12)}…), problems ${r.data.offset + 1}–${r.data.offset + n} of ${r.data.problemsInFile}`);
   L.push(`- pool: ${r.pool.label} — ${r.pool.backbones.map((b) => `${b.id} (${b.model}, $${b.inputPerM}/$${b.outputPerM} per M in/out)`).join(', ')}; default ${r.pool.default}; single-agent backbone ${r.pool.strongest}`);
+  if (r.localServing) {
+    const ls = r.localServing;
+    L.push(`- local serving: ${ls.mode}, ${ls.serversAtOnce} server${ls.serversAtOnce === 1 ? '' : 's'} computing at once; ${ls.servers.map((s) => `${s.id} ${s.build} build, ${s.slots} slots`).join('; ') || 'no server recorded'}`);
+  }
   L.push(`- budget $${r.budgetUsd} per run, seed ${r.seed}, generated ${r.generatedAt}`);
   L.push('');
   L.push('## Pass rate and cost per variant');
   L.push('');
-  L.push('| variant | passed | pass rate | 95% interval (Wilson) | mean cost | total cost | mean tokens in / out | mean wall time | outside model calls | statuses |');
-  L.push('|---|---|---|---|---|---|---|---|---|---|');
+  L.push('| variant | passed | pass rate | 95% interval (Wilson) | mean cost | total cost | mean tokens in / out | prompt cache hits | mean wall time | outside model calls | statuses |');
+  L.push('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const s of r.summary) {
     const st = Object.entries(s.statuses)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
-    L.push(`| ${s.variant}${r.frontier.includes(s.variant) ? ' ★' : ''} | ${s.passed}/${s.n} | ${pct(s.passRate)} | ${s.interval ? `${pct(s.interval.low)} – ${pct(s.interval.high)}` : '–'} | ${formatUsdShort(s.meanCostUsd)} | ${formatUsdShort(s.totalCostUsd)} | ${Math.round(s.meanInputTokens)} / ${Math.round(s.meanOutputTokens)} | ${secs(s.meanWallMs)} | ${s.meanOutsideModelShare === null || s.meanOutsideModelShare === undefined ? '–' : pct(s.meanOutsideModelShare)} | ${st} |`);
+    L.push(`| ${s.variant}${r.frontier.includes(s.variant) ? ' ★' : ''} | ${s.passed}/${s.n} | ${pct(s.passRate)} | ${s.interval ? `${pct(s.interval.low)} – ${pct(s.interval.high)}` : '–'} | ${formatUsdShort(s.meanCostUsd)} | ${formatUsdShort(s.totalCostUsd)} | ${Math.round(s.meanInputTokens)} / ${Math.round(s.meanOutputTokens)} | ${s.promptCacheHitRate === null || s.promptCacheHitRate === undefined ? '–' : pct(s.promptCacheHitRate)} | ${secs(s.meanWallMs)} | ${s.meanOutsideModelShare === null || s.meanOutsideModelShare === undefined ? '–' : pct(s.meanOutsideModelShare)} | ${st} |`);
   }
   L.push('');
   L.push(`★ on the cost–pass-rate Pareto frontier (cheapest first: ${r.frontier.join(' → ') || '–'}); see pareto.svg.`);
+  if (r.summary.some((s) => s.promptCacheHitRate !== null && s.promptCacheHitRate !== undefined)) {
+    L.push('');
+    L.push("Prompt cache hits: the share of input tokens the model servers did not process again, by the servers' own counts (tokens sent − tokens processed).");
+  }
   L.push('');
   L.push('## Meta-agent validity');
   L.push('');

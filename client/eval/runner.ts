@@ -12,6 +12,7 @@ import { variantOptions, type Variant } from '../../mas/eval/variants';
 import { expectedOf } from '../../mas/eval/score';
 import { errorRow, rowOf, type EvalRow } from '../../mas/eval/summary';
 import { getResult, startRun } from '../runs';
+import { openBlobStore, type BlobStore } from '../../activities/blobStore';
 import { scoreAnswer } from './score';
 
 export function sha256(text: string): string {
@@ -71,7 +72,7 @@ export interface RunJobsOptions {
   onDone?: (row: EvalRow) => void;
 }
 
-async function runOne(o: RunJobsOptions, job: EvalJob): Promise<EvalRow> {
+async function runOne(o: RunJobsOptions, job: EvalJob, blobs: BlobStore): Promise<EvalRow> {
   const base = { problemId: job.problem.id, line: job.problem.line, variant: job.variant, workflowId: job.workflowId, attached: false, expected: expectedOf(job.problem.scoring) };
   try {
     const { handle, attached } = await startRun(o.client, job.input, job.workflowId, o.taskQueue);
@@ -82,7 +83,7 @@ async function runOne(o: RunJobsOptions, job: EvalJob): Promise<EvalRow> {
     } catch {
       /* the result document says what happened */
     }
-    const result = await getResult(o.client, job.workflowId);
+    const result = await getResult(o.client, job.workflowId, { blobs });
     const score = await scoreAnswer(job.problem, result.answer, { home: o.home, workflowId: job.workflowId });
     return rowOf(base, result, score);
   } catch (e) {
@@ -93,11 +94,13 @@ async function runOne(o: RunJobsOptions, job: EvalJob): Promise<EvalRow> {
 /** Runs every job (in order, `concurrency` lanes); a failing job becomes an `error` row, never a lost one. */
 export async function runJobs(o: RunJobsOptions): Promise<EvalRow[]> {
   const rows: EvalRow[] = new Array(o.jobs.length);
+  // The texts are in the blob store of the home the runs ran under (a bench's scratch home too).
+  const blobs = openBlobStore(o.home);
   let next = 0;
   const lane = async () => {
     while (next < o.jobs.length) {
       const i = next++;
-      rows[i] = await runOne(o, o.jobs[i]);
+      rows[i] = await runOne(o, o.jobs[i], blobs);
       o.onDone?.(rows[i]);
     }
   };

@@ -19,13 +19,19 @@ export function cacheFiles(cacheDir: string) {
     dir: d,
     modelsDir: path.join(d, 'models'),
     binDir: path.join(d, 'bin'),
-    /** The llama-server we built; MAS2_LLAMA_SERVER overrides it (see llamaServerPath). */
+    /** The portable llama-server we built (runs on any x86-64 with AVX2); MAS2_LLAMA_SERVER overrides it (see llamaServerPath). */
     server: path.join(d, 'bin', 'llama-server'),
     serverRecord: path.join(d, 'bin', 'llama-server.json'),
     buildLog: path.join(d, 'build.log'),
     lock: path.join(d, 'provision.lock'),
     timings: path.join(d, 'provision-timings.json'),
   };
+}
+
+/** The llama-server built for one kind of CPU (client/localModel/cpu.ts), and its record: built, or why the build failed. */
+export function nativeServerFiles(cacheDir: string, cpu: string) {
+  const dir = path.join(path.resolve(cacheDir), 'bin', `native-${cpu}`);
+  return { dir, server: path.join(dir, 'llama-server'), record: path.join(dir, 'llama-server.json') };
 }
 
 export function modelFiles(cacheDir: string, spec: LocalModelSpec) {

@@ -15,7 +15,8 @@ import { packageRoot } from '../temporalBinary';
 import { LOCAL_MODELS, modelSpec, type LocalModelSpec } from './catalog';
 import { withLock } from './lock';
 import { modelFiles, serverFiles } from './paths';
-import { llamaServerPath, modelReady, serverBuilt, type Log } from './provision';
+import { modelReady, serverBinary, serverBuilt, type Log, type ServerBinary } from './provision';
+import { DEFAULT_SLOTS, serving } from './serving';
 
 export interface ServerState {
   id: string;
@@ -23,20 +24,20 @@ export interface ServerState {
   pid: number;
   port: number;
   baseURL: string;
+  /** Slots it was started with (absent in records of servers started before slots were recorded: 2). */
+  slots?: number;
+  /** The binary it runs and which build that is. */
+  binary?: string;
+  build?: ServerBinary['build'];
   watchdogPid?: number;
   idleSeconds: number;
   startedAt: string;
 }
 
-/** Context of every request (each slot gets this much). */
+/** Context of every request (each slot gets this much; the KV cache is split between slots). */
 export const CONTEXT_TOKENS = 8192;
-/**
- * Two slots, each with its own prompt cache: two runs in flight (`mas2 eval --concurrency 2`)
- * alternate on a server, and with one slot each request evicted the other run's cached
- * prefix (agent loops and repair rounds resend it). Generation itself does not get faster
- * from batching on 2 cores (measured 10.3 → 11.4 tokens/s on the 1.5B for 1 vs 2 requests).
- */
-export const SLOTS = 2;
+/** Slots of a server recorded before slot counts were. */
+const OLD_SLOTS = 2;
 export const DEFAULT_IDLE_SECONDS = 1200;
 const START_TIMEOUT_MS = 180_000;
 
@@ -78,14 +79,14 @@ export function serverThreads(env: NodeJS.ProcessEnv = process.env, load = os.lo
   return load > cores ? 1 : max;
 }
 
-export function serverArgs(gguf: string, spec: LocalModelSpec, port: number, threads = 2): string[] {
+export function serverArgs(gguf: string, spec: LocalModelSpec, port: number, threads = 2, slots = DEFAULT_SLOTS): string[] {
   return [
     '-m', gguf,
     '--alias', spec.model,
     '--host', '127.0.0.1',
     '--port', String(port),
-    '-c', String(CONTEXT_TOKENS * SLOTS),
-    '--parallel', String(SLOTS),
+    '-c', String(CONTEXT_TOKENS * slots),
+    '--parallel', String(slots),
     '-t', String(threads),
     '--jinja',
     // The idle watchdog reads the request counters here.
@@ -179,39 +180,64 @@ export async function ensureServer(opts: { home: string; cacheDir: string; id: s
     if (!modelReady(opts.cacheDir, spec) || !serverBuilt(opts.cacheDir, env)) {
       throw new NotProvisionedError(`local model ${spec.id} is not provisioned in ${opts.cacheDir}: run \`mas2 local-model provision\` (or any \`mas2 run --pool local\`) on this machine first`);
     }
-    const bin = llamaServerPath(opts.cacheDir, env);
     const port = configuredPort(LOCAL_MODELS.indexOf(spec), env) ?? (await freePort());
-    const threads = serverThreads(env);
-    const args = serverArgs(modelFiles(opts.cacheDir, spec).gguf, spec, port, threads);
-    log(`starting llama-server for ${spec.id} on 127.0.0.1:${port} with ${threads} thread${threads > 1 ? 's' : ''} (log ${files.log})`);
-    const logFd = fs.openSync(files.log, 'a');
-    fs.writeSync(logFd, `\n--- ${new Date().toISOString()} ${bin} ${args.join(' ')}\n`);
-    const child = spawn(bin, args, { detached: true, stdio: ['ignore', logFd, logFd] });
-    fs.closeSync(logFd);
-    let spawnError: Error | undefined;
-    child.once('error', (e) => (spawnError = e));
-    child.unref();
-    await sleep(0);
-    if (child.pid === undefined) throw new Error(`could not start ${bin}: ${spawnError?.message ?? 'no pid'}`);
-    const state: ServerState = {
-      id: spec.id,
-      model: spec.model,
-      pid: child.pid,
-      port,
-      baseURL: `http://127.0.0.1:${port}/v1`,
-      idleSeconds: idleSeconds(env),
-      startedAt: new Date().toISOString(),
-    };
-    fs.writeFileSync(files.state, JSON.stringify(state, null, 2) + '\n');
-    await waitHealthy(state, files.log, () => spawnError?.message);
-    child.removeAllListeners();
-    if (state.idleSeconds > 0) {
-      state.watchdogPid = startWatchdog(state, files.state, files.log);
-      fs.writeFileSync(files.state, JSON.stringify(state, null, 2) + '\n');
+    const binary = serverBinary(opts.cacheDir, env);
+    let state: ServerState;
+    try {
+      state = await launch(binary, spec, port, opts, env, log);
+    } catch (e) {
+      if (binary.build !== 'native') throw e;
+      // A build for this CPU that cannot serve (a compiler bug, a CPU flag the hypervisor hides) must not stop the run.
+      log(`the llama-server built for this CPU did not start (${(e as Error).message.split('\n')[0]}); starting the portable build`);
+      state = await launch(serverBinary(opts.cacheDir, { ...env, MAS2_LOCAL_BUILD: 'portable' }), spec, port, opts, env, log);
     }
-    log(`llama-server for ${spec.id} ready at ${state.baseURL} (pid ${state.pid}${state.idleSeconds ? `, stops after ${state.idleSeconds} s idle` : ''})`);
     return { ...state, started: true };
   });
+}
+
+/** Starts `binary` for `spec` detached, records it, waits until it answers, starts its idle watchdog. */
+async function launch(binary: ServerBinary, spec: LocalModelSpec, port: number, opts: { home: string; cacheDir: string }, env: NodeJS.ProcessEnv, log: Log): Promise<ServerState> {
+  const files = serverFiles(opts.home, spec.id);
+  const bin = binary.path;
+  const threads = serverThreads(env);
+  const slots = serving(env).slots;
+  const args = serverArgs(modelFiles(opts.cacheDir, spec).gguf, spec, port, threads, slots);
+  log(`starting llama-server (${binary.build} build) for ${spec.id} on 127.0.0.1:${port} with ${threads} thread${threads > 1 ? 's' : ''} and ${slots} slot${slots > 1 ? 's' : ''} (log ${files.log})`);
+  const logFd = fs.openSync(files.log, 'a');
+  fs.writeSync(logFd, `\n--- ${new Date().toISOString()} ${bin} ${args.join(' ')}\n`);
+  const child = spawn(bin, args, { detached: true, stdio: ['ignore', logFd, logFd] });
+  fs.closeSync(logFd);
+  let spawnError: Error | undefined;
+  child.once('error', (e) => (spawnError = e));
+  child.unref();
+  await sleep(0);
+  if (child.pid === undefined) throw new Error(`could not start ${bin}: ${spawnError?.message ?? 'no pid'}`);
+  const state: ServerState = {
+    id: spec.id,
+    model: spec.model,
+    pid: child.pid,
+    port,
+    baseURL: `http://127.0.0.1:${port}/v1`,
+    slots,
+    binary: bin,
+    build: binary.build,
+    idleSeconds: idleSeconds(env),
+    startedAt: new Date().toISOString(),
+  };
+  fs.writeFileSync(files.state, JSON.stringify(state, null, 2) + '\n');
+  await waitHealthy(state, files.log, () => spawnError?.message);
+  child.removeAllListeners();
+  if (state.idleSeconds > 0) {
+    state.watchdogPid = startWatchdog(state, files.state, files.log);
+    fs.writeFileSync(files.state, JSON.stringify(state, null, 2) + '\n');
+  }
+  log(`llama-server for ${spec.id} ready at ${state.baseURL} (pid ${state.pid}${state.idleSeconds ? `, stops after ${state.idleSeconds} s idle` : ''})`);
+  return state;
+}
+
+/** Slots of a recorded server. */
+export function slotsOf(s: Pick<ServerState, 'slots'>): number {
+  return s.slots ?? OLD_SLOTS;
 }
 
 async function waitHealthy(s: ServerState, logFile: string, failed?: () => string | undefined): Promise<void> {

@@ -4,7 +4,24 @@ import { LOCAL_MODELS } from './catalog';
 import { localModelsDir } from './paths';
 import { localPool } from './pool';
 import { provision, provisioned, type Log } from './provision';
-import { ensureServer } from './server';
+import { ensureServer, readState, slotsOf } from './server';
+import { serving, type ServingMode } from './serving';
+
+/** How the local servers of a home serve, for the eval report: the mode, and each running server's build and slots. */
+export interface LocalServingInfo {
+  mode: ServingMode;
+  serversAtOnce: number;
+  servers: { id: string; build: string; slots: number }[];
+}
+
+export function localServingInfo(home: string, env: NodeJS.ProcessEnv = process.env): LocalServingInfo {
+  const how = serving(env);
+  const servers = LOCAL_MODELS.flatMap((m) => {
+    const s = readState(home, m.id);
+    return s ? [{ id: m.id, build: s.build ?? 'unknown', slots: slotsOf(s) }] : [];
+  });
+  return { mode: how.mode, serversAtOnce: how.serversAtOnce, servers };
+}
 
 export async function startLocalPool(opts: { home: string; log: Log; env?: NodeJS.ProcessEnv }): Promise<Pool> {
   const env = opts.env ?? process.env;

@@ -2,6 +2,7 @@
 import type { MetaRole, Result } from '../schemas';
 import type { Variant } from './variants';
 import { wilson, type Interval } from './stats';
+import { promptCacheHitRate } from '../cost';
 
 export interface EvalRow {
   problemId: string;
@@ -21,6 +22,8 @@ export interface EvalRow {
   costUsd: number;
   inputTokens: number;
   outputTokens: number;
+  /** Of inputTokens, those served from the model servers' prompt caches; absent when the servers do not say. */
+  cachedInputTokens?: number;
   /** Workflow start to finish (the run's own clock, so a re-attached run keeps its first timing). */
   wallMs: number | null;
   /**
@@ -46,6 +49,7 @@ export function rowOf(base: Pick<EvalRow, 'problemId' | 'line' | 'variant' | 'wo
     costUsd: r.cost.usd,
     inputTokens: r.cost.inputTokens,
     outputTokens: r.cost.outputTokens,
+    ...(r.cost.cachedInputTokens !== undefined ? { cachedInputTokens: r.cost.cachedInputTokens } : {}),
     wallMs: Number.isFinite(wall) ? wall : null,
     modelMs: r.steps.filter((st) => st.kind === 'llm' || st.kind === 'meta').reduce((sum, st) => sum + st.durationMs, 0),
     reason: r.reason,
@@ -75,6 +79,8 @@ export interface VariantSummary {
   totalCostUsd: number;
   meanInputTokens: number;
   meanOutputTokens: number;
+  /** Input tokens served from the servers' prompt caches / input tokens, over the runs whose servers say (0–1). */
+  promptCacheHitRate: number | null;
   meanWallMs: number | null;
   /** Mean over runs of 1 − model-call time / wall time: what the engine itself (workflow, tools, sandbox) took. */
   meanOutsideModelShare: number | null;
@@ -107,6 +113,7 @@ export function summarise(rows: EvalRow[], variants: readonly Variant[]): Varian
     const walls = rs.map((r) => r.wallMs).filter((w): w is number => w !== null);
     const outside = rs.flatMap((r) => (r.wallMs && r.modelMs !== null && r.modelMs !== undefined ? [Math.max(0, 1 - r.modelMs / r.wallMs)] : []));
     const total = rs.reduce((s, r) => s + r.costUsd, 0);
+    const reported = rs.filter((r) => r.cachedInputTokens !== undefined);
     return {
       variant,
       n: rs.length,
@@ -117,6 +124,7 @@ export function summarise(rows: EvalRow[], variants: readonly Variant[]): Varian
       totalCostUsd: total,
       meanInputTokens: mean(rs.map((r) => r.inputTokens)),
       meanOutputTokens: mean(rs.map((r) => r.outputTokens)),
+      promptCacheHitRate: promptCacheHitRate({ inputTokens: reported.reduce((n, r) => n + r.inputTokens, 0), cachedInputTokens: reported.length ? reported.reduce((n, r) => n + r.cachedInputTokens!, 0) : undefined }),
       meanWallMs: walls.length ? mean(walls) : null,
       meanOutsideModelShare: outside.length ? mean(outside) : null,
       statuses,

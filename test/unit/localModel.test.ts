@@ -19,8 +19,11 @@ import { localPool, nominalPerM, MEASURED_TOKENS_PER_SECOND } from '../../client
 import { parseMetrics } from '../../client/localModel/watchdog';
 import { withLock } from '../../client/localModel/lock';
 import { modelFiles, localModelsDir, serverFiles } from '../../client/localModel/paths';
-import { modelReady, provisioned } from '../../client/localModel/provision';
+import { buildNativeOrFallBack, modelReady, nativeSettled, provisioned, serverBinary } from '../../client/localModel/provision';
 import { configuredPort, idleSeconds, serverArgs, serverThreads } from '../../client/localModel/server';
+import { serving } from '../../client/localModel/serving';
+import { cpuKeyOf } from '../../client/localModel/cpu';
+import { cacheFiles, nativeServerFiles } from '../../client/localModel/paths';
 
 const made: string[] = [];
 const tmp = () => {
@@ -95,9 +98,34 @@ describe('catalog and server settings', () => {
     expect(() => modelSpec('gpt-5')).toThrow(/unknown local model/);
   });
 
-  test('servers: loopback only, two slots of 8k context, 2 threads, jinja templates, metrics for the watchdog', () => {
-    const args = serverArgs('/m.gguf', LOCAL_MODELS[0], 4321, 2);
-    expect(args.join(' ')).toBe('-m /m.gguf --alias qwen2.5-coder-0.5b-instruct --host 127.0.0.1 --port 4321 -c 16384 --parallel 2 -t 2 --jinja --metrics');
+  test('servers: loopback only, 8k context per slot, 2 threads, jinja templates, metrics for the watchdog', () => {
+    const args = serverArgs('/m.gguf', LOCAL_MODELS[0], 4321, 2, 8);
+    expect(args.join(' ')).toBe('-m /m.gguf --alias qwen2.5-coder-0.5b-instruct --host 127.0.0.1 --port 4321 -c 65536 --parallel 8 -t 2 --jinja --metrics');
+    expect(serverArgs('/m.gguf', LOCAL_MODELS[0], 4321, 2, 2).join(' ')).toContain('-c 16384 --parallel 2');
+  });
+
+  test('serving: batched by default (build for this CPU, 8 pinned slots, one batch per server); legacy is the old serving', () => {
+    expect(serving({}, 2)).toEqual({ mode: 'batched', build: 'native', slots: 8, pinSlots: true, batch: true, serversAtOnce: 1 });
+    expect(serving({ MAS2_LOCAL_SERVING: 'legacy' }, 2)).toEqual({ mode: 'legacy', build: 'portable', slots: 2, pinSlots: false, batch: false, serversAtOnce: 1 });
+    expect(serving({ MAS2_LOCAL_SLOTS: '4', MAS2_LOCAL_BUILD: 'portable' }, 2)).toMatchObject({ slots: 4, build: 'portable' });
+    // Servers computing at once: cores ÷ threads per server, or MAS2_LOCAL_CONCURRENCY.
+    expect(serving({}, 8).serversAtOnce).toBe(4);
+    expect(serving({ MAS2_LOCAL_THREADS: '4' }, 2).serversAtOnce).toBe(1);
+    expect(serving({ MAS2_LOCAL_CONCURRENCY: '3' }, 2).serversAtOnce).toBe(3);
+    expect(() => serving({ MAS2_LOCAL_SERVING: 'fast' })).toThrow(/MAS2_LOCAL_SERVING must be batched or legacy/);
+    expect(() => serving({ MAS2_LOCAL_SLOTS: '0' })).toThrow(/MAS2_LOCAL_SLOTS must be a whole number ≥ 1/);
+    expect(() => serving({ MAS2_LOCAL_BUILD: 'avx512' })).toThrow(/MAS2_LOCAL_BUILD must be native or portable/);
+    expect(() => serving({ MAS2_LOCAL_CONCURRENCY: 'x' })).toThrow(/MAS2_LOCAL_CONCURRENCY/);
+  });
+
+  test('the CPU key: the sorted feature flags, hashed, behind the architecture', () => {
+    const key = cpuKeyOf('processor : 0\nflags\t\t: sse avx2 avx512f fma\n', 'x64');
+    expect(key).toMatch(/^x64-[0-9a-f]{12}$/);
+    expect(cpuKeyOf('flags : fma avx512f avx2 sse avx2\n', 'x64')).toBe(key);
+    // One instruction set more or less is another CPU.
+    expect(cpuKeyOf('flags : sse avx2 fma\n', 'x64')).not.toBe(key);
+    expect(cpuKeyOf('Features : fp asimd sve\n', 'arm64')).toMatch(/^arm64-/);
+    expect(cpuKeyOf('', 'x64', 'EPYC 9R14')).not.toBe(cpuKeyOf('', 'x64', 'Xeon 8488C'));
   });
 
   test('two threads on a machine with room, one on an oversubscribed one, or MAS2_LOCAL_THREADS', () => {
@@ -186,5 +214,52 @@ describe('cache checks', () => {
     fs.utimesSync(f.gguf, new Date(), new Date(Date.now() + 5000));
     expect(modelReady(dir, spec)).toBe(false);
     expect(provisioned(dir, ['qwen-0.5b'])).toBe(false);
+  });
+});
+
+describe('the llama-server build for this CPU', () => {
+  const executable = (file: string) => {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, '#!/bin/sh\n');
+    fs.chmodSync(file, 0o755);
+  };
+
+  test('serves when built for this CPU key; never the build of another CPU; MAS2_LLAMA_SERVER and MAS2_LOCAL_BUILD=portable override', () => {
+    const dir = tmp();
+    executable(cacheFiles(dir).server);
+    expect(serverBinary(dir, {}, 'x64-aaaa')).toEqual({ path: cacheFiles(dir).server, build: 'portable' });
+    executable(nativeServerFiles(dir, 'x64-aaaa').server);
+    expect(serverBinary(dir, {}, 'x64-aaaa')).toEqual({ path: nativeServerFiles(dir, 'x64-aaaa').server, build: 'native' });
+    expect(serverBinary(dir, {}, 'x64-bbbb').build).toBe('portable');
+    expect(serverBinary(dir, { MAS2_LOCAL_BUILD: 'portable' }, 'x64-aaaa').build).toBe('portable');
+    expect(serverBinary(dir, { MAS2_LOCAL_SERVING: 'legacy' }, 'x64-aaaa').build).toBe('portable');
+    expect(serverBinary(dir, { MAS2_LLAMA_SERVER: '/opt/llama-server' }, 'x64-aaaa')).toEqual({ path: '/opt/llama-server', build: 'override' });
+  });
+
+  test('a failed build says so in one line, is recorded so it is not retried, and the portable build serves', async () => {
+    const dir = tmp();
+    executable(cacheFiles(dir).server);
+    const lines: string[] = [];
+    const ms = await buildNativeOrFallBack(dir, 'x64-cccc', (l) => lines.push(l), async () => {
+      throw new Error('cmake --build … failed (exit 2):\nerror: unknown target CPU');
+    });
+    expect(ms).toBeUndefined();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^the llama-server build for this CPU failed \(cmake --build … failed \(exit 2\):\); the portable build serves instead/);
+    expect(nativeSettled(dir, {}, 'x64-cccc')).toBe(true);
+    expect(serverBinary(dir, {}, 'x64-cccc').build).toBe('portable');
+  });
+
+  test('a successful build is installed under its CPU key and recorded', async () => {
+    const dir = tmp();
+    const built = path.join(dir, 'out', 'llama-server');
+    executable(built);
+    const lines: string[] = [];
+    expect(nativeSettled(dir, {}, 'x64-dddd')).toBe(false);
+    expect(nativeSettled(dir, { MAS2_LOCAL_BUILD: 'portable' }, 'x64-dddd')).toBe(true);
+    await buildNativeOrFallBack(dir, 'x64-dddd', (l) => lines.push(l), async () => built);
+    expect(lines[0]).toMatch(/llama-server for this CPU built: .*native-x64-dddd/);
+    expect(serverBinary(dir, {}, 'x64-dddd').build).toBe('native');
+    expect(JSON.parse(fs.readFileSync(nativeServerFiles(dir, 'x64-dddd').record, 'utf8'))).toMatchObject({ cpu: 'x64-dddd', from: 'llama-cpp-python==0.3.16' });
   });
 });

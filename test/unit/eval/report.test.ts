@@ -68,6 +68,21 @@ test('rows and summaries: pass rates with intervals, costs, meta-agent validity,
   expect(single.interval!.high).toBeGreaterThan(0.5);
 });
 
+test("prompt-cache hit rate: cached over input tokens of the runs whose servers report it, in the row, the summary and report.md", () => {
+  const base = (id: string) => ({ problemId: id, line: 1, variant: 'full' as const, workflowId: id, attached: false, expected: '3' });
+  const cost = (inputTokens: number, cachedInputTokens?: number) => ({ usd: 0, inputTokens, outputTokens: 1, perBackbone: {}, meta: 0, agents: 0, perMetaRole: {}, ...(cachedInputTokens !== undefined ? { cachedInputTokens } : {}) });
+  const rs = [rowOf(base('a'), result({ cost: cost(1000, 900) }), { pass: true, extracted: '3', detail: '' }), rowOf(base('b'), result({ cost: cost(3000, 1500) }), { pass: true, extracted: '3', detail: '' }), rowOf(base('c'), result({ cost: cost(5000) }), { pass: true, extracted: '3', detail: '' })];
+  expect(rs[0].cachedInputTokens).toBe(900);
+  expect(rs[2].cachedInputTokens).toBeUndefined();
+  const [s] = summarise(rs, ['full']);
+  expect(s.promptCacheHitRate).toBeCloseTo(2400 / 4000);
+  const r = buildResults({ suite: 'gsm8k', data: { file: '/d.jsonl', sha256: 'ab'.repeat(32), problemsInFile: 9, offset: 0, limit: 3, evaluated: 3 }, pool: SIMULATOR_POOL, poolLabel: 'local', budgetUsd: 1, seed: 1, variants: ['full'], runs: rs, localServing: { mode: 'batched', serversAtOnce: 1, servers: [{ id: 'qwen-0.5b', build: 'native', slots: 8 }] } });
+  const md = reportMarkdown(r);
+  expect(md).toContain('| 3000 / 1 | 60.0% |');
+  expect(md).toContain('Prompt cache hits:');
+  expect(md).toContain('- local serving: batched, 1 server computing at once; qwen-0.5b native build, 8 slots');
+});
+
 test('the share of wall time outside model calls counts agent and meta-agent calls, not tools', () => {
   const step = (kind: 'llm' | 'meta' | 'tool', durationMs: number): Result['steps'][number] => ({ agent: 'a', kind, callIndex: 0, status: 'completed', attempts: 1, costUsd: 0, durationMs, configVersion: 1 });
   const base = { problemId: 'p', line: 1, variant: 'full' as const, workflowId: 'w', attached: false, expected: '3' };
@@ -83,7 +98,8 @@ test('report.md and pareto.svg say what the summary says', () => {
   // single-agent costs half as much but passes less: both are on the frontier, cheapest first.
   expect(r.frontier).toEqual(['single-agent', 'full']);
   const md = reportMarkdown(r);
-  expect(md).toContain('| full ★ | 1/2 | 50.0% | 9.5% – 90.5% | $0.02 | $0.04 | 200 / 40 | 2.5 s | 100.0% | completed 2 |');
+  expect(md).toContain('| full ★ | 1/2 | 50.0% | 9.5% – 90.5% | $0.02 | $0.04 | 200 / 40 | – | 2.5 s | 100.0% | completed 2 |');
+  expect(md).not.toContain('Prompt cache hits:');
   expect(md).toContain('| full | 1/2 (50%) / 0/2 (0%) / 1/2 (50%) | 0/1 (0%) / 1/1 (100%) / 0/1 (0%) | – |');
   expect(md).toContain('| full | 3 | 2/2 | 1/2 | verifier 2, failure 1 | rectifier 2, fallback 1 |');
   const svg = paretoSvg(r.summary, r.frontier, { title: 'T <&>', subtitle: 's' });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { addCall, emptyCost, estimateTokens, formatUsd, priceOf, worstCaseCallCost } from '../../../mas/cost';
+import { addCall, addUsage, emptyCost, estimateTokens, formatUsd, priceOf, promptCacheHitRate, worstCaseCallCost } from '../../../mas/cost';
 import { CostSchema } from '../../../mas/schemas';
 import { POOL } from './fixtures';
 
@@ -35,6 +35,21 @@ describe('addCall', () => {
       mid: { usd: 0.375, inputTokens: 202, outputTokens: 24, calls: 3 },
     });
     expect(() => CostSchema.parse(c)).not.toThrow();
+  });
+
+  test('prompt-cache hits are summed where servers report them, and stay absent where none does', () => {
+    let c = addCall(emptyCost(), 'big', { inputTokens: 100, outputTokens: 1 }, 0);
+    expect(c.cachedInputTokens).toBeUndefined();
+    expect(c.perBackbone.big.cachedInputTokens).toBeUndefined();
+    expect(promptCacheHitRate(c)).toBeNull();
+    c = addCall(c, 'mid', { inputTokens: 100, outputTokens: 1, cachedInputTokens: 90 }, 0);
+    c = addCall(c, 'mid', { inputTokens: 200, outputTokens: 1, cachedInputTokens: 150 }, 0, 'rectifier');
+    expect(c.cachedInputTokens).toBe(240);
+    expect(c.perBackbone.mid.cachedInputTokens).toBe(240);
+    expect(promptCacheHitRate(c)).toBeCloseTo(240 / 400);
+    expect(() => CostSchema.parse(c)).not.toThrow();
+    expect(addUsage({ inputTokens: 10, outputTokens: 2, cachedInputTokens: 8 }, { inputTokens: 12, outputTokens: 3, cachedInputTokens: 11 })).toEqual({ inputTokens: 22, outputTokens: 5, cachedInputTokens: 19 });
+    expect(addUsage({ inputTokens: 1, outputTokens: 1 }, { inputTokens: 1, outputTokens: 1 })).toEqual({ inputTokens: 2, outputTokens: 2 });
   });
 
   test('returns a new object and leaves the old one alone', () => {

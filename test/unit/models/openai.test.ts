@@ -90,6 +90,22 @@ describe('OpenAIClient against a loopback OpenAI-compatible server', () => {
     expect(sent.body.tools).toBeUndefined();
   });
 
+  test("prompt tokens served from the server's cache: llama-server's timings.prompt_n, OpenAI's cached_tokens; extra body fields reach the server", async () => {
+    // llama-server: 500 prompt tokens, 40 of them processed; the slot pinned with id_slot.
+    fake.enqueue({ status: 200, body: { ...completionBody({ content: 'a', usage: { prompt_tokens: 500, completion_tokens: 3 } }), timings: { prompt_n: 40, prompt_ms: 900, predicted_n: 3 } } });
+    const res = await client().complete(request({ extraBody: { id_slot: 3 } }));
+    expect(res.usage).toEqual({ inputTokens: 500, outputTokens: 3, cachedInputTokens: 460 });
+    expect(fake.requests[0]!.body.id_slot).toBe(3);
+    // OpenAI's own report wins when present.
+    const body = completionBody({ content: 'b', usage: { prompt_tokens: 2048, completion_tokens: 1 } });
+    fake.enqueue({ status: 200, body: { ...body, usage: { ...(body.usage as object), prompt_tokens_details: { cached_tokens: 1024 } } } });
+    expect((await client().complete(request())).usage.cachedInputTokens).toBe(1024);
+    expect(fake.requests[1]!.body.id_slot).toBeUndefined();
+    // A server that says neither: unknown, not 0.
+    fake.enqueue(reply.text('c', { prompt_tokens: 9, completion_tokens: 1 }));
+    expect((await client().complete(request())).usage).toEqual({ inputTokens: 9, outputTokens: 1 });
+  });
+
   test('max_tokens falls back to the backbone maxOutputTokens; missing usage is 0', async () => {
     fake.enqueue({ status: 200, body: completionBody({ content: 'x', usage: null }) });
     const res = await client().complete(request({ backbone: backbone({ maxOutputTokens: 321 }) }));

@@ -92,6 +92,24 @@ describe('completeStructured with a scripted ModelClient', () => {
     expect(c.seen[0]!.responseFormat?.schema['type']).toBe('object');
   });
 
+  test('the call and its repair round are one conversation, ended after the last of them, also on a schema failure; cached tokens are summed', async () => {
+    const ended: string[] = [];
+    const c = Object.assign(
+      scripted([
+        { content: '{"n": 1.5}', usage: { inputTokens: 10, outputTokens: 2, cachedInputTokens: 0 } },
+        { content: '{"n": 2}', usage: { inputTokens: 20, outputTokens: 3, cachedInputTokens: 12 } },
+      ]),
+      { endConversation: (k: string) => ended.push(k) },
+    );
+    const out = await completeStructured(c, { ...baseReq, conversation: 'w/generator/g1' }, Out, 'out');
+    expect(out.usage).toEqual({ inputTokens: 30, outputTokens: 5, cachedInputTokens: 12 });
+    expect(c.seen.map((r) => r.conversation)).toEqual(['w/generator/g1', 'w/generator/g1']);
+    expect(ended).toEqual(['w/generator/g1']);
+    const failing = Object.assign(scripted([{ content: 'no' }, { content: 'still no' }]), { endConversation: (k: string) => ended.push(k) });
+    await expect(completeStructured(failing, { ...baseReq, conversation: 'w/rectifier/r1' }, Out, 'out')).rejects.toMatchObject({ kind: 'schema' });
+    expect(ended).toEqual(['w/generator/g1', 'w/rectifier/r1']);
+  });
+
   test('the schema error carries the summed usage and does not mutate the caller messages', async () => {
     const c = scripted([
       { content: '{"n": 1.5}', usage: { inputTokens: 10, outputTokens: 2 } },
