@@ -17,6 +17,7 @@ import { agentSystemPrompt, agentUserPrompt } from './prompts';
 import { getJson } from './blobStore';
 import { activityInfo, appendLedger, clientFor, toFailure, withHeartbeat, type Runtime } from './runtime';
 import { runDir } from './home';
+import { dataPaths } from './dataPaths';
 import { executeTool, toolDefinitions } from './tools/registry';
 import { isToolCrashError } from './tools/errors';
 
@@ -103,7 +104,7 @@ export async function runTool(rt: Runtime, input: RunToolInput): Promise<RunTool
     const workspaceDir = path.join(runDir(rt.home, input.workflowId), 'workspace');
     await fs.mkdir(workspaceDir, { recursive: true });
     try {
-      const ctx = { workspaceDir, signal: info.signal, heartbeat: () => info.heartbeat(), workflowId: input.workflowId, agent: input.agent };
+      const ctx = { workspaceDir, dataPaths: dataPaths(rt.home), signal: info.signal, heartbeat: () => info.heartbeat(), workflowId: input.workflowId, agent: input.agent };
       result = await withHeartbeat(rt.tools ? rt.tools.execute(name, input.call.arguments, ctx) : executeTool(name, input.call.arguments, ctx), info.heartbeat);
     } catch (e) {
       if (isToolCrashError(e)) {

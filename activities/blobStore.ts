@@ -151,13 +151,9 @@ export async function getJson<T>(store: BlobStore, ref: string): Promise<T> {
  * $MAS2_HOME) or `file:/abs/dir` (another folder).
  */
 export function openBlobStore(home: string, env: NodeJS.ProcessEnv = process.env): CollectableBlobStore {
+  const dir = blobStoreFolder(home, env);
+  if (dir) return new LocalBlobStore(dir);
   const spec = (env.MAS2_BLOB_STORE ?? '').trim();
-  if (!spec || spec === 'file') return new LocalBlobStore(path.join(home, 'blobs'));
-  if (spec.startsWith('file:')) {
-    const dir = spec.slice('file:'.length).replace(/^\/\/(?=\/)/, '');
-    if (!path.isAbsolute(dir)) throw new BlobStoreConfigError(`MAS2_BLOB_STORE=file:DIR needs an absolute folder (got "${spec}")`);
-    return new LocalBlobStore(dir);
-  }
   if (/^postgres(ql)?:\/\//.test(spec)) {
     // Loaded only when asked for, so the embedded default does not load the pg driver.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -165,6 +161,16 @@ export function openBlobStore(home: string, env: NodeJS.ProcessEnv = process.env
     return new PostgresBlobStore(spec);
   }
   throw new BlobStoreConfigError(`MAS2_BLOB_STORE must be postgres://…, file or file:/abs/dir (got "${spec.replace(/:[^:@/]*@/, ':***@')}")`);
+}
+
+/** The folder of a folder blob store (unset / `file` / `file:/abs/dir`); undefined for a database. */
+export function blobStoreFolder(home: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const spec = (env.MAS2_BLOB_STORE ?? '').trim();
+  if (!spec || spec === 'file') return path.join(home, 'blobs');
+  if (!spec.startsWith('file:')) return undefined;
+  const dir = spec.slice('file:'.length).replace(/^\/\/(?=\/)/, '');
+  if (!path.isAbsolute(dir)) throw new BlobStoreConfigError(`MAS2_BLOB_STORE=file:DIR needs an absolute folder (got "${spec}")`);
+  return dir;
 }
 
 /** A misconfigured MAS2_BLOB_STORE. Named 'UserError' so the CLI prints it as one line (client/errors.ts isUserError) without activities importing the client. */

@@ -10,6 +10,11 @@ export interface ToolContext {
   heartbeat?: () => void;
   /** Folder of documents for the `search` tool (overrides MAS2_DOCS_DIR). */
   docsDir?: string;
+  /**
+   * Where the runtime keeps its data (activities/dataPaths.ts for its home): hidden from
+   * sandboxed code, besides the data paths of the process's own configuration.
+   */
+  dataPaths?: string[];
 }
 
 export interface Tool<I> {
