@@ -9,6 +9,9 @@ import { UserError } from './errors';
 import { runDetails, runSummary } from '../mas/progress';
 import { localBlobs, missingNote, resolveResult } from './resolve';
 import { zodLine } from './inputs';
+import { MAX_REASON_CHARS } from '../mas/handlerInputs';
+import { say } from './terminal';
+import { checkPayload } from './payload';
 import type { BlobStore } from '../activities/blobStore';
 
 export const WORKFLOW_TYPE = 'mas2Task';
@@ -32,6 +35,7 @@ export async function startOrAttach<T extends Workflow>(
     staticDetails?: string;
   },
 ): Promise<{ handle: WorkflowHandle<T>; attached: boolean }> {
+  checkPayload('the run input', opts.args);
   const existing = client.workflow.getHandle<T>(opts.workflowId);
   const status = await existing.describe().then(
     (d) => d.status.name as string,
@@ -83,7 +87,7 @@ export async function getResult(client: Client, workflowId: string, opts: { quer
   if (opts.resolve === false) return raw;
   const { result, missing } = await resolveResult(raw, opts.blobs ?? localBlobs());
   const note = missingNote(missing);
-  if (note) process.stderr.write(`mas2: ${note}\n`);
+  if (note) say(note);
   return result;
 }
 
@@ -110,6 +114,7 @@ async function rawResult(client: Client, workflowId: string, opts: { queryTimeou
 
 export async function sendRectify(client: Client, workflowId: string, reason: string): Promise<void> {
   if (!reason.trim()) throw new UserError('--reason is empty: say what the Rectifier should fix');
+  if (reason.length > MAX_REASON_CHARS) throw new UserError(`--reason is ${reason.length} characters; at most ${MAX_REASON_CHARS}`);
   const handle = client.workflow.getHandle(workflowId);
   const desc = await handle.describe().catch(() => {
     throw new UserError(`no run with id "${workflowId}"`);

@@ -209,8 +209,20 @@ export const TaskOptionsSchema = z.object({
 });
 export type TaskOptions = z.infer<typeof TaskOptionsSchema>;
 
+/**
+ * The longest task any entry point accepts (CLI, library, eval, CTO): the task travels in
+ * every model call's prompt and every activity input, so its size multiplies. Long material
+ * belongs in files the agents read (the workspace and search tools).
+ */
+export const MAX_TASK_CHARS = 20_000;
+export const TaskTextSchema = z
+  .string()
+  .trim()
+  .min(1, 'the task is empty')
+  .max(MAX_TASK_CHARS, { error: (iss) => `the task is ${String(iss.input ?? '').length} characters; keep it under ${MAX_TASK_CHARS} (put long material in files the agents can read)` });
+
 export const TaskInputSchema = z.object({
-  task: z.string().trim().min(1, 'the task is empty'),
+  task: TaskTextSchema,
   budgetUsd: z.number().gt(0, 'the budget must be above 0 USD'),
   pool: PoolSchema,
   options: TaskOptionsSchema.default(TaskOptionsSchema.parse({})),

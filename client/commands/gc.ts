@@ -4,8 +4,8 @@ import { mas2Home } from '../../activities/home';
 import { openBlobStore } from '../../activities/blobStore';
 import { connectClient, resolveTarget } from '../connect';
 import { collectGarbage, MIN_GRACE_MS, parseDuration } from '../gc';
+import { out, printJson, say } from '../terminal';
 
-const say = (line: string) => process.stderr.write(`mas2: ${line}\n`);
 
 function duration(min: number): (text: string) => number {
   return (text) => {
@@ -31,9 +31,9 @@ export function registerGc(program: Command): void {
       try {
         say(`gc of ${store.where}: runs on ${target.address}/${target.namespace}, retention ${o.retention / 3_600_000} h, grace ${o.grace / 60_000} min${o.dryRun ? ' (dry run)' : ''}`);
         const r = await collectGarbage({ client, store, retentionMs: o.retention, graceMs: o.grace, dryRun: o.dryRun, log: say });
-        if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+        if (o.json) printJson(r);
         else
-          process.stdout.write(
+          out(
             `${r.dryRun ? 'would delete' : 'deleted'} ${r.deleted} of ${r.stored} blobs (${(r.deletedBytes / 1024).toFixed(1)} KiB); kept ${r.keptLive} referenced by ${r.runsScanned} runs (${r.openRuns} open), ${r.keptRecent} written within the grace period\n`,
           );
       } finally {
