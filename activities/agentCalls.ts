@@ -10,7 +10,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { CallModelInput, CallModelOutput, RunToolInput, RunToolOutput } from '../mas/contract';
 import { FAILURE_TYPES } from '../mas/contract';
 import type { ChatMessage, ToolResult } from '../mas/messages';
-import { priceOf } from '../mas/cost';
+import { priceOf, promptChars } from '../mas/cost';
+import { isBudgetRefusal, withBudget } from './models/budgetGuard';
 import { REFUSED_TOOL_CALL, boundText } from '../mas/agentLoop';
 import { previewOf } from '../mas/content';
 import { agentSystemPrompt, agentUserPrompt } from './prompts';
@@ -38,15 +39,16 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
     // The last turn (or one after repeated tool calls) has no tools: say so, so the agent answers.
     ...(input.withoutTools ? [{ role: 'user' as const, content: `No more tool calls (${input.withoutTools}). Give your final answer now.` }] : []),
   ];
-  const promptChars = messages.reduce((n, m) => n + (m.content?.length ?? 0), 0);
+  const tools = input.agent.tools.length && !input.withoutTools ? (input.toolDefs ?? toolDefinitions(input.agent.tools)) : undefined;
+  const chars = promptChars(messages, tools);
   if (input.extraLatencyMs) await withHeartbeat(sleep(input.extraLatencyMs, undefined, { signal: info.signal }), info.heartbeat);
   let response;
   try {
     response = await withHeartbeat(
-      clientFor(rt, backbone).complete({
+      withBudget(clientFor(rt, backbone), input.maxCostUsd).complete({
         backbone,
         messages,
-        tools: input.agent.tools.length && !input.withoutTools ? (input.toolDefs ?? toolDefinitions(input.agent.tools)) : undefined,
+        tools,
         signal: info.signal,
         sim: {
           purpose: 'agent',
@@ -60,6 +62,9 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
       info.heartbeat,
     );
   } catch (e) {
+    if (isBudgetRefusal(e)) {
+      throw ApplicationFailure.create({ message: `${input.agent.id}'s call on ${backbone.id} was not started: ${e.message}`, type: FAILURE_TYPES.budget, nonRetryable: true, details: [{ needUsd: e.needUsd }] });
+    }
     throw toFailure(e, `agent ${input.agent.id} on ${backbone.id}`);
   }
   const assistant: ChatMessage = { role: 'assistant', content: response.content, toolCalls: response.toolCalls.length ? response.toolCalls : undefined };
@@ -84,7 +89,7 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
     usage: response.usage,
     costUsd: priceOf(response.usage, backbone),
     durationMs: Date.now() - started,
-    promptChars,
+    promptChars: chars,
     replyChars: assistantJson.length,
     attempts: info.attempt,
   };

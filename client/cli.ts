@@ -17,6 +17,8 @@ import { connectClient, hasSearchAttributes, resolveTarget, type Target } from '
 import { UserError, errorOutcome, stackOf } from './errors';
 import { RULES, checkPoolPath, checkTask, checkWorkflowId, choosePool, isZodError, newWorkflowId, parseBudget, parseFaults, parseNumber, zodLine, type NumberRule } from './inputs';
 import { getResult, listRuns, startRun } from './runs';
+import { resumeRun } from './resume';
+import { localBlobs } from './resolve';
 import { ProgressPrinter, summary } from './format';
 import { err, oneLine, out, printJson, printable, say } from './terminal';
 import { registerCto } from './commands/cto';
@@ -117,6 +119,15 @@ async function runCommand(taskArg: string, o: Record<string, unknown>): Promise<
   };
   const { attached } = await startRun(client, input, workflowId);
   say(`${attached ? 're-attached to' : 'started'} run ${workflowId}${target.embedded ? '' : ` on ${target.address}`}`);
+  return awaitRun({ client, target, workflowId, attached, home, toolset }, o);
+}
+
+/** After a start (run, resume): detach, or follow the run to its end (with a worker in this process when needed) and print it. */
+async function awaitRun(
+  r: { client: Client; target: Target; workflowId: string; attached: boolean; home: string; toolset?: Awaited<ReturnType<typeof toolsetFromConfig>> },
+  o: Record<string, unknown>,
+): Promise<number> {
+  const { client, target, workflowId, attached, home, toolset } = r;
   if (o.detach) {
     if (target.embedded) ensureBackgroundWorker(home, o.config as string | undefined);
     await toolset?.close();
@@ -176,6 +187,32 @@ export function buildProgram(): Command {
     .option('--config <file>', 'own tools and MCP servers (see "Own tools and MCP servers" in the README); the worker needs the same file')
     .action(async (task: string, o: Record<string, unknown>) => {
       process.exitCode = await runCommand(task, o);
+    });
+
+  program
+    .command('resume')
+    .description('go on with a run that stopped on a storage fault, from its saved state, once the content is back')
+    .argument('<id>')
+    .option('--rederive', 'compute again what depended on content that is still missing or corrupted')
+    .option('--detach', 'start and return the id; the run goes on in a worker')
+    .option('--json', 'print the result document as JSON on stdout')
+    .option('--quiet', 'no progress lines')
+    .option('--local-worker', 'with TEMPORAL_ADDRESS: also run a worker in this process')
+    .option('--config <file>', 'own tools and MCP servers the run uses')
+    .action(async (id: string, o: Record<string, unknown>) => {
+      const home = mas2Home();
+      const { client, target } = await clientFor();
+      const blobs = localBlobs();
+      let resumed;
+      try {
+        resumed = await resumeRun(client, id, { blobs, rederive: Boolean(o.rederive) });
+      } finally {
+        await blobs.close();
+      }
+      if (resumed.dropped.length) say(`computing again: ${resumed.dropped.join(', ')}`);
+      say(`${resumed.attached ? 're-attached to the resumed' : 'resumed'} run ${id} after the storage fault on ${resumed.fault.ref} (${resumed.fault.kind})`);
+      const toolset = await toolsetFromConfig(o.config as string | undefined);
+      process.exitCode = await awaitRun({ client, target, workflowId: id, attached: resumed.attached, home, toolset }, o);
     });
 
   program

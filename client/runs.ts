@@ -85,8 +85,10 @@ export async function startRun(client: Client, input: TaskInput, workflowId: str
 export async function getResult(client: Client, workflowId: string, opts: { queryTimeoutMs?: number; resolve?: boolean; blobs?: BlobStore } = {}): Promise<Result> {
   const raw = await rawResult(client, workflowId, opts);
   if (opts.resolve === false) return raw;
-  const { result, missing } = await resolveResult(raw, opts.blobs ?? localBlobs());
-  const note = missingNote(missing);
+  const blobs = opts.blobs ?? localBlobs();
+  const resolved = await resolveResult(raw, blobs);
+  const { result } = resolved;
+  const note = missingNote(resolved, (blobs as { where?: string }).where ?? 'of this machine');
   if (note) say(note);
   return result;
 }

@@ -250,8 +250,9 @@ export const TaskInputSchema = z.object({
   resume: z
     .object({
       state: z.unknown(),
-      trigger: z.lazy(() => TriggerSchema),
-      patch: z.lazy(() => PatchSchema),
+      /** With a patch: a branch (CTO), the patch applied as the rectification of this trigger. Without: the run goes on as it was (after a storage fault). */
+      trigger: z.lazy(() => TriggerSchema).optional(),
+      patch: z.lazy(() => PatchSchema).optional(),
       rationale: z.string().default(''),
     })
     .optional(),
@@ -354,6 +355,19 @@ export const MetaDecisionSchema = z.object({
 });
 export type MetaDecision = z.infer<typeof MetaDecisionSchema>;
 
+/** The blob store lost, corrupted or could not serve content the run needs (mas/storageFault.ts). */
+export const StorageFaultSchema = z.object({
+  kind: z.enum(['missing', 'corrupted', 'unavailable']),
+  ref: z.string(),
+  /** The store: a folder, or the database without its password. */
+  where: z.string(),
+  agent: z.string(),
+  /** Index into steps[] of the call that hit it. */
+  step: z.number().int(),
+  detail: z.string(),
+});
+export type StorageFault = z.infer<typeof StorageFaultSchema>;
+
 export const ResultSchema = z.object({
   workflowId: z.string(),
   status: RunStatusSchema,
@@ -383,6 +397,11 @@ export const ResultSchema = z.object({
   /** Malformed or unknown signals the run ignored (the first 50) and how many there were. */
   rejectedSignals: z.array(z.object({ name: z.string(), at: z.string(), problem: z.string() })).optional(),
   rejectedSignalCount: z.number().int().min(0).optional(),
+  /** The run stopped on a storage fault; `resumeFrom` is its state s_t, for `mas2 resume`. */
+  storageFault: StorageFaultSchema.optional(),
+  resumeFrom: z.unknown().optional(),
+  /** Storage faults this run was resumed after, oldest first. */
+  resumedAfter: z.array(StorageFaultSchema).optional(),
 });
 export type Result = z.infer<typeof ResultSchema>;
 

@@ -3,9 +3,9 @@
  * pauses for the Rectifier, or a bound (budget, wall time, turns) stops it. What it has done
  * so far is kept in s.partial so it resumes where it left off.
  */
-import { isCancellation, patched } from '@temporalio/workflow';
+import { condition, isCancellation, patched } from '@temporalio/workflow';
 import { FAILURE_TYPES } from '../../mas/contract';
-import { addCall, firstPromptChars, formatUsd, worstCaseCallCost } from '../../mas/cost';
+import { addCall, callReservation, firstPromptChars, formatUsd, worstCaseCallCost } from '../../mas/cost';
 import { fingerprints, predecessors } from '../../mas/graph';
 import { evaluateTrigger, projectRemainingCost } from '../../mas/triggers';
 import { extraLatencyMs, modelErrors, toolCrashes } from '../../mas/faults';
@@ -16,6 +16,7 @@ import { outputChars, storedText } from '../../mas/content';
 import type { PartialAgent } from '../../mas/runState';
 import { AGENT_LIMITS, DEFAULT_MAX_WALL_SECONDS, splitToolCalls, toolSignature, wallTimeExceeded, withoutToolsReason } from '../../mas/agentLoop';
 import { MODEL_ATTEMPTS, TOOL_ATTEMPTS, failureInfo, models, tools } from './activities';
+import { storageFaultReason, type StorageFaultDetails } from '../../mas/storageFault';
 import type { RunContext } from './context';
 
 /** An agent stops between calls when the run ends or the Rectifier is about to run. */
@@ -42,6 +43,29 @@ export function checkBudgetTriggers(ctx: RunContext): void {
   if (t) s.pendingTrigger = { ...t, step: s.steps.length - 1 };
 }
 
+/**
+ * The blob store failed the call (after the activity's retries): not the model's fault, so no
+ * Rectifier. The run ends `failed` with the fault named and s_t saved for `mas2 resume`; the
+ * agent's turn restarts from `resumeAt` then.
+ */
+function stopForStorage(ctx: RunContext, agentId: string, resumeAt: PartialAgent, fault: StorageFaultDetails, step: number, detail: string): void {
+  const { s, info } = ctx;
+  s.partial[agentId] = resumeAt;
+  s.storageFault = { ...fault, agent: agentId, step, detail };
+  ctx.finish('failed', storageFaultReason(s.storageFault, info.workflowId));
+}
+
+/** No room for the next call: once per config version the Rectifier may make room (cheaper backbones); after that the run stops. */
+function stopForBudget(ctx: RunContext, agentId: string, backboneId: string, partial: PartialAgent, detail: string): void {
+  const { s, opts } = ctx;
+  s.partial[agentId] = partial;
+  if (opts.rectifier && s.projectedFiredAtVersion !== s.config!.version && s.rectifications.length < opts.maxRectifications) {
+    s.pendingTrigger = s.pendingTrigger ?? { kind: 'projected_budget', detail, agent: agentId, backbone: backboneId, step: s.steps.length - 1 };
+  } else {
+    ctx.finish('budget_exhausted', `stopped before the overrun: ${detail}`);
+  }
+}
+
 export async function runAgent(ctx: RunContext, agentId: string): Promise<void> {
   const { s, opts, pool, input, info } = ctx;
   const config = s.config!;
@@ -63,24 +87,28 @@ export async function runAgent(ctx: RunContext, agentId: string): Promise<void> 
     upstream.map((u) => outputChars(s.outputs[u.agent])),
   );
 
+  /** The exact worst case the activity reported for a call it did not start (its prompt was larger than estimated). */
+  let exactNeed: number | undefined;
   while (partial.turns < agent.maxTurns) {
     if (paused(ctx)) {
       s.partial[agentId] = partial;
       return;
     }
-    const worst = worstCaseCallCost(promptChars, backbone);
+    // Where this turn starts again if the blob store fails it.
+    const turnStart: PartialAgent = { ...partial, conversation: [...partial.conversation], signatures: partial.signatures && [...partial.signatures] };
+    // patched(): runs recorded before reservations replay with the old estimate and no reservation.
+    const reserving = patched('budget-reservations');
+    const worst = reserving ? Math.max(callReservation(promptChars, backbone), exactNeed ?? 0) : worstCaseCallCost(promptChars, backbone);
     if (!ctx.room(worst)) {
-      const detail = `${agentId}'s next model call on ${backboneId} could cost up to ${formatUsd(worst)} and only ${formatUsd(s.budgetUsd - s.cost.usd)} of the ${formatUsd(s.budgetUsd)} budget is left`;
-      s.partial[agentId] = partial;
-      // Once per config version the Rectifier may make room (cheaper backbones); after that the guard stops the run.
-      if (opts.rectifier && s.projectedFiredAtVersion !== config.version && s.rectifications.length < opts.maxRectifications) {
-        s.pendingTrigger = s.pendingTrigger ?? { kind: 'projected_budget', detail, agent: agentId, backbone: backboneId, step: s.steps.length - 1 };
-      } else {
-        ctx.finish('budget_exhausted', `stopped before the overrun: ${detail}`);
+      if (reserving && ctx.reservations.size > 0) {
+        // Calls of other agents hold part of the budget until they end: look again then.
+        await condition(() => ctx.reservations.size === 0 || paused(ctx));
+        continue;
       }
+      stopForBudget(ctx, agentId, backboneId, partial, `${agentId}'s next model call on ${backboneId} could cost up to ${formatUsd(worst)} and only ${formatUsd(ctx.left())} of the ${formatUsd(s.budgetUsd)} budget is left`);
       return;
     }
-    if (wallTimeExceeded(Date.parse(s.startedAt), Date.now(), opts.maxWallSeconds)) {
+    if (wallTimeExceeded(Date.parse(s.resumedAt ?? s.startedAt), Date.now(), opts.maxWallSeconds)) {
       s.partial[agentId] = partial;
       ctx.finish('failed', `the run's wall-time bound of ${opts.maxWallSeconds ?? DEFAULT_MAX_WALL_SECONDS} s was reached before ${agentId}'s next model call`);
       return;
@@ -98,6 +126,7 @@ export async function runAgent(ctx: RunContext, agentId: string): Promise<void> 
     const nAll = ++s.counters.modelAll;
     const callIndex = ctx.nextIndex(s.counters.llmIndex, agentId);
     const callKey = `${agentId}:llm:${callIndex}`;
+    if (reserving) ctx.reservations.set(callKey, worst);
     let out;
     try {
       out = await models.callModel({
@@ -115,14 +144,28 @@ export async function runAgent(ctx: RunContext, agentId: string): Promise<void> 
         injectError: modelErrors(input.faults, backboneId, nOnBackbone, nAll),
         ...(input.tools ? { toolDefs: toolDefinitionsFrom(input.tools, agent.tools) } : {}),
         extraLatencyMs: extraLatencyMs(input.faults, backboneId) || undefined,
+        ...(reserving ? { maxCostUsd: worst } : {}),
       });
     } catch (e) {
       if (isCancellation(e)) throw e;
       const f = failureInfo(e, MODEL_ATTEMPTS);
+      if (f.type === FAILURE_TYPES.budget) {
+        // Not started, nothing spent: try once more with the exact need reserved, or stop for the budget.
+        if (exactNeed === undefined && f.needUsd !== undefined) {
+          exactNeed = f.needUsd;
+          continue;
+        }
+        stopForBudget(ctx, agentId, backboneId, partial, f.message);
+        return;
+      }
       const step = ctx.record({ agent: agentId, backbone: backboneId, kind: 'llm', callIndex, status: 'failed', attempts: f.attempts, costUsd: 0, durationMs: 0, error: f.message });
+      if (f.storage) return stopForStorage(ctx, agentId, turnStart, f.storage, step, f.message);
       s.pendingTrigger = s.pendingTrigger ?? { kind: 'failure', detail: f.message, agent: agentId, backbone: backboneId, step };
       return;
+    } finally {
+      ctx.reservations.delete(callKey);
     }
+    exactNeed = undefined;
     s.cost = addCall(s.cost, backboneId, out.usage, out.costUsd);
     ctx.record({ agent: agentId, backbone: backboneId, kind: 'llm', callIndex, status: 'completed', attempts: out.attempts, usage: out.usage, costUsd: out.costUsd, durationMs: out.durationMs });
     partial.turns++;
@@ -170,6 +213,7 @@ export async function runAgent(ctx: RunContext, agentId: string): Promise<void> 
         if (isCancellation(e)) throw e;
         const f = failureInfo(e, TOOL_ATTEMPTS);
         const step = ctx.record({ agent: agentId, backbone: backboneId, kind: 'tool', name: call.name, callIndex: toolIndex, status: 'failed', attempts: f.attempts, costUsd: 0, durationMs: 0, error: f.message });
+        if (f.storage) return stopForStorage(ctx, agentId, turnStart, f.storage, step, f.message);
         const crashed = f.type === FAILURE_TYPES.toolCrash;
         s.pendingTrigger = s.pendingTrigger ?? { kind: 'failure', detail: f.message, agent: agentId, tool: crashed ? (f.tool ?? call.name) : call.name, backbone: backboneId, step };
         return;
