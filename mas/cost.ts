@@ -96,15 +96,14 @@ export function metaOutputCap(role: MetaRole, backbone: Pick<Backbone, 'maxOutpu
 }
 
 /**
- * The most a structured meta-agent call (Generator, Implementer, Rectifier) may cost before it
- * is made: the first call and the repair round, each with the prompt and its output cap, the
- * repair also carrying the first answer. The activity checks the exact prompt again.
+ * The workflow's first look at a meta-agent call (Generator, Implementer, Rectifier): the worst
+ * case of its first call with a prompt of a few KB of frame plus the task (which every meta
+ * prompt carries). Below it, the model is not asked at all; above, the activity checks the
+ * exact prompt, and the repair round, against what is left (activities/models/budgetGuard.ts).
  */
-export function metaCallReservation(task: string, backbone: Backbone, role: MetaRole): number {
-  const maxOutputTokens = metaOutputCap(role, backbone);
+export function metaCallEstimate(task: string, backbone: Backbone, role: MetaRole): number {
   const META_FRAME_CHARS = 12_000;
-  const prompt = META_FRAME_CHARS + task.length;
-  return callReservation(prompt, backbone, maxOutputTokens) + callReservation(prompt + 4 * maxOutputTokens + 600, backbone, maxOutputTokens);
+  return exactWorstCase(META_FRAME_CHARS + task.length, metaOutputCap(role, backbone), backbone);
 }
 
 /**

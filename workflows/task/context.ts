@@ -5,7 +5,7 @@
  */
 import { upsertSearchAttributes, type WorkflowInfo } from '@temporalio/workflow';
 import type { MetaDecision, MetaRole, Step, TaskInput, Usage } from '../../mas/schemas';
-import { addCall, metaCallReservation } from '../../mas/cost';
+import { addCall, metaCallEstimate } from '../../mas/cost';
 import { metaBackbone } from '../../mas/pool';
 import { toolNamesOf } from '../../mas/tools';
 import type { RunState } from '../../mas/runState';
@@ -87,7 +87,7 @@ export class RunContext {
       pool,
       seed: this.opts.seed,
       callKey: `${role}:${s.counters.metaIndex[role] ?? 0}`,
-      allowModel: this.room(metaCallReservation(input.task, metaBackbone(pool, role), role)),
+      allowModel: this.room(metaCallEstimate(input.task, metaBackbone(pool, role), role)),
       maxCostUsd: this.left(),
       ...(input.tools ? { tools: input.tools } : {}),
     };
