@@ -111,14 +111,26 @@ export class LocalBlobStore implements CollectableBlobStore {
     return path.join(this.dir, hex.slice(0, 2), hex.slice(2));
   }
 
+  /** True when the file holds exactly this content (a put of it then only refreshes its mtime). */
+  private async intact(file: string, text: string, hex: string): Promise<boolean> {
+    try {
+      const st = await fs.stat(file);
+      if (st.size !== Buffer.byteLength(text, 'utf8')) return false;
+      return sha256Hex(await fs.readFile(file, 'utf8')) === hex;
+    } catch {
+      return false;
+    }
+  }
+
   async put(text: string): Promise<string> {
     const hex = sha256Hex(text);
     const file = this.file(hex);
     const now = new Date();
-    try {
+    if (await this.intact(file, text, hex)) {
       // Already there: refresh its mtime (gc's touchedAt), content untouched.
-      await fs.utimes(file, now, now);
-    } catch {
+      await fs.utimes(file, now, now).catch(() => undefined);
+    } else {
+      // New, or a corrupted copy that this write repairs.
       try {
         await fs.mkdir(path.dirname(file), { recursive: true });
         // Write-then-rename: a worker killed mid-write never leaves a torn blob behind a valid name.

@@ -30,11 +30,12 @@ CREATE TABLE IF NOT EXISTS mas2_store_identity (one boolean PRIMARY KEY DEFAULT 
 /**
  * A re-put refreshes touched_at (what `mas2 gc` compares against its grace
  * period), but at most once a minute per blob so hot blobs do not turn every
- * put into a row write; content is never rewritten.
+ * put into a row write. Content is rewritten only when the stored copy differs
+ * (corrupted): a re-put of the same content repairs it.
  */
 const PUT = `INSERT INTO ${TABLE} (sha256, content, bytes) VALUES ($1, $2, $3)
-  ON CONFLICT (sha256) DO UPDATE SET touched_at = now()
-  WHERE ${TABLE}.touched_at < now() - interval '1 minute'`;
+  ON CONFLICT (sha256) DO UPDATE SET content = EXCLUDED.content, bytes = EXCLUDED.bytes, touched_at = now()
+  WHERE ${TABLE}.touched_at < now() - interval '1 minute' OR ${TABLE}.content <> EXCLUDED.content`;
 
 /** An LRU of immutable contents, bounded by characters. */
 class ReadCache {

@@ -20,7 +20,7 @@ export class BudgetRefusal extends Error {
     readonly grantUsd: number,
     readonly promptTokenChars: number,
   ) {
-    super(`the call could cost up to ${formatUsd(needUsd)} (a prompt of ${promptTokenChars} characters and its max_tokens) and only ${formatUsd(Math.max(0, grantUsd))} of the budget was granted to it`);
+    super(`the call needs up to ${formatUsd(needUsd)} of the budget (a prompt of ${promptTokenChars} characters and its max_tokens, priced) and ${formatUsd(Math.max(0, grantUsd))} was granted to it`);
   }
 }
 
@@ -34,6 +34,9 @@ export function requestWorstCase(req: ModelRequest): { usd: number; chars: numbe
   return { usd: exactWorstCase(chars, req.maxOutputTokens ?? req.backbone.maxOutputTokens, req.backbone), chars };
 }
 
+/** A grant is used up to a hair below it, so that float rounding in the workflow's sums never tips a total over the budget. */
+const USABLE = 1 - 1e-9;
+
 /** `client` with every call checked against `grantUsd` (undefined: no grant given, as in runs recorded before grants). */
 export function withBudget(client: ModelClient, grantUsd: number | undefined): ModelClient {
   if (grantUsd === undefined) return client;
@@ -41,8 +44,8 @@ export function withBudget(client: ModelClient, grantUsd: number | undefined): M
   return {
     async complete(req) {
       const worst = requestWorstCase(req);
-      // A hair below the grant, so that float rounding in the workflow's sums never tips the total over the budget.
-      if (spent + worst.usd > grantUsd * (1 - 1e-9)) throw new BudgetRefusal(worst.usd, grantUsd - spent, worst.chars);
+      // The need reported is the grant that would let this call start.
+      if (spent + worst.usd > grantUsd * USABLE) throw new BudgetRefusal((spent + worst.usd) / USABLE, grantUsd, worst.chars);
       const res = await client.complete(req);
       spent += priceOf(res.usage, req.backbone);
       return res;

@@ -60,6 +60,9 @@ export function blobStoreSuite(hooks: SuiteHooks): void {
     await hooks.corrupt(store, ref, 'tampered');
     await expect(other.get(ref)).rejects.toThrow(/does not match its hash/);
     await expect(other.get(ref)).rejects.toMatchObject({ name: 'BlobFault', kind: 'corrupted', ref });
+    // Writing the same content again (a re-derived output, a restored copy) repairs it.
+    expect(await store.put('original')).toBe(ref);
+    expect(await other.get(ref)).toBe('original');
   });
 
   test('the store has one identity, made once, the same from every handle (also made concurrently), never listed as a blob', async () => {

@@ -10,7 +10,6 @@ import { metaBackbone } from '../../mas/pool';
 import { toolNamesOf } from '../../mas/tools';
 import type { RunState } from '../../mas/runState';
 
-
 export class RunContext {
   readonly opts: TaskInput['options'];
   readonly pool: TaskInput['pool'];

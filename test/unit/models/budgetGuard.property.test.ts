@@ -6,7 +6,7 @@
 import * as fc from 'fast-check';
 import { z } from 'zod';
 import { SimulatorClient } from '../../../activities/models/sim';
-import { isBudgetRefusal, requestWorstCase, withBudget } from '../../../activities/models/budgetGuard';
+import { isBudgetRefusal, requestWorstCase, withBudget, type BudgetRefusal } from '../../../activities/models/budgetGuard';
 import { completeStructured } from '../../../activities/models/structured';
 import type { ModelClient, ModelRequest } from '../../../activities/models/types';
 import { zodToJsonSchema } from '../../../activities/models/jsonSchema';
@@ -64,6 +64,9 @@ test('an agent call: started only when it fits, and then it never costs more tha
         expect(isBudgetRefusal(e)).toBe(true);
         expect(inner.calls()).toBe(0);
         expect(requestWorstCase(req).usd).toBeGreaterThan(grant * (1 - 1e-9));
+        // Granted the need it reported, the same call starts (the workflow asks once more with it).
+        const r = await withBudget(inner.client, (e as BudgetRefusal).needUsd).complete(req);
+        expect(priceOf(r.usage, bb)).toBeLessThanOrEqual((e as BudgetRefusal).needUsd);
       }
     }),
     { numRuns: 300 },
