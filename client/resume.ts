@@ -13,7 +13,7 @@ import { refsOfState, rederive } from '../mas/storageFault';
 import { isBlobFault, type BlobStore } from '../activities/blobStore';
 import { mas2Task } from '../workflows';
 import { UserError } from './errors';
-import { startOrAttach } from './runs';
+import { describeRun, startOrAttach } from './runs';
 
 export interface ResumeOptions {
   /** Where the run's content lives (the workers' store). */
@@ -48,14 +48,7 @@ async function unreadable(refs: string[], blobs: BlobStore): Promise<Map<string,
 }
 
 export async function resumeRun(client: Client, workflowId: string, opts: ResumeOptions): Promise<Resumed> {
-  const handle = client.workflow.getHandle<typeof mas2Task>(workflowId);
-  let desc;
-  try {
-    desc = await handle.describe();
-  } catch (e) {
-    if ((e as Error).name === 'WorkflowNotFoundError') throw new UserError(`no run with id "${workflowId}"; see \`mas2 list\``);
-    throw e;
-  }
+  const { handle, desc } = await describeRun(client, workflowId);
   if (desc.status.name === 'RUNNING') throw new UserError(`run ${workflowId} is running; only a run that stopped on a storage fault can be resumed`);
   if (desc.status.name !== 'COMPLETED') throw new UserError(`run ${workflowId} ended as ${desc.status.name.toLowerCase()}, not on a storage fault; there is nothing to resume`);
   const result = (await handle.result()) as Result;

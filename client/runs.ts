@@ -93,15 +93,19 @@ export async function getResult(client: Client, workflowId: string, opts: { quer
   return result;
 }
 
-async function rawResult(client: Client, workflowId: string, opts: { queryTimeoutMs?: number }): Promise<Result> {
+/** The run's handle and description; an id Temporal does not know is one line for the user. */
+export async function describeRun(client: Client, workflowId: string) {
   const handle = client.workflow.getHandle<typeof mas2Task>(workflowId);
-  let desc;
   try {
-    desc = await handle.describe();
+    return { handle, desc: await handle.describe() };
   } catch (e) {
     if ((e as Error).name === 'WorkflowNotFoundError') throw new UserError(`no run with id "${workflowId}"; see \`mas2 list\``);
     throw e;
   }
+}
+
+async function rawResult(client: Client, workflowId: string, opts: { queryTimeoutMs?: number }): Promise<Result> {
+  const { handle, desc } = await describeRun(client, workflowId);
   if (desc.status.name === 'COMPLETED') return handle.result();
   if (desc.status.name === 'RUNNING') {
     const timeout = opts.queryTimeoutMs ?? 10_000;
