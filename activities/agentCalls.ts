@@ -10,13 +10,15 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { CallModelInput, CallModelOutput, RunToolInput, RunToolOutput } from '../mas/contract';
 import { FAILURE_TYPES } from '../mas/contract';
 import type { ChatMessage, ToolResult } from '../mas/messages';
-import { priceOf } from '../mas/cost';
+import { priceOf, promptChars } from '../mas/cost';
+import { isBudgetRefusal, withBudget } from './models/budgetGuard';
 import { REFUSED_TOOL_CALL, boundText } from '../mas/agentLoop';
 import { previewOf } from '../mas/content';
 import { TOOL_CALL_ERRORS, agentMessages } from '../mas/prompts';
 import { getJson } from './blobStore';
 import { activityInfo, appendLedger, clientFor, toFailure, withHeartbeat, type Runtime } from './runtime';
 import { runDir } from './home';
+import { dataPaths } from './dataPaths';
 import { executeTool, toolDefinitions } from './tools/registry';
 import { isToolCrashError } from './tools/errors';
 
@@ -32,17 +34,18 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
   const history = await Promise.all(input.conversation.map((ref) => getJson<ChatMessage>(rt.blobs, ref)));
   // The last turn (or one after repeated tool calls) has no tools: the messages say so, so the agent answers.
   const messages = agentMessages(input.task, input.agent, upstream, feedback, history, input.withoutTools);
-  const promptChars = messages.reduce((n, m) => n + (m.content?.length ?? 0), 0);
+  const tools = input.agent.tools.length && !input.withoutTools ? (input.toolDefs ?? toolDefinitions(input.agent.tools)) : undefined;
+  const chars = promptChars(messages, tools);
   // The agent's turn loop is one conversation: its next turn resends this prompt and extends it.
   const conversation = `${input.workflowId}/agent/${input.agent.id}`;
   if (input.extraLatencyMs) await withHeartbeat(sleep(input.extraLatencyMs, undefined, { signal: info.signal }), info.heartbeat);
   let response;
   try {
     response = await withHeartbeat(
-      clientFor(rt, backbone).complete({
+      withBudget(clientFor(rt, backbone), input.maxCostUsd).complete({
         backbone,
         messages,
-        tools: input.agent.tools.length && !input.withoutTools ? (input.toolDefs ?? toolDefinitions(input.agent.tools)) : undefined,
+        tools,
         signal: info.signal,
         conversation,
         sim: {
@@ -57,6 +60,9 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
       info.heartbeat,
     );
   } catch (e) {
+    if (isBudgetRefusal(e)) {
+      throw ApplicationFailure.create({ message: `${input.agent.id}'s call on ${backbone.id} was not started: ${e.message}`, type: FAILURE_TYPES.budget, nonRetryable: true, details: [{ needUsd: e.needUsd }] });
+    }
     throw toFailure(e, `agent ${input.agent.id} on ${backbone.id}`);
   }
   const final = response.toolCalls.length === 0;
@@ -83,7 +89,7 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
     usage: response.usage,
     costUsd: priceOf(response.usage, backbone),
     durationMs: Date.now() - started,
-    promptChars,
+    promptChars: chars,
     replyChars: assistantJson.length,
     attempts: info.attempt,
   };
@@ -103,7 +109,7 @@ export async function runTool(rt: Runtime, input: RunToolInput): Promise<RunTool
     const workspaceDir = path.join(runDir(rt.home, input.workflowId), 'workspace');
     await fs.mkdir(workspaceDir, { recursive: true });
     try {
-      const ctx = { workspaceDir, signal: info.signal, heartbeat: () => info.heartbeat(), workflowId: input.workflowId, agent: input.agent };
+      const ctx = { workspaceDir, dataPaths: dataPaths(rt.home), signal: info.signal, heartbeat: () => info.heartbeat(), workflowId: input.workflowId, agent: input.agent };
       result = await withHeartbeat(rt.tools ? rt.tools.execute(name, input.call.arguments, ctx) : executeTool(name, input.call.arguments, ctx), info.heartbeat);
     } catch (e) {
       if (isToolCrashError(e)) {

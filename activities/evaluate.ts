@@ -15,6 +15,8 @@ import type { Result } from '../mas/schemas';
 import { executeTool } from './tools/registry';
 import { extractCode } from '../mas/eval/code';
 import { runDir } from './home';
+import { dataPaths } from './dataPaths';
+import type { ToolContext } from './tools/types';
 import { activityInfo, withHeartbeat, type Runtime } from './runtime';
 
 export type Evaluator = (input: EvaluateInput, ctx: { rt: Runtime; signal?: AbortSignal; heartbeat: () => void }) => Promise<EvaluateOutput>;
@@ -114,16 +116,16 @@ const pythonTests: Evaluator = async ({ answer, tests, workflowId }, { rt, signa
   const code = answer ? extractPython(answer) : null;
   if (!code) return { pass: false, detail: 'no ```python block in the answer' };
   const program = `${code}\n\n# ---- tests appended by the mas2 CTO evaluator ----\n${tests}\n`;
-  return runTestProgram(program, { workspaceDir: path.join(runDir(rt.home, workflowId), 'eval'), signal, heartbeat });
+  return runTestProgram(program, { workspaceDir: path.join(runDir(rt.home, workflowId), 'eval'), dataPaths: dataPaths(rt.home), signal, heartbeat });
 };
 
 /**
  * Runs a test program (code + tests) in the sandboxed python tool: pass = it
  * exits cleanly. Shared by the CTO evaluator and `mas2 eval` (HumanEval, MBPP).
  */
-export async function runTestProgram(program: string, ctx: { workspaceDir: string; signal?: AbortSignal; heartbeat?: () => void }): Promise<EvaluateOutput> {
+export async function runTestProgram(program: string, ctx: ToolContext): Promise<EvaluateOutput> {
   await fs.mkdir(ctx.workspaceDir, { recursive: true });
-  const r = await executeTool('python', JSON.stringify({ code: `${program}\nprint("mas2: all tests passed")\n` }), { workspaceDir: ctx.workspaceDir, signal: ctx.signal, heartbeat: ctx.heartbeat });
+  const r = await executeTool('python', JSON.stringify({ code: `${program}\nprint("mas2: all tests passed")\n` }), ctx);
   const tail = `${r.error ?? ''}\n${r.output}\n${r.stderr ?? ''}`.trim().slice(-400);
   return { pass: r.ok, detail: r.ok ? 'tests passed' : `tests failed: ${tail}` };
 }

@@ -5,7 +5,7 @@ import { callModel, runTool } from './agentCalls';
 import { checkCode } from './codeCheck';
 import { generateTemplate, implementAssignment, rectify } from './meta';
 import { ctoRunResult, evaluate } from './evaluate';
-import { defaultClients, type Runtime } from './runtime';
+import { defaultClients, storageFailure, type Runtime } from './runtime';
 
 export function createRuntime(home: string, overrides: Partial<Runtime> = {}): Runtime {
   return {
@@ -17,15 +17,26 @@ export function createRuntime(home: string, overrides: Partial<Runtime> = {}): R
   };
 }
 
+/** Every activity reports a blob-store fault as a storage fault, whichever blob it was reading or writing. */
+function reportingStorage<I extends object, O>(run: (input: I) => Promise<O>): (input: I) => Promise<O> {
+  return async (input) => {
+    try {
+      return await run(input);
+    } catch (e) {
+      throw storageFailure(e, input as { workflowId?: string; callKey?: string });
+    }
+  };
+}
+
 export function createActivities(rt: Runtime): Mas2Activities {
   return {
-    generateTemplate: (input) => generateTemplate(rt, input),
-    implementAssignment: (input) => implementAssignment(rt, input),
-    rectify: (input) => rectify(rt, input),
-    callModel: (input) => callModel(rt, input),
-    runTool: (input) => runTool(rt, input),
-    checkCode: (input) => checkCode(rt, input),
-    evaluate: (input) => evaluate(rt, input),
+    generateTemplate: reportingStorage((input) => generateTemplate(rt, input)),
+    implementAssignment: reportingStorage((input) => implementAssignment(rt, input)),
+    rectify: reportingStorage((input) => rectify(rt, input)),
+    callModel: reportingStorage((input) => callModel(rt, input)),
+    runTool: reportingStorage((input) => runTool(rt, input)),
+    checkCode: reportingStorage((input) => checkCode(rt, input)),
+    evaluate: reportingStorage((input) => evaluate(rt, input)),
     ctoRunResult: (input) => ctoRunResult(input),
   };
 }

@@ -23,9 +23,10 @@ import { obviousFinalAgent, templateProblems } from '../mas/graph';
 import { applyPatch, samePatch } from '../mas/patch';
 import { generatorFallback, implementerFallback, rectifierFallback } from '../mas/fallback';
 import { metaBackbone, weakVerifiers } from '../mas/pool';
-import { priceOf } from '../mas/cost';
+import { metaOutputCap, priceOf } from '../mas/cost';
 import { usableTools } from './tools/available';
 import { completeStructured } from './models/structured';
+import { isBudgetRefusal, withBudget } from './models/budgetGuard';
 import { isModelError } from './models/types';
 import { ASSIGNMENT_RULES, generatorMessages, implementerMessages, rectifierMessages } from '../mas/prompts';
 import { activityInfo, clientFor, toFailure, withHeartbeat, type Runtime } from './runtime';
@@ -40,15 +41,6 @@ interface Asked<T> {
 const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0 };
 
 /**
- * Output caps per meta-agent, below the backbone's own: a valid template is a few
- * hundred tokens, an assignment or a patch less. Under a JSON grammar a small model
- * can fill 1,024 tokens inside one string (measured on the local 1.5B: a Rectifier
- * call of 2 × 1,024 tokens, 90 s, then unparseable); a capped call fails fast into
- * the repair round or the rule-based fallback instead.
- */
-export const META_MAX_OUTPUT_TOKENS: Record<MetaRole, number> = { generator: 768, implementer: 320, rectifier: 448 };
-
-/**
  * One structured call. A schema violation that survives the repair round is
  * not thrown: the caller falls back to rules and records why. Transient
  * errors are thrown so Temporal retries them.
@@ -59,18 +51,18 @@ async function ask<T>(
   backbone: Backbone,
   messages: ChatMessage[],
   schema: z.ZodType<T>,
-  input: { workflowId: string; task: string; seed: number; callKey: string },
+  input: { workflowId: string; task: string; seed: number; callKey: string; maxCostUsd?: number },
   extra: Record<string, unknown>,
 ): Promise<Asked<T>> {
   const info = activityInfo();
   try {
     const r = await withHeartbeat(
       completeStructured(
-        clientFor(rt, backbone),
+        withBudget(clientFor(rt, backbone), input.maxCostUsd),
         {
           backbone,
           messages,
-          maxOutputTokens: Math.min(META_MAX_OUTPUT_TOKENS[role], backbone.maxOutputTokens),
+          maxOutputTokens: metaOutputCap(role, backbone),
           signal: info.signal,
           // The call and its repair round are one conversation (the repair resends the prompt).
           conversation: `${input.workflowId}/${role}/${input.callKey}`,
@@ -83,6 +75,8 @@ async function ask<T>(
     );
     return { value: r.value, usage: r.usage, repaired: r.repaired };
   } catch (e) {
+    // Not started: the exact prompt and its output cap would not fit what is left of the budget.
+    if (isBudgetRefusal(e)) return { value: null, usage: NO_USAGE, repaired: false, error: `not asked, the budget cannot pay for it: ${e.message}` };
     // A schema failure still consumed tokens on both calls; they are billed.
     if (isModelError(e) && !e.retryable) return { value: null, usage: (e as { usage?: Usage }).usage ?? NO_USAGE, repaired: true, error: e.message };
     throw toFailure(e, `${role} on ${backbone.id}`);

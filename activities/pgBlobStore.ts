@@ -14,7 +14,7 @@
  * a small read cache (a conversation is re-read on every turn).
  */
 import { Pool, type PoolConfig } from 'pg';
-import { checkContent, refHex, sha256Hex, type CollectableBlobStore, type StoredBlob } from './blobStore';
+import { BlobFault, checkContent, newStoreIdentity, refHex, sha256Hex, type CollectableBlobStore, type StoredBlob } from './blobStore';
 
 const TABLE = 'mas2_blobs';
 
@@ -24,16 +24,18 @@ const DDL = `CREATE TABLE IF NOT EXISTS ${TABLE} (
   bytes integer NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now(),
   touched_at timestamptz NOT NULL DEFAULT now()
-)`;
+);
+CREATE TABLE IF NOT EXISTS mas2_store_identity (one boolean PRIMARY KEY DEFAULT true CHECK (one), id text NOT NULL)`;
 
 /**
  * A re-put refreshes touched_at (what `mas2 gc` compares against its grace
  * period), but at most once a minute per blob so hot blobs do not turn every
- * put into a row write; content is never rewritten.
+ * put into a row write. Content is rewritten only when the stored copy differs
+ * (corrupted): a re-put of the same content repairs it.
  */
 const PUT = `INSERT INTO ${TABLE} (sha256, content, bytes) VALUES ($1, $2, $3)
-  ON CONFLICT (sha256) DO UPDATE SET touched_at = now()
-  WHERE ${TABLE}.touched_at < now() - interval '1 minute'`;
+  ON CONFLICT (sha256) DO UPDATE SET content = EXCLUDED.content, bytes = EXCLUDED.bytes, touched_at = now()
+  WHERE ${TABLE}.touched_at < now() - interval '1 minute' OR ${TABLE}.content <> EXCLUDED.content`;
 
 /** An LRU of immutable contents, bounded by characters. */
 class ReadCache {
@@ -100,11 +102,20 @@ export class PostgresBlobStore implements CollectableBlobStore {
     return this.ready;
   }
 
+  /** A failed query is the store being unavailable, not the content being wrong. */
+  private async query<R extends object>(ref: string, sql: string, args: unknown[]) {
+    try {
+      await this.ensureTable();
+      return await this.pool.query<R>(sql, args);
+    } catch (e) {
+      throw new BlobFault('unavailable', ref, this.where, (e as Error).message.split('\n')[0]);
+    }
+  }
+
   async put(text: string): Promise<string> {
-    await this.ensureTable();
     const hex = sha256Hex(text);
     const buf = Buffer.from(text, 'utf8');
-    await this.pool.query(PUT, [hex, buf, buf.length]);
+    await this.query(`sha256:${hex}`, PUT, [hex, buf, buf.length]);
     this.cache.set(hex, text);
     return `sha256:${hex}`;
   }
@@ -113,9 +124,8 @@ export class PostgresBlobStore implements CollectableBlobStore {
     const hex = refHex(ref);
     const hit = this.cache.get(hex);
     if (hit !== undefined) return hit;
-    await this.ensureTable();
-    const r = await this.pool.query<{ content: Buffer }>(`SELECT content FROM ${TABLE} WHERE sha256 = $1`, [hex]);
-    if (!r.rows.length) throw new Error(`blob ${ref} is missing from ${this.where}`);
+    const r = await this.query<{ content: Buffer }>(ref, `SELECT content FROM ${TABLE} WHERE sha256 = $1`, [hex]);
+    if (!r.rows.length) throw new BlobFault('missing', ref, this.where);
     const text = checkContent(ref, r.rows[0].content.toString('utf8'), this.where);
     this.cache.set(hex, text);
     return text;
@@ -148,6 +158,13 @@ export class PostgresBlobStore implements CollectableBlobStore {
       n += r.rowCount ?? 0;
     }
     return n;
+  }
+
+  async identity(): Promise<string> {
+    // The first insert wins; every later one (also a concurrent one) reads the same row.
+    await this.query('', 'INSERT INTO mas2_store_identity (id) VALUES ($1) ON CONFLICT (one) DO NOTHING', [newStoreIdentity()]);
+    const r = await this.query<{ id: string }>('', 'SELECT id FROM mas2_store_identity', []);
+    return r.rows[0].id;
   }
 
   async close(): Promise<void> {

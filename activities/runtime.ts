@@ -5,7 +5,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Backbone } from '../mas/schemas';
 import { FAILURE_TYPES } from '../mas/contract';
-import type { BlobStore } from './blobStore';
+import { isBlobFault, type BlobStore } from './blobStore';
+import { STORAGE_FAULT_TYPE, type StorageFaultDetails } from '../mas/storageFault';
 import { isModelError, type ModelClient } from './models/types';
 import { SimulatorClient } from './models/sim';
 import { OpenAIClient } from './models/openai';
@@ -58,6 +59,18 @@ export async function withHeartbeat<T>(work: Promise<T>, heartbeat: (d?: unknown
   } finally {
     clearInterval(timer);
   }
+}
+
+/**
+ * A blob-store fault becomes a StorageFault failure that Temporal retries with backoff (the
+ * content may come back); the workflow reads it as what it is, never as a model or tool
+ * failure (mas/storageFault.ts). Anything else is returned unchanged.
+ */
+export function storageFailure(e: unknown, input: { workflowId?: string; callKey?: string }): unknown {
+  if (!isBlobFault(e)) return e;
+  const where = [input.workflowId && `run ${input.workflowId}`, input.callKey && `call ${input.callKey}`].filter(Boolean).join(', ');
+  const details: StorageFaultDetails = { kind: e.kind, ref: e.ref, where: e.where };
+  return ApplicationFailure.create({ message: `storage fault${where ? ` (${where})` : ''}: ${e.message}`, type: STORAGE_FAULT_TYPE, nonRetryable: false, details: [details] });
 }
 
 /**

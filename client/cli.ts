@@ -14,10 +14,13 @@ import { mas2Home } from '../activities/home';
 import { createWorker, TASK_QUEUE } from '../workers/worker';
 import { runDevServerForeground } from './devServer';
 import { connectClient, hasSearchAttributes, resolveTarget, type Target } from './connect';
-import { UserError, isUserError } from './errors';
+import { UserError, errorOutcome, stackOf } from './errors';
 import { RULES, checkPoolPath, checkTask, checkWorkflowId, choosePool, isZodError, newWorkflowId, parseBudget, parseFaults, parseNumber, zodLine, type NumberRule } from './inputs';
 import { getResult, listRuns, startRun } from './runs';
+import { resumeRun } from './resume';
+import { localBlobs } from './resolve';
 import { ProgressPrinter, summary } from './format';
+import { err, oneLine, out, printJson, printable, say } from './terminal';
 import { registerCto } from './commands/cto';
 import { registerAudit } from './commands/audit';
 import { registerEval } from './commands/eval';
@@ -30,7 +33,6 @@ import { Run } from '../lib/run';
 
 const EXIT: Record<Result['status'], number> = { completed: 0, failed: 1, budget_exhausted: 3, cancelled: 4, running: 0, branched: 0, unverified: 5 };
 
-const say = (line: string) => process.stderr.write(`mas2: ${line}\n`);
 
 function collect(value: string, prev: string[]): string[] {
   return [...prev, value];
@@ -51,10 +53,6 @@ const positiveInt = numberArg(RULES.positive);
 async function clientFor(opts: { startServer?: boolean } = {}): Promise<{ client: Client; target: Target }> {
   const target = await resolveTarget({ log: say, startServer: opts.startServer });
   return { client: await connectClient(target), target };
-}
-
-function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
 /** Keeps a detached run going after this process exits: one background worker per $MAS2_HOME. */
@@ -121,11 +119,20 @@ async function runCommand(taskArg: string, o: Record<string, unknown>): Promise<
   };
   const { attached } = await startRun(client, input, workflowId);
   say(`${attached ? 're-attached to' : 'started'} run ${workflowId}${target.embedded ? '' : ` on ${target.address}`}`);
+  return awaitRun({ client, target, workflowId, attached, home, toolset }, o);
+}
+
+/** After a start (run, resume): detach, or follow the run to its end (with a worker in this process when needed) and print it. */
+async function awaitRun(
+  r: { client: Client; target: Target; workflowId: string; attached: boolean; home: string; toolset?: Awaited<ReturnType<typeof toolsetFromConfig>> },
+  o: Record<string, unknown>,
+): Promise<number> {
+  const { client, target, workflowId, attached, home, toolset } = r;
   if (o.detach) {
     if (target.embedded) ensureBackgroundWorker(home, o.config as string | undefined);
     await toolset?.close();
     if (o.json) printJson({ workflowId, attached });
-    else process.stdout.write(`${workflowId}\n`);
+    else out(`${workflowId}\n`);
     return 0;
   }
   let result: Result;
@@ -143,8 +150,8 @@ async function runCommand(taskArg: string, o: Record<string, unknown>): Promise<
   }
   if (o.json) printJson(result);
   else {
-    process.stdout.write(`\n${result.answer ?? '(no answer)'}\n\n`);
-    process.stderr.write(summary(result) + '\n');
+    out(`\n${result.answer ?? '(no answer)'}\n\n`);
+    err(summary(result) + '\n');
   }
   await client.connection.close();
   return EXIT[result.status];
@@ -183,6 +190,32 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('resume')
+    .description('go on with a run that stopped on a storage fault, from its saved state, once the content is back')
+    .argument('<id>')
+    .option('--rederive', 'compute again what depended on content that is still missing or corrupted')
+    .option('--detach', 'start and return the id; the run goes on in a worker')
+    .option('--json', 'print the result document as JSON on stdout')
+    .option('--quiet', 'no progress lines')
+    .option('--local-worker', 'with TEMPORAL_ADDRESS: also run a worker in this process')
+    .option('--config <file>', 'own tools and MCP servers the run uses')
+    .action(async (id: string, o: Record<string, unknown>) => {
+      const home = mas2Home();
+      const { client, target } = await clientFor();
+      const blobs = localBlobs();
+      let resumed;
+      try {
+        resumed = await resumeRun(client, id, { blobs, rederive: Boolean(o.rederive) });
+      } finally {
+        await blobs.close();
+      }
+      if (resumed.dropped.length) say(`computing again: ${resumed.dropped.join(', ')}`);
+      say(`${resumed.attached ? 're-attached to the resumed' : 'resumed'} run ${id} after the storage fault on ${resumed.fault.ref} (${resumed.fault.kind})`);
+      const toolset = await toolsetFromConfig(o.config as string | undefined);
+      process.exitCode = await awaitRun({ client, target, workflowId: id, attached: resumed.attached, home, toolset }, o);
+    });
+
+  program
     .command('server')
     .description('the embedded Temporal dev server in the foreground (SQLite under $MAS2_HOME, Web UI on)')
     .option('--port <n>', 'gRPC port', numberArg(RULES.port), 7233)
@@ -218,7 +251,7 @@ export function buildProgram(): Command {
       const { client } = await clientFor();
       const r = await new Run(client, id).state();
       if (o.json) printJson(r);
-      else process.stdout.write(`${id}\n${summary(r)}\n${r.answer ? `\n${r.answer}\n` : ''}`);
+      else out(`${id}\n${summary(r)}\n${r.answer ? `\n${r.answer}\n` : ''}`);
       await client.connection.close();
     });
 
@@ -232,8 +265,8 @@ export function buildProgram(): Command {
       const { client, target } = await clientFor();
       const runs = await listRuns(client, { status: o.status, limit: o.limit, searchAttributes: await hasSearchAttributes(client, target.namespace) });
       if (o.json) printJson(runs);
-      else if (!runs.length) process.stdout.write('no runs\n');
-      else for (const r of runs) process.stdout.write(`${r.workflowId}  ${r.status.padEnd(16)} ${r.startTime}  ${r.costUsd !== null ? `$${r.costUsd.toFixed(6)}` : '-'}  ${r.task.slice(0, 60)}\n`);
+      else if (!runs.length) out('no runs\n');
+      else for (const r of runs) out(`${oneLine(r.workflowId)}  ${oneLine(r.status).padEnd(16)} ${r.startTime}  ${r.costUsd !== null ? `$${r.costUsd.toFixed(6)}` : '-'}  ${oneLine(r.task.slice(0, 60))}\n`);
       await client.connection.close();
     });
 
@@ -308,35 +341,28 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') {
-      process.exitCode = 0;
-      return;
-    }
-    if (code?.startsWith('commander.')) {
-      process.exitCode = 2;
-      return;
-    }
-    if (isUserError(e)) {
-      say(`error: ${e.message}`);
-      process.exitCode = 2;
-      return;
-    }
-    if (isZodError(e)) {
-      // Input that got past the option checks: still one line naming what was wrong, never a stack.
-      say(`error: invalid input: ${zodLine(e)}`);
-      process.exitCode = 2;
-      return;
-    }
-    throw e;
+    process.exitCode = reportError(e);
   }
 }
 
-if (require.main === module) {
-  main(process.argv).catch((e) => {
-    process.stderr.write(`mas2: internal error: ${(e as Error).stack ?? e}\n`);
-    process.exitCode = 1;
-  });
+/** Prints any thrown value as one line and returns the exit code; it cannot throw itself. */
+export function reportError(e: unknown): number {
+  try {
+    if (isZodError(e)) {
+      // Input that got past the option checks: still one line naming what was wrong, never a stack.
+      say(`error: invalid input: ${zodLine(e)}`);
+      return 2;
+    }
+  } catch {
+    /* a malformed ZodError-lookalike: described below like anything else */
+  }
+  const outcome = errorOutcome(e);
+  if (outcome.line) say(outcome.line);
+  if (outcome.internal && process.env.MAS2_DEBUG) process.stderr.write(`${printable(stackOf(e))}\n`);
+  else if (outcome.internal) say('(set MAS2_DEBUG=1 to see the stack trace)');
+  return outcome.exitCode;
 }
+
+if (require.main === module) void main(process.argv);
 
 export { UserError };

@@ -15,6 +15,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadClientConfigProfile, toClientOptions, type ClientConfigProfile } from '@temporalio/envconfig';
 import { ensureDevServer, SEARCH_ATTRIBUTES } from './devServer';
 import { mas2Home } from '../activities/home';
+import { openBlobStore } from '../activities/blobStore';
 import { UserError } from './errors';
 
 /** TLS as the SDK takes it: `true` (system roots), or a server CA / name override / client pair. */
@@ -104,8 +105,13 @@ export async function resolveTarget(opts: ResolveOptions = {}): Promise<Target> 
   }
   const port = Number(env.MAS2_SERVER_PORT || 7233);
   if (opts.startServer === false) return { address: `127.0.0.1:${port}`, namespace, embedded: true };
-  const r = await ensureDevServer({ home: mas2Home(env), port, log: opts.log });
-  return { address: r.address, namespace, embedded: true };
+  const store = openBlobStore(mas2Home(env), env);
+  try {
+    const r = await ensureDevServer({ home: mas2Home(env), port, namespace, log: opts.log, store });
+    return { address: r.address, namespace, embedded: true };
+  } finally {
+    await store.close();
+  }
 }
 
 function tlsHint(target: Target): string {

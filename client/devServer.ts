@@ -11,6 +11,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { Connection } from '@temporalio/client';
 import { findTemporalCli } from './temporalBinary';
+import { openBlobStore } from '../activities/blobStore';
+import { UserError } from './errors';
+import { claimServer, notOursLine, ownership } from './serverIdentity';
 
 /** Custom search attributes registered on the dev server (and by docker-compose). */
 export const SEARCH_ATTRIBUTES = {
@@ -33,6 +36,12 @@ export interface DevServerOptions {
   log?: (line: string) => void;
   /** How long to wait for a started server to answer (default 30 s). */
   startTimeoutMs?: number;
+  /**
+   * The home's blob store: a server this home creates is claimed for it, and a server already
+   * on the port is reused only when it is claimed for it (client/serverIdentity.ts). Absent:
+   * the store `home` is configured with (MAS2_BLOB_STORE or the folder under it).
+   */
+  store?: { identity(): Promise<string>; where: string };
 }
 
 export interface DevServerInfo {
@@ -254,6 +263,57 @@ function releaseLock(lockFile: string): void {
   }
 }
 
+// ---------------------------------------------------------------- whose server
+
+/** Runs `fn` with a short-lived connection to the server. */
+async function withConnection<T>(address: string, fn: (conn: Connection) => Promise<T>): Promise<T> {
+  const conn = await Connection.connect({ address, connectTimeout: 5000 });
+  try {
+    return await fn(conn);
+  } finally {
+    await conn.close().catch(() => undefined);
+  }
+}
+
+/** The store the home's server must be claimed for. */
+async function homeStore<T>(opts: DevServerOptions, r: Resolved, fn: (store: { id: string; where: string }) => Promise<T>): Promise<T> {
+  if (opts.store) return fn({ id: await opts.store.identity(), where: opts.store.where });
+  const store = openBlobStore(r.home);
+  try {
+    return await fn({ id: await store.identity(), where: store.where });
+  } finally {
+    await store.close();
+  }
+}
+
+/** Records that the server this home started writes to its store. */
+function claimForHome(opts: DevServerOptions, r: Resolved): Promise<void> {
+  return homeStore(opts, r, (store) => withConnection(r.address, (conn) => claimServer(conn, r.namespace, store.id, store.where)));
+}
+
+/**
+ * A server already answering on the port is reused only when it is this home's: claimed for its
+ * store, or (a server started before claims existed) the one this home recorded starting, which
+ * is claimed now. Anything else is refused, so this home's runs never land in another's database.
+ */
+async function checkReusable(opts: DevServerOptions, r: Resolved, files: ReturnType<typeof devServerFiles>): Promise<void> {
+  await homeStore(opts, r, (store) =>
+    withConnection(r.address, async (conn) => {
+      const owner = await ownership(conn, r.namespace, store.id);
+      if (owner.owner === 'this') return;
+      const pid = readPid(files.pid);
+      if (owner.owner === 'nobody' && pid !== undefined && readInfo(files.json)?.address === r.address && pidAlive(pid) && looksLikeTemporal(pid)) {
+        await claimServer(conn, r.namespace, store.id, store.where);
+        return;
+      }
+      throw new UserError(
+        `${notOursLine(owner, { address: r.address, namespace: r.namespace, identity: store.id, where: store.where })}; ` +
+          `set MAS2_SERVER_PORT to give this home its own server, or TEMPORAL_ADDRESS=${r.address} to use that one deliberately`,
+      );
+    }),
+  );
+}
+
 // ---------------------------------------------------------------- API
 
 /**
@@ -273,18 +333,23 @@ export async function ensureDevServer(opts: DevServerOptions): Promise<{ address
     return { address: r.address, started: false, pid: ours ? pid : undefined };
   };
 
-  if (await isTemporalServer(r.address)) {
+  if (await isTemporalServer(r.address, r.namespace)) {
+    await checkReusable(opts, r, files);
     r.log(`Temporal dev server already running at ${r.address}`);
     return reused();
   }
 
-  const gotLock = await acquireLock(files.lock, r.startTimeoutMs + 15_000, () => isTemporalServer(r.address));
+  const gotLock = await acquireLock(files.lock, r.startTimeoutMs + 15_000, () => isTemporalServer(r.address, r.namespace));
   if (!gotLock) {
+    await checkReusable(opts, r, files);
     r.log(`Temporal dev server started by another process at ${r.address}`);
     return reused();
   }
   try {
-    if (await isTemporalServer(r.address)) return await reused();
+    if (await isTemporalServer(r.address, r.namespace)) {
+      await checkReusable(opts, r, files);
+      return await reused();
+    }
 
     // A server we started earlier may still be booting.
     const oldPid = readPid(files.pid);
@@ -292,6 +357,7 @@ export async function ensureDevServer(opts: DevServerOptions): Promise<{ address
     if (oldPid !== undefined && oldInfo?.address === r.address && pidAlive(oldPid) && looksLikeTemporal(oldPid)) {
       r.log(`waiting for the Temporal dev server (pid ${oldPid}) to answer at ${r.address}`);
       await waitReady(r, files.log, oldPid);
+      await checkReusable(opts, r, files);
       return { address: r.address, started: false, pid: oldPid };
     }
 
@@ -299,7 +365,10 @@ export async function ensureDevServer(opts: DevServerOptions): Promise<{ address
       // Maybe a Temporal server started outside mas2 that is still booting: give it a moment.
       const until = Date.now() + 5000;
       while (Date.now() < until) {
-        if (await isTemporalServer(r.address)) return await reused();
+        if (await isTemporalServer(r.address, r.namespace)) {
+          await checkReusable(opts, r, files);
+          return await reused();
+        }
         await sleep(500);
       }
       throw new Error(
@@ -334,6 +403,7 @@ export async function ensureDevServer(opts: DevServerOptions): Promise<{ address
       return undefined;
     });
     child.removeAllListeners();
+    await claimForHome(opts, r);
     r.log(`Temporal dev server ready at ${r.address} (pid ${pid}, UI ${r.uiAddress})`);
     return { address: r.address, started: true, pid };
   } finally {
@@ -382,6 +452,12 @@ export async function runDevServerForeground(opts: DevServerOptions): Promise<nu
     const info: DevServerInfo = { pid, address: r.address, uiAddress: r.uiAddress, startedAt: new Date().toISOString() };
     fs.writeFileSync(files.pid, `${pid}\n`);
     fs.writeFileSync(files.json, JSON.stringify(info, null, 2) + '\n');
+  }
+  if (pid !== undefined) {
+    // Claimed for this home's store once it answers, like a server `mas2 run` starts.
+    void waitReady(r, files.log, pid)
+      .then(() => claimForHome(opts, r))
+      .catch((e) => r.log(`could not record this home's blob store on the server: ${(e as Error).message.split('\n')[0]}`));
   }
   const forward = (sig: NodeJS.Signals) => () => {
     if (child.exitCode === null && child.signalCode === null) child.kill(sig);

@@ -1,6 +1,7 @@
 /** Human-readable renderings of the result document for the terminal. */
 import type { Rectification, Result, Step } from '../mas/schemas';
 import { formatUsd, promptCacheHitRate } from '../mas/cost';
+import { oneLine } from './terminal';
 
 export function stepLine(s: Step): string {
   const who = `[${s.agent}]`;
@@ -18,7 +19,7 @@ export function rectificationLine(r: Rectification): string {
 
 export function summary(r: Result): string {
   const lines: string[] = [];
-  lines.push(`status: ${r.status}${r.reason ? ` — ${r.reason}` : ''}`);
+  lines.push(`status: ${r.status}${r.reason ? ` — ${oneLine(r.reason)}` : ''}`);
   if (r.config) {
     lines.push(`team (v${r.config.version}): ${r.config.template.agents.map((a) => `${a.id}@${r.config!.assignment[a.id]}`).join(' → ')}`);
   }

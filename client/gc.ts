@@ -15,14 +15,23 @@
  * start-to-close timeout later — 10 minutes in mas2), and runs that start
  * while gc runs. So grace must exceed the longest activity timeout plus the
  * clock skew between the gc host and the blob store; the default is 1 hour.
- * A failure to read any history aborts gc before it deletes anything.
+ *
+ * Before anything else, the server must be this store's (client/serverIdentity.ts):
+ * another home's histories refer to none of this home's blobs. Histories are
+ * read a page at a time, smaller pages when one is too large for a gRPC message;
+ * a history that still cannot be read is skipped with a warning, and since what
+ * it refers to is unknown, nothing written since that run started is deleted.
  */
 import type { Client } from '@temporalio/client';
 import type { CollectableBlobStore } from '../activities/blobStore';
+import { UserError, describeError } from './errors';
+import { notOursLine, ownership } from './serverIdentity';
 
 export interface GcOptions {
   client: Client;
   store: CollectableBlobStore;
+  /** Where the client is connected, for messages. */
+  address?: string;
   /** Closed runs younger than this keep their blobs. */
   retentionMs: number;
   /** Blobs put within this window are kept whatever the mark says. */
@@ -43,6 +52,34 @@ export interface GcReport {
   deleted: number;
   deletedBytes: number;
   dryRun: boolean;
+  /** Runs whose history could not be read (skipped with a warning). */
+  skippedRuns: number;
+  /** Blobs kept because a skipped run started before they were written. */
+  keptUnread: number;
+}
+
+/** gRPC status RESOURCE_EXHAUSTED: e.g. a history page larger than the 4 MiB message limit. */
+const RESOURCE_EXHAUSTED = 8;
+
+/** Marks every reference in one run's history, a page at a time (smaller pages when one is too large). */
+async function markHistory(client: Client, workflowId: string, runId: string, live: Set<string>): Promise<void> {
+  let pageSize = 256;
+  let nextPageToken: Uint8Array | undefined;
+  for (;;) {
+    let page;
+    try {
+      page = await client.workflowService.getWorkflowExecutionHistory({ namespace: client.options.namespace, execution: { workflowId, runId }, maximumPageSize: pageSize, nextPageToken });
+    } catch (e) {
+      if ((e as { code?: unknown }).code === RESOURCE_EXHAUSTED && pageSize > 1) {
+        pageSize = Math.max(1, Math.floor(pageSize / 8));
+        continue;
+      }
+      throw e;
+    }
+    refsIn(page.history, live);
+    if (!page.nextPageToken?.length) return;
+    nextPageToken = page.nextPageToken;
+  }
 }
 
 export const MIN_GRACE_MS = 15 * 60 * 1000;
@@ -74,28 +111,44 @@ export function refsIn(value: unknown, out: Set<string> = new Set()): Set<string
 export async function collectGarbage(o: GcOptions): Promise<GcReport> {
   const now = o.now ?? new Date();
   const log = o.log ?? (() => undefined);
+  const namespace = o.client.options.namespace;
+  const identity = await o.store.identity();
+  const owner = await ownership(o.client.connection, namespace, identity);
+  if (owner.owner !== 'this') {
+    const claim = owner.owner === 'nobody' ? `; if its runs really write to ${o.store.where}, claim it once with \`mas2 gc --claim\`` : '';
+    throw new UserError(`refusing to collect garbage: ${notOursLine(owner, { address: o.address ?? 'the configured address', namespace, identity, where: o.store.where })}; nothing was deleted${claim}`);
+  }
   const notTouchedSince = new Date(now.getTime() - o.graceMs);
   const cutoff = new Date(now.getTime() - o.retentionMs);
   const live = new Set<string>();
   let runsScanned = 0;
   let openRuns = 0;
+  let skippedRuns = 0;
+  let keepSince = notTouchedSince;
   for await (const wf of o.client.workflow.list()) {
     const open = wf.status.name === 'RUNNING';
     if (!open && (!wf.closeTime || wf.closeTime < cutoff)) continue;
     if (open) openRuns++;
-    // No try/catch on purpose: a history we could not read could hold live references.
-    const history = await o.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
-    refsIn(history, live);
+    try {
+      await markHistory(o.client, wf.workflowId, wf.runId, live);
+    } catch (e) {
+      // What it refers to is unknown: everything written since it started stays (at worst, too much is kept).
+      skippedRuns++;
+      if (wf.startTime < keepSince) keepSince = wf.startTime;
+      log(`warning: skipped the history of ${wf.workflowId} (run ${wf.runId}), which could not be read: ${describeError(e)}; blobs written since ${wf.startTime.toISOString()} are kept`);
+      continue;
+    }
     runsScanned++;
   }
-  log(`marked ${live.size} live blobs in ${runsScanned} runs (${openRuns} open)`);
-  const report: GcReport = { runsScanned, openRuns, liveRefs: live.size, stored: 0, storedBytes: 0, keptLive: 0, keptRecent: 0, deleted: 0, deletedBytes: 0, dryRun: Boolean(o.dryRun) };
+  log(`marked ${live.size} live blobs in ${runsScanned} runs (${openRuns} open${skippedRuns ? `, ${skippedRuns} skipped` : ''})`);
+  const report: GcReport = { runsScanned, openRuns, liveRefs: live.size, stored: 0, storedBytes: 0, keptLive: 0, keptRecent: 0, deleted: 0, deletedBytes: 0, dryRun: Boolean(o.dryRun), skippedRuns, keptUnread: 0 };
   const doomed: { ref: string; bytes: number }[] = [];
   for await (const b of o.store.list()) {
     report.stored++;
     report.storedBytes += b.bytes;
     if (live.has(b.ref)) report.keptLive++;
     else if (b.touchedAt >= notTouchedSince) report.keptRecent++;
+    else if (b.touchedAt >= keepSince) report.keptUnread++;
     else doomed.push(b);
   }
   if (o.dryRun) {
@@ -105,7 +158,7 @@ export async function collectGarbage(o: GcOptions): Promise<GcReport> {
   }
   report.deleted = await o.store.delete(
     doomed.map((b) => b.ref),
-    notTouchedSince,
+    keepSince,
   );
   // Exact unless a blob was re-put between the listing and the delete (then it was kept, and this is an upper bound).
   report.deletedBytes = doomed.reduce((s, b) => s + b.bytes, 0);

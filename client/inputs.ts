@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
-import { PoolSchema, type Fault, type Pool } from '../mas/schemas';
+import { PoolSchema, TaskTextSchema, type Fault, type Pool } from '../mas/schemas';
 import { SIMULATOR_POOL } from '../mas/simulatorPool';
 import { localPool } from './localModel/pool';
 import { parseFault } from '../mas/faults';
@@ -148,10 +148,10 @@ export function parseFaults(specs: string[]): Fault[] {
 }
 
 export function checkTask(task: string | undefined): string {
-  const t = (task ?? '').trim();
-  if (!t) throw new UserError('the task is empty: give it in quotes, e.g. mas2 run "Write a Python function fib(n)"');
-  if (t.length > 20_000) throw new UserError(`the task is ${t.length} characters; keep it under 20000 (put long material in files the agents can read)`);
-  return t;
+  const r = TaskTextSchema.safeParse(task ?? '');
+  if (r.success) return r.data;
+  if (r.error.issues[0]?.code === 'too_small') throw new UserError('the task is empty: give it in quotes, e.g. mas2 run "Write a Python function fib(n)"');
+  throw new UserError(r.error.issues[0]?.message ?? 'the task is not valid');
 }
 
 export function checkPoolPath(file: string | undefined): string | undefined {

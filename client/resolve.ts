@@ -6,11 +6,11 @@
  */
 import type { Result } from '../mas/schemas';
 import { answerFrom } from '../mas/answer';
-import { openBlobStore, type BlobStore } from '../activities/blobStore';
+import { isBlobFault, openBlobStore, type BlobStore, type CollectableBlobStore } from '../activities/blobStore';
 import { mas2Home } from '../activities/home';
 
 /** The blob store the workers write to: MAS2_BLOB_STORE (e.g. the cluster's PostgreSQL), else $MAS2_HOME/blobs. */
-export function localBlobs(env: NodeJS.ProcessEnv = process.env): BlobStore {
+export function localBlobs(env: NodeJS.ProcessEnv = process.env): CollectableBlobStore {
   return openBlobStore(mas2Home(env), env);
 }
 
@@ -18,16 +18,20 @@ export interface Resolved {
   result: Result;
   /** References that could not be read (e.g. the workers' blob store is on another machine); their previews remain. */
   missing: string[];
+  /** Of those, the ones whose content is there but no longer matches its hash. */
+  corrupted: string[];
 }
 
 export async function resolveResult(result: Result, blobs: BlobStore): Promise<Resolved> {
   const missing: string[] = [];
+  const corrupted: string[] = [];
   const cache = new Map<string, Promise<string | null>>();
   const read = (ref: string) => {
     let p = cache.get(ref);
     if (!p) {
-      p = blobs.get(ref).catch(() => {
+      p = blobs.get(ref).catch((e) => {
         missing.push(ref);
+        if (isBlobFault(e) && e.kind === 'corrupted') corrupted.push(ref);
         return null;
       });
       cache.set(ref, p);
@@ -42,7 +46,7 @@ export async function resolveResult(result: Result, blobs: BlobStore): Promise<R
     }),
   );
   const answer = result.answerRef ? ((await read(result.answerRef)) ?? result.answer) : ownAnswer(result, outputs);
-  return { result: { ...result, answer, outputs }, missing: [...new Set(missing)] };
+  return { result: { ...result, answer, outputs }, missing: [...new Set(missing)], corrupted: [...new Set(corrupted)] };
 }
 
 /**
@@ -57,8 +61,10 @@ function ownAnswer(result: Result, outputs: Result['outputs']): string | null {
   return resolved ? (answerFrom(result.config.template, outputs) ?? result.answer) : result.answer;
 }
 
-/** One line for stderr when some texts could not be resolved. */
-export function missingNote(missing: string[]): string | undefined {
-  if (!missing.length) return undefined;
-  return `note: ${missing.length} output text(s) are not in this machine's blob store (${mas2Home()}/blobs); those texts are left out (the answer shows its first 240 characters)`;
+/** One line for stderr when some texts could not be resolved: corrupted content is said to be corrupted, not absent. */
+export function missingNote(r: Pick<Resolved, 'missing' | 'corrupted'>, where: string): string | undefined {
+  if (!r.missing.length) return undefined;
+  const absent = r.missing.length - r.corrupted.length;
+  const parts = [absent ? `${absent} output text(s) are not in the blob store ${where}` : '', r.corrupted.length ? `${r.corrupted.length} are corrupted there (they do not match their hash: ${r.corrupted[0]}${r.corrupted.length > 1 ? ', …' : ''})` : ''];
+  return `note: ${parts.filter(Boolean).join('; ')}; those texts are left out (the answer shows its first 240 characters)`;
 }

@@ -9,6 +9,9 @@ import { UserError } from './errors';
 import { runDetails, runSummary } from '../mas/progress';
 import { localBlobs, missingNote, resolveResult } from './resolve';
 import { zodLine } from './inputs';
+import { MAX_REASON_CHARS } from '../mas/handlerInputs';
+import { say } from './terminal';
+import { checkPayload } from './payload';
 import type { BlobStore } from '../activities/blobStore';
 
 export const WORKFLOW_TYPE = 'mas2Task';
@@ -32,6 +35,7 @@ export async function startOrAttach<T extends Workflow>(
     staticDetails?: string;
   },
 ): Promise<{ handle: WorkflowHandle<T>; attached: boolean }> {
+  checkPayload('the run input', opts.args);
   const existing = client.workflow.getHandle<T>(opts.workflowId);
   const status = await existing.describe().then(
     (d) => d.status.name as string,
@@ -81,21 +85,27 @@ export async function startRun(client: Client, input: TaskInput, workflowId: str
 export async function getResult(client: Client, workflowId: string, opts: { queryTimeoutMs?: number; resolve?: boolean; blobs?: BlobStore } = {}): Promise<Result> {
   const raw = await rawResult(client, workflowId, opts);
   if (opts.resolve === false) return raw;
-  const { result, missing } = await resolveResult(raw, opts.blobs ?? localBlobs());
-  const note = missingNote(missing);
-  if (note) process.stderr.write(`mas2: ${note}\n`);
+  const blobs = opts.blobs ?? localBlobs();
+  const resolved = await resolveResult(raw, blobs);
+  const { result } = resolved;
+  const note = missingNote(resolved, (blobs as { where?: string }).where ?? 'of this machine');
+  if (note) say(note);
   return result;
 }
 
-async function rawResult(client: Client, workflowId: string, opts: { queryTimeoutMs?: number }): Promise<Result> {
+/** The run's handle and description; an id Temporal does not know is one line for the user. */
+export async function describeRun(client: Client, workflowId: string) {
   const handle = client.workflow.getHandle<typeof mas2Task>(workflowId);
-  let desc;
   try {
-    desc = await handle.describe();
+    return { handle, desc: await handle.describe() };
   } catch (e) {
     if ((e as Error).name === 'WorkflowNotFoundError') throw new UserError(`no run with id "${workflowId}"; see \`mas2 list\``);
     throw e;
   }
+}
+
+async function rawResult(client: Client, workflowId: string, opts: { queryTimeoutMs?: number }): Promise<Result> {
+  const { handle, desc } = await describeRun(client, workflowId);
   if (desc.status.name === 'COMPLETED') return handle.result();
   if (desc.status.name === 'RUNNING') {
     const timeout = opts.queryTimeoutMs ?? 10_000;
@@ -110,6 +120,7 @@ async function rawResult(client: Client, workflowId: string, opts: { queryTimeou
 
 export async function sendRectify(client: Client, workflowId: string, reason: string): Promise<void> {
   if (!reason.trim()) throw new UserError('--reason is empty: say what the Rectifier should fix');
+  if (reason.length > MAX_REASON_CHARS) throw new UserError(`--reason is ${reason.length} characters; at most ${MAX_REASON_CHARS}`);
   const handle = client.workflow.getHandle(workflowId);
   const desc = await handle.describe().catch(() => {
     throw new UserError(`no run with id "${workflowId}"`);

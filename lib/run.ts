@@ -8,6 +8,9 @@ import type { Config, Rectification, Result, Step } from '../mas/schemas';
 import { cancelRun, getResult, raiseBudget, sendRectify } from '../client/runs';
 import { fetchAudit } from '../client/audit';
 import type { Audit } from '../client/audit';
+import { resumeRun } from '../client/resume';
+import { localBlobs } from '../client/resolve';
+import type { BlobStore } from '../activities/blobStore';
 
 export type RunEvent =
   /** The team M_t the run executes: after the Generator and Implementer, and after each rectification. */
@@ -125,6 +128,20 @@ export class Run {
   /** Raises the hard budget (rejected at or below what is already spent); returns the new budget. */
   raiseBudget(budgetUsd: number): Promise<number> {
     return raiseBudget(this.client, this.workflowId, budgetUsd);
+  }
+
+  /**
+   * Goes on with a run that stopped on a storage fault, from its saved state, under the same id
+   * (`mas2 resume`): once the content is back, or with `rederive` after dropping what depended on it.
+   */
+  async resume(opts: { rederive?: boolean; blobs?: BlobStore } = {}): Promise<{ dropped: string[] }> {
+    const blobs = opts.blobs ?? localBlobs();
+    try {
+      const r = await resumeRun(this.client, this.workflowId, { blobs, rederive: opts.rederive });
+      return { dropped: r.dropped };
+    } finally {
+      if (!opts.blobs) await (blobs as { close?: () => Promise<void> }).close?.();
+    }
   }
 
   /** Cancels the run; it ends as `cancelled` with its partial results. */

@@ -18,6 +18,8 @@ export interface MetaCallBase {
   callKey: string;
   /** false when the budget leaves no room for a model call: rules only. */
   allowModel: boolean;
+  /** What is left of the budget: the model is asked only when the exact worst case of each call (and its repair round) fits. */
+  maxCostUsd?: number;
   /** The run's tool catalogue; absent: the built-ins. */
   tools?: ToolSpec[];
 }
@@ -71,6 +73,12 @@ export interface CallModelInput {
   extraLatencyMs?: number;
   /** Function-calling definitions of the agent's tools, from the run's catalogue; absent: the built-in registry's. */
   toolDefs?: ToolDefinition[];
+  /**
+   * What the workflow set aside for this call: it is not started when its exact worst case
+   * (prompt as sent + max_tokens, priced) is more (failure type BudgetGuard, with the need).
+   * Absent in runs recorded before reservations.
+   */
+  maxCostUsd?: number;
 }
 
 export interface CallModelOutput {
@@ -93,7 +101,10 @@ export interface CallModelOutput {
   usage: Usage;
   costUsd: number;
   durationMs: number;
-  /** Characters of the prompt as sent and of the reply: the next call's prompt is their sum plus tool results. */
+  /**
+   * Characters of the prompt as billed (mas/cost.ts promptChars: messages, tool calls, tool definitions; runs recorded
+   * before counted the messages' text only) and of the reply: the next call's prompt is their sum plus tool results.
+   */
   promptChars: number;
   replyChars: number;
   attempts: number;
@@ -166,5 +177,7 @@ export const FAILURE_TYPES = {
   toolCrash: 'ToolCrashed',
   injected: 'InjectedFault',
   config: 'ConfigError',
+  /** A model call the budget could not pay for was not started (details: `needUsd`, its exact worst case). */
+  budget: 'BudgetGuard',
 } as const;
 export const NON_RETRYABLE_TYPES = Object.values(FAILURE_TYPES);

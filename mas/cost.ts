@@ -1,5 +1,6 @@
 /** Cost accounting: tokens × price, split by backbone and by meta-agents vs. the team. */
 import type { Backbone, Cost, MetaRole, Usage } from './schemas';
+import type { ChatMessage, ToolDefinition } from './messages';
 
 export function emptyCost(): Cost {
   return { usd: 0, inputTokens: 0, outputTokens: 0, perBackbone: {}, meta: 0, agents: 0, perMetaRole: {} };
@@ -62,6 +63,65 @@ export function estimateTokens(chars: number): number {
  */
 export function worstCaseCallCost(promptChars: number, backbone: Backbone, maxOutputTokens = backbone.maxOutputTokens): number {
   return priceOf({ inputTokens: estimateTokens(promptChars), outputTokens: maxOutputTokens }, backbone);
+}
+
+/** Tokens every call is counted beyond its characters (roles, message framing). */
+export const CALL_FRAME_TOKENS = 12;
+
+/**
+ * Characters of a prompt as a model is billed for it: every message's text and tool calls,
+ * the tool definitions and a structured-output schema. The simulator bills exactly this
+ * (≈ 4 characters a token, plus CALL_FRAME_TOKENS); for a real tokenizer it is an estimate.
+ */
+export function promptChars(messages: readonly ChatMessage[], tools?: readonly ToolDefinition[], responseSchema?: unknown): number {
+  const text = messages.reduce((n, m) => n + (m.content?.length ?? 0) + JSON.stringify(m.toolCalls ?? []).length, 0);
+  return text + JSON.stringify(tools ?? []).length + (responseSchema === undefined ? 0 : JSON.stringify(responseSchema).length);
+}
+
+/** Input tokens of a prompt of `chars` characters. */
+export function promptTokens(chars: number): number {
+  return estimateTokens(chars) + CALL_FRAME_TOKENS;
+}
+
+/** The worst case of one call whose prompt is known exactly: its input tokens and its max_tokens, priced. */
+export function exactWorstCase(chars: number, maxOutputTokens: number, backbone: Pick<Backbone, 'pricing'>): number {
+  return priceOf({ inputTokens: promptTokens(chars), outputTokens: maxOutputTokens }, backbone);
+}
+
+/**
+ * What the workflow sets aside for a call before it starts, from the prompt size it can only
+ * estimate (it keeps lengths, not texts, and the wording around them lives in the activity):
+ * the estimate plus a quarter and 256 tokens, so that the activity's exact check
+ * (`exactWorstCase` of the prompt as sent) fits in it. Calls in flight hold their reservation,
+ * so parallel agents cannot together start more than the budget leaves.
+ */
+export function callReservation(estimatedChars: number, backbone: Backbone, maxOutputTokens = backbone.maxOutputTokens): number {
+  return exactWorstCase(Math.ceil(estimatedChars * 1.25) + 4 * 256, maxOutputTokens, backbone);
+}
+
+/**
+ * Output caps per meta-agent, below the backbone's own: a valid template is a few
+ * hundred tokens, an assignment or a patch less. Under a JSON grammar a small model
+ * can fill 1,024 tokens inside one string (measured on the local 1.5B: a Rectifier
+ * call of 2 × 1,024 tokens, 90 s, then unparseable); a capped call fails fast into
+ * the repair round or the rule-based fallback instead.
+ */
+export const META_MAX_OUTPUT_TOKENS: Record<MetaRole, number> = { generator: 768, implementer: 320, rectifier: 448 };
+
+/** The max_tokens of a meta-agent's call on this backbone. */
+export function metaOutputCap(role: MetaRole, backbone: Pick<Backbone, 'maxOutputTokens'>): number {
+  return Math.min(META_MAX_OUTPUT_TOKENS[role], backbone.maxOutputTokens);
+}
+
+/**
+ * The workflow's first look at a meta-agent call (Generator, Implementer, Rectifier): the worst
+ * case of its first call with a prompt of a few KB of frame plus the task (which every meta
+ * prompt carries). Below it, the model is not asked at all; above, the activity checks the
+ * exact prompt, and the repair round, against what is left (activities/models/budgetGuard.ts).
+ */
+export function metaCallEstimate(task: string, backbone: Backbone, role: MetaRole): number {
+  const META_FRAME_CHARS = 12_000;
+  return exactWorstCase(META_FRAME_CHARS + task.length, metaOutputCap(role, backbone), backbone);
 }
 
 /**

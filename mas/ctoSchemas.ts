@@ -5,7 +5,7 @@
  * workflow and costs milliseconds there).
  */
 import { z } from 'zod';
-import { FaultSchema, PoolSchema, TaskOptionsSchema } from './schemas';
+import { FaultSchema, PoolSchema, TaskOptionsSchema, TaskTextSchema } from './schemas';
 
 // ---------------------------------------------------------------- input lines and workflow input
 export const EVALUATORS = ['exact', 'numeric', 'python-tests'] as const;
@@ -16,7 +16,7 @@ export type EvaluatorName = z.infer<typeof EvaluatorNameSchema>;
 export const CtoTaskLineSchema = z
   .object({
     id: z.union([z.string().min(1).max(200), z.number().int()]).transform((v) => String(v)),
-    task: z.string().trim().min(1, 'the task is empty'),
+    task: TaskTextSchema,
     expected: z.union([z.string(), z.number()]).transform((v) => String(v)).optional(),
     /** Python code (asserts) appended to the answer's code; a list is joined with newlines. */
     tests: z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v.join('\n') : v)).optional(),
@@ -55,7 +55,7 @@ export type CtoParams = z.infer<typeof CtoParamsSchema>;
 
 export const CtoInputSchema = z.object({
   queryId: z.string().min(1),
-  task: z.string().trim().min(1),
+  task: TaskTextSchema,
   evaluator: EvaluatorNameSchema,
   expected: z.string().optional(),
   tests: z.string().optional(),

@@ -2,7 +2,7 @@
  * s_t as the workflow keeps it, and its projection into the result document.
  * Carried across continue-as-new and into branches (CTO, what-if runs).
  */
-import type { AgentOutput, Config, Cost, MetaDecision, PatchOp, Rectification, Result, RunStatus, Step, TaskInput, Trigger } from './schemas';
+import type { AgentOutput, Config, Cost, MetaDecision, PatchOp, Rectification, Result, RunStatus, Step, StorageFault, TaskInput, Trigger } from './schemas';
 import { emptyCost } from './cost';
 import { answerFrom, answerSource, metaValidity } from './answer';
 import { usesSimulator } from './pool';
@@ -54,6 +54,12 @@ export interface RunState {
   /** Signals that were malformed or unknown: recorded here (bounded) and otherwise ignored. */
   rejectedSignals: RejectedSignal[];
   rejectedSignalCount: number;
+  /** The run stopped on this storage fault (mas/storageFault.ts); the state is resumable. */
+  storageFault?: StorageFault;
+  /** Storage faults this run was resumed after. */
+  resumedAfter?: StorageFault[];
+  /** When the last resume after a storage fault started: the wall-time bound counts from here. */
+  resumedAt?: string;
 }
 
 export function initialState(input: TaskInput, startedAt: string): RunState {
@@ -148,5 +154,29 @@ export function toResult(s: RunState, input: TaskInput, workflowId: string): Res
     startedAt: s.startedAt,
     finishedAt: s.finishedAt,
     ...(s.rejectedSignalCount ? { rejectedSignals: s.rejectedSignals, rejectedSignalCount: s.rejectedSignalCount } : {}),
+    ...(s.storageFault ? { storageFault: s.storageFault, resumeFrom: s } : {}),
+    ...(s.resumedAfter?.length ? { resumedAfter: s.resumedAfter } : {}),
   };
+}
+
+/**
+ * A saved state s_t made ready to run again as a new run: a branch (CTO, what-if runs) or a
+ * run resumed after a storage fault, whose fault moves to `resumedAfter` and whose wall-time
+ * bound starts again at `now`.
+ */
+export function resumeState(saved: RunState, now: string): RunState {
+  const s = JSON.parse(JSON.stringify(saved)) as RunState;
+  s.status = 'running';
+  s.reason = undefined;
+  s.branch = undefined;
+  s.pendingTrigger = null;
+  s.pendingExternal = [];
+  s.rejectedSignals = [];
+  s.rejectedSignalCount = 0;
+  if (s.storageFault) {
+    s.resumedAfter = [...(s.resumedAfter ?? []), s.storageFault];
+    s.resumedAt = now;
+    delete s.storageFault;
+  }
+  return s;
 }

@@ -210,8 +210,20 @@ export const TaskOptionsSchema = z.object({
 });
 export type TaskOptions = z.infer<typeof TaskOptionsSchema>;
 
+/**
+ * The longest task any entry point accepts (CLI, library, eval, CTO): the task travels in
+ * every model call's prompt and every activity input, so its size multiplies. Long material
+ * belongs in files the agents read (the workspace and search tools).
+ */
+export const MAX_TASK_CHARS = 20_000;
+export const TaskTextSchema = z
+  .string()
+  .trim()
+  .min(1, 'the task is empty')
+  .max(MAX_TASK_CHARS, { error: (iss) => `the task is ${String(iss.input ?? '').length} characters; keep it under ${MAX_TASK_CHARS} (put long material in files the agents can read)` });
+
 export const TaskInputSchema = z.object({
-  task: z.string().trim().min(1, 'the task is empty'),
+  task: TaskTextSchema,
   budgetUsd: z.number().gt(0, 'the budget must be above 0 USD'),
   pool: PoolSchema,
   options: TaskOptionsSchema.default(TaskOptionsSchema.parse({})),
@@ -239,8 +251,9 @@ export const TaskInputSchema = z.object({
   resume: z
     .object({
       state: z.unknown(),
-      trigger: z.lazy(() => TriggerSchema),
-      patch: z.lazy(() => PatchSchema),
+      /** With a patch: a branch (CTO), the patch applied as the rectification of this trigger. Without: the run goes on as it was (after a storage fault). */
+      trigger: z.lazy(() => TriggerSchema).optional(),
+      patch: z.lazy(() => PatchSchema).optional(),
       rationale: z.string().default(''),
     })
     .optional(),
@@ -355,6 +368,19 @@ export const MetaDecisionSchema = z.object({
 });
 export type MetaDecision = z.infer<typeof MetaDecisionSchema>;
 
+/** The blob store lost, corrupted or could not serve content the run needs (mas/storageFault.ts). */
+export const StorageFaultSchema = z.object({
+  kind: z.enum(['missing', 'corrupted', 'unavailable']),
+  ref: z.string(),
+  /** The store: a folder, or the database without its password. */
+  where: z.string(),
+  agent: z.string(),
+  /** Index into steps[] of the call that hit it. */
+  step: z.number().int(),
+  detail: z.string(),
+});
+export type StorageFault = z.infer<typeof StorageFaultSchema>;
+
 export const ResultSchema = z.object({
   workflowId: z.string(),
   status: RunStatusSchema,
@@ -384,6 +410,11 @@ export const ResultSchema = z.object({
   /** Malformed or unknown signals the run ignored (the first 50) and how many there were. */
   rejectedSignals: z.array(z.object({ name: z.string(), at: z.string(), problem: z.string() })).optional(),
   rejectedSignalCount: z.number().int().min(0).optional(),
+  /** The run stopped on a storage fault; `resumeFrom` is its state s_t, for `mas2 resume`. */
+  storageFault: StorageFaultSchema.optional(),
+  resumeFrom: z.unknown().optional(),
+  /** Storage faults this run was resumed after, oldest first. */
+  resumedAfter: z.array(StorageFaultSchema).optional(),
 });
 export type Result = z.infer<typeof ResultSchema>;
 

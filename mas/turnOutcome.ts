@@ -3,7 +3,7 @@
  * returns it, and the table of trigger kinds (mas/triggers/) says which trigger, if any, it
  * fires. The loop itself never decides what happens to the run.
  */
-import type { AgentOutput } from './schemas';
+import type { AgentOutput, StorageFault } from './schemas';
 import type { Verdict } from './verdict';
 
 /** Where the turn loop was: the index of the last step recorded when it ended. */
@@ -26,6 +26,8 @@ export type TurnOutcome =
   | (At & { kind: 'turns_exhausted'; maxTurns: number })
   /** The next model call could cost more than the budget has left. */
   | (At & { kind: 'over_budget'; detail: string })
+  /** The blob store could not serve content the call needs: no trigger, the run stops resumable (mas/storageFault.ts). */
+  | (At & { kind: 'storage_fault'; fault: StorageFault; reason: string })
   /** The run's wall-time bound was reached before the next model call. */
   | { kind: 'out_of_wall_time'; agent: string; maxWallSeconds: number };
 
@@ -39,6 +41,8 @@ export function endingOf(o: TurnOutcome): { status: 'budget_exhausted' | 'failed
   switch (o.kind) {
     case 'over_budget':
       return { status: 'budget_exhausted', reason: `stopped before the overrun: ${o.detail}` };
+    case 'storage_fault':
+      return { status: 'failed', reason: o.reason };
     case 'out_of_wall_time':
       return { status: 'failed', reason: `the run's wall-time bound of ${o.maxWallSeconds} s was reached before ${o.agent}'s next model call` };
     default:

@@ -10,7 +10,7 @@
  */
 import { CancellationScope, condition, isCancellation, workflowInfo } from '@temporalio/workflow';
 import type { Result, TaskInput } from '../mas/schemas';
-import { initialState, toResult, upgradeState, type RunState } from '../mas/runState';
+import { initialState, resumeState, toResult, upgradeState, type RunState } from '../mas/runState';
 import { RunContext } from './task/context';
 import { registerHandlers } from './task/handlers';
 import { design } from './task/design';
@@ -21,18 +21,9 @@ export { stateQuery, rectifySignal, raiseBudgetUpdate } from './task/handlers';
 
 export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Result> {
   const info = workflowInfo();
-  const resumed = !carried && input.resume ? (JSON.parse(JSON.stringify(input.resume.state)) as RunState) : undefined;
+  // A branch, or a run resumed after a storage fault, is a new run that starts at s_t: same history of decisions, its own future.
+  const resumed = !carried && input.resume ? resumeState(input.resume.state as RunState, new Date(info.runStartTime).toISOString()) : undefined;
   const s: RunState = upgradeState(carried ?? resumed ?? initialState(input, new Date(info.runStartTime).toISOString()));
-  if (resumed) {
-    // A branch is a new run that starts at s_t: same history of decisions, its own future.
-    s.status = 'running';
-    s.reason = undefined;
-    s.branch = undefined;
-    s.pendingTrigger = null;
-    s.pendingExternal = [];
-    s.rejectedSignals = [];
-    s.rejectedSignalCount = 0;
-  }
   s.stepsAtRunStart = s.steps.length;
   const ctx = new RunContext(s, input, info);
 
@@ -42,7 +33,7 @@ export async function mas2Task(input: TaskInput, carried?: RunState): Promise<Re
   ctx.setSearch();
 
   try {
-    if (resumed && input.resume) {
+    if (resumed && input.resume?.patch && input.resume.trigger) {
       s.decisions.push({ role: 'rectifier', source: 'forced', output: input.resume.patch, rationale: input.resume.rationale || input.resume.patch.rationale, costUsd: 0 });
       commitPatch(ctx, input.resume.trigger, input.resume.patch, 'rectifier', 0);
     }

@@ -11,7 +11,7 @@ import { seededRandom } from '../../mas/hash';
 import { classifyTask, fallbackTemplate } from '../../mas/templates';
 import { backbonePrice, cheapestBackbone, strongestBackbone, typicalPrice } from '../../mas/pool';
 import { fallbackPatch } from '../../mas/fallback';
-import { estimateTokens } from '../../mas/cost';
+import { estimateTokens, promptChars, promptTokens } from '../../mas/cost';
 import { sampleOfCallKey } from '../../mas/cto';
 import { templateProblems } from '../../mas/graph';
 import { KNOWN_TOOLS, type ToolSpec } from '../../mas/tools';
@@ -49,14 +49,13 @@ export class SimulatorClient implements ModelClient {
         if (knobs.outputChars && content !== null && toolCalls.length === 0) content = padded(content, knobs.outputChars, ctx.callKey.replace(/#\d+$/, ''));
       }
     }
-    const promptChars = req.messages.reduce((n, m) => n + (m.content?.length ?? 0) + JSON.stringify(m.toolCalls ?? []).length, 0);
-    const toolChars = JSON.stringify(req.tools ?? []).length;
     const outChars = (content?.length ?? 0) + JSON.stringify(toolCalls).length;
     return {
       content,
       toolCalls,
-      // Like a real endpoint given max_tokens, the simulator never bills more output than allowed.
-      usage: { inputTokens: estimateTokens(promptChars + toolChars) + 12, outputTokens: Math.min(estimateTokens(outChars) + 8, req.maxOutputTokens ?? req.backbone.maxOutputTokens) },
+      // Billed by the rule the budget guard counts with (the structured-output schema aside);
+      // like a real endpoint given max_tokens, the simulator never bills more output than allowed.
+      usage: { inputTokens: promptTokens(promptChars(req.messages, req.tools)), outputTokens: Math.min(estimateTokens(outChars) + 8, req.maxOutputTokens ?? req.backbone.maxOutputTokens) },
       finishReason: toolCalls.length ? 'tool_calls' : 'stop',
     };
   }

@@ -11,6 +11,7 @@ import { addUsage } from '../../mas/cost';
 import { ModelError, type ModelClient, type ModelRequest } from './types';
 import { zodToJsonSchema, schemaName } from './jsonSchema';
 import { repairPrompt } from '../../mas/prompts/repair';
+import { isBudgetRefusal } from './budgetGuard';
 
 export interface StructuredResult<T> {
   value: T;
@@ -52,20 +53,26 @@ async function askWithRepair<T>(client: ModelClient, req: ModelRequest, schema: 
       content: repairPrompt(attempt1.issues),
     },
   ];
-  const second = await client.complete({ ...req, messages: repairMessages, responseFormat });
+  let second;
+  try {
+    second = await client.complete({ ...req, messages: repairMessages, responseFormat });
+  } catch (e) {
+    if (!isBudgetRefusal(e)) throw e;
+    // The first call is paid for; the repair round is not started when the budget cannot pay for it.
+    throw withUsage(new ModelError(`${name}: the model's answer did not match the schema and the budget leaves no room for the repair round: ${attempt1.issues}`, 'schema', false), usage);
+  }
   usage = addUsage(usage, second.usage);
   const secondText = answerText(second);
   const attempt2 = tryParse(secondText, schema);
   if (attempt2.ok) return { value: attempt2.value, usage, repaired: true, raw: secondText };
 
-  const err = new ModelError(
-    `${name}: the model's answer did not match the schema after one repair round: ${attempt2.issues}`,
-    'schema',
-    false,
-  );
-  // Callers that bill failed calls need the tokens spent anyway.
+  throw withUsage(new ModelError(`${name}: the model's answer did not match the schema after one repair round: ${attempt2.issues}`, 'schema', false), usage);
+}
+
+/** Callers that bill failed calls need the tokens spent anyway. */
+function withUsage(err: ModelError, usage: Usage): ModelError {
   (err as ModelError & { usage?: Usage }).usage = usage;
-  throw err;
+  return err;
 }
 
 /** The text to parse: the content, or the arguments of a (forced) tool call if there is no content. */

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { z } from 'zod';
 import type { ToolResult } from '../../mas/messages';
 import { ToolCrashError } from './errors';
-import { DEFAULT_SANDBOX_LIMITS, describeLimits, runSandboxed, worldExecutable, type SandboxOptions } from './sandbox';
+import { DEFAULT_SANDBOX_LIMITS, describeLimits, runSandboxed, sandboxContext, worldExecutable, type SandboxOptions } from './sandbox';
 import type { Tool, ToolContext } from './types';
 import { defineTool, toolResult } from './own';
 import { BUILTIN_TOOLS } from '../../mas/prompts';
@@ -49,7 +49,7 @@ export function runJavascript(code: string, ctx: ToolContext, options: SandboxOp
       memoryDescription: `${HEAP_MB} MiB V8 heap`,
       runMemoryBytes: JAVASCRIPT_RUN_MEMORY_BYTES,
     },
-    { signal: ctx.signal, heartbeat: ctx.heartbeat, hidePaths: [ctx.workspaceDir, ctx.docsDir ?? ''].filter(Boolean) },
+    sandboxContext(ctx),
     { ...options, limits: { ...JAVASCRIPT_DEFAULT_LIMITS, ...options.limits } },
   );
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ToolResult } from '../../mas/messages';
-import { DEFAULT_SANDBOX_LIMITS, describeLimits, runSandboxed, type SandboxOptions } from './sandbox';
+import { DEFAULT_SANDBOX_LIMITS, describeLimits, runSandboxed, sandboxContext, type SandboxOptions } from './sandbox';
 import type { Tool, ToolContext } from './types';
 import { defineTool, toolResult } from './own';
 import { BUILTIN_TOOLS } from '../../mas/prompts';
@@ -26,7 +26,7 @@ export function pythonInterpreter(): string {
 export function runPython(code: string, ctx: ToolContext, options: SandboxOptions = {}): Promise<ToolResult> {
   return runSandboxed(
     { tool: 'python', fileName: 'main.py', interpreter: [pythonInterpreter(), '-I', '-B', '-u'], code, extraEnv: { PYTHONDONTWRITEBYTECODE: '1' } },
-    { signal: ctx.signal, heartbeat: ctx.heartbeat, hidePaths: [ctx.workspaceDir, ctx.docsDir ?? ''].filter(Boolean) },
+    sandboxContext(ctx),
     options,
   );
 }

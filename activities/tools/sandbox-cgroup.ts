@@ -8,7 +8,7 @@
  * machines) and v2 (one unified hierarchy with the memory and pids controllers
  * enabled for children of its root) are both supported. The worker creates
  * `<hierarchy>/mas2/run-<pid>-<n>`, the sandbox process joins it before it
- * starts nsjail (see `joinCommand`), and after the run the worker reads the
+ * starts nsjail (see sandbox-launch.ts), and after the run the worker reads the
  * OOM-kill count and removes the group.
  */
 import * as fs from 'node:fs';
@@ -206,12 +206,4 @@ async function removeDirs(dirs: string[], version: CgroupVersion): Promise<void>
     if (!left) return;
     await new Promise((r) => setTimeout(r, attempt < 10 ? 10 : 100));
   }
-}
-
-/** argv prefix that moves the new process into the run's cgroups, then execs the rest (`sh` is the only extra exec). */
-export function joinCommand(procsFiles: string[]): { argv: string[]; env: Record<string, string> } {
-  return {
-    argv: ['/bin/sh', '-c', 'for f in $MAS2_CGROUP_PROCS; do echo $$ > "$f" || exit 125; done; exec "$@"', 'mas2-sandbox'],
-    env: { MAS2_CGROUP_PROCS: procsFiles.join(' ') },
-  };
 }

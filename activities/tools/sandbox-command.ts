@@ -5,7 +5,7 @@
  */
 import type { SandboxCapabilities } from './sandbox-detect';
 import type { SandboxLimits } from './sandbox';
-import { joinCommand } from './sandbox-cgroup';
+import { launcher } from './sandbox-launch';
 import { planMounts } from './sandbox-mounts';
 import { SECCOMP_POLICY } from './sandbox-seccomp';
 import { SANDBOX_INIT_PY } from './sandbox-init';
@@ -85,14 +85,13 @@ export function nsjailCommand(j: JailInput): { argv: string[]; env: Record<strin
     SANDBOX_INIT_PY,
     ...initArgs,
   ];
-  const base = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' };
-  if (!j.cgroupProcs.length) return { argv, env: base };
-  const join = joinCommand(j.cgroupProcs);
-  return { argv: [...join.argv, ...argv], env: { ...base, ...join.env } };
+  const launch = launcher(caps.bins, j.cgroupProcs);
+  if ('refusal' in launch) return { refusal: `refusing to run: ${launch.refusal}` };
+  return { argv: [...launch.argv, ...argv], env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8', ...launch.env } };
 }
 
 /** The weaker modes (MAS2_SANDBOX_MODE=net-only|none): setpriv + prlimit (+ unshare --net), host file system. */
-export function weakCommand(caps: SandboxCapabilities, limits: ResolvedLimits, argv: string[], uid: number, gid: number): string[] {
+export function weakCommand(caps: SandboxCapabilities, limits: ResolvedLimits, argv: string[], uid: number, gid: number): { argv: string[]; env: Record<string, string> } | { refusal: string } {
   const user: string[] = [];
   if (caps.dropPrivileges && caps.bins.setpriv) {
     user.push(caps.bins.setpriv, `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--bounding-set=-all', '--inh-caps=-all', '--no-new-privs');
@@ -114,5 +113,7 @@ export function weakCommand(caps: SandboxCapabilities, limits: ResolvedLimits, a
   // Backstop for the wall-clock limit should this worker die before its own timer fires.
   const backstop = caps.bins.timeout ? [caps.bins.timeout, '-s', 'KILL', String(Math.ceil(limits.wallSeconds) + 5)] : [];
   const net = caps.mode === 'net-only' ? [caps.bins.unshare!, ...(caps.isRoot ? [] : ['--user', '--map-root-user']), '--net'] : [];
-  return [...net, ...backstop, ...user, ...argv];
+  const launch = launcher(caps.bins, []);
+  if ('refusal' in launch) return { refusal: `refusing to run: ${launch.refusal}` };
+  return { argv: [...launch.argv, ...net, ...backstop, ...user, ...argv], env: launch.env };
 }

@@ -37,7 +37,7 @@ export interface SandboxCapabilities {
   refusal?: string;
   /** One line per missing mechanism; empty when everything is in place. */
   notes: string[];
-  bins: { nsjail?: string; unshare?: string; setpriv?: string; prlimit?: string; timeout?: string; python: string };
+  bins: { nsjail?: string; unshare?: string; setpriv?: string; prlimit?: string; timeout?: string; perl?: string; python: string };
 }
 
 export const SANDBOX_MODES = ['nsjail', 'no-cgroup', 'net-only', 'none'] as const;
@@ -132,7 +132,7 @@ const HOW_TO_FIX = 'run `npm run setup` (as root it installs nsjail under .tools
 export async function probeSandbox(tryRun: (caps: SandboxCapabilities) => Promise<string | undefined>): Promise<SandboxCapabilities> {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const python = process.env.MAS2_SANDBOX_PYTHON || '/usr/bin/python3';
-  const bins = { nsjail: findNsjail(), unshare: findBin('unshare'), setpriv: findBin('setpriv'), prlimit: findBin('prlimit'), timeout: findBin('timeout'), python };
+  const bins = { nsjail: findNsjail(), unshare: findBin('unshare'), setpriv: findBin('setpriv'), prlimit: findBin('prlimit'), timeout: findBin('timeout'), perl: findBin('perl'), python };
   const notes: string[] = [];
   const forced = process.env.MAS2_SANDBOX_MODE || 'nsjail';
   const base: SandboxCapabilities = { isRoot, mode: 'none', userNamespace: !isRoot, dropPrivileges: false, rlimits: false, setpriv: false, notes, bins };

@@ -4,10 +4,16 @@
  *
  * nsjail has already built the namespaces, the mount tree, the cgroup and the
  * filter; this init only:
+ *   0. ignores every catchable signal but SIGCHLD: the kernel delivers a signal
+ *      from inside the namespace to its PID 1 only when PID 1 handles it, and
+ *      python3 installs a SIGINT handler of its own, so without this the program
+ *      could end the init (and lose its own output) with one os.kill(1, SIGINT),
  *   1. reads the untrusted code from stdin and writes it to /tmp/<script>,
  *      creates the working folder /tmp/work,
- *   2. forks the program with its own resource limits (soft CPU limit first,
- *      so an infinite loop gets SIGXCPU and we can say so), stderr on fd 4,
+ *   2. forks the program with every signal back to its default disposition (an
+ *      ignored signal stays ignored across exec) and its own resource limits
+ *      (soft CPU limit first, so an infinite loop gets SIGXCPU and we can say
+ *      so), stderr on fd 4,
  *   3. reaps every process of the namespace (orphans are re-parented to it),
  *   4. reports the program's status as one JSON line on fd 3.
  * When it exits the kernel kills every process left in the PID namespace, so
@@ -20,7 +26,19 @@
  * Status lines on fd 3 are `key value` (see parseInitStatus in sandbox.ts).
  */
 export const SANDBOX_INIT_PY = String.raw`
-import os, sys, resource
+import os, sys, resource, _signal
+
+KEEP = (_signal.SIGKILL, _signal.SIGSTOP, _signal.SIGCHLD)
+
+def dispose(action):
+    for s in range(1, _signal.NSIG):
+        if s not in KEEP:
+            try:
+                _signal.signal(s, action)
+            except (OSError, ValueError, RuntimeError):
+                pass  # numbers libc keeps for itself (32, 33)
+
+dispose(_signal.SIG_IGN)
 
 a = sys.argv
 script = a[1]
@@ -51,6 +69,7 @@ except BaseException as e:
 pid = os.fork()
 if pid == 0:
     try:
+        dispose(_signal.SIG_DFL)
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         resource.setrlimit(resource.RLIMIT_AS, (vmem, vmem))
         resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))

@@ -9,10 +9,12 @@
  * read-only /proc of the jail's PID namespace is mounted by nsjail itself.
  *
  * Folders that must stay hidden (home folders, the mas2 package, $MAS2_HOME,
- * the worker's cwd, the run's workspace...) are simply not mounted; where one
- * lies inside a mounted folder (a global npm install under /usr/lib, a
- * workspace inside an interpreter prefix) it is covered by an empty tmpfs that
- * can hold no file. When that is impossible — the interpreter itself lives in a
+ * the worker's cwd, the run's workspace, every data path of the configuration:
+ * activities/dataPaths.ts) are simply not mounted; where one lies inside a
+ * mounted folder (a global npm install under /usr/lib, a blob store under
+ * /usr/local, a workspace inside an interpreter prefix) it is covered by an
+ * empty tmpfs that can hold no file, and a hidden file (a TLS key under /etc)
+ * by /dev/null. When that is impossible — the interpreter itself lives in a
  * hidden folder, or its prefix is one — `planMounts` returns a one-line reason
  * and the run is refused (fail closed, never run exposed).
  */
@@ -48,6 +50,14 @@ function real(p: string): string {
     return fs.realpathSync(p);
   } catch {
     return path.resolve(p);
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
   }
 }
 
@@ -102,7 +112,11 @@ export function planMounts(input: MountPlanInput): MountPlan {
     if (!safe(h)) return { ok: false, reason: `refusing to run: cannot hide ${h} (its name contains ':' or ',')` };
     if (fs.existsSync(h)) cover.push(h);
   }
-  for (const h of cover) args.push('-m', `none:${h}:tmpfs:size=4096,nr_inodes=1,mode=0555`);
+  for (const h of cover) {
+    // A folder gets an empty tmpfs without a free inode; a file (a TLS key, a config) reads as /dev/null.
+    if (isDirectory(h)) args.push('-m', `none:${h}:tmpfs:size=4096,nr_inodes=1,mode=0555`);
+    else args.push('-R', `/dev/null:${h}`);
+  }
 
   const own = `uid=${input.uid},gid=${input.gid}`;
   args.push('-m', `none:/tmp:tmpfs:size=${input.tmpBytes},nr_inodes=${input.tmpInodes},mode=0700,${own}`);

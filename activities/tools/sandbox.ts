@@ -1,7 +1,7 @@
 /**
  * Runs untrusted, model-written programs (python, javascript) in nsjail:
  *
- *   sh (joins the run's memory + pids cgroup) → exec nsjail
+ *   launcher (joins the run's memory + pids cgroup, a fresh session keyring; sandbox-launch.ts) → exec nsjail
  *     new network (no interface up), mount, PID, IPC, UTS and cgroup namespaces,
  *     uid 65534 without capabilities, no_new_privs, seccomp policy (sandbox-seccomp.ts),
  *     allowlisted read-only file system + private /tmp and /dev/shm (sandbox-mounts.ts)
@@ -23,6 +23,10 @@ import { ToolCrashError } from './errors';
 import { createRunCgroup, type RunCgroup } from './sandbox-cgroup';
 import { nsjailCommand, weakCommand, type ResolvedLimits } from './sandbox-command';
 import { packageRoot, probeSandbox, type SandboxCapabilities } from './sandbox-detect';
+import { LAUNCH_FAILED_EXIT } from './sandbox-launch';
+import type { ToolContext } from './types';
+import { dataPaths } from '../dataPaths';
+import { mas2Home } from '../home';
 import { StreamCapture } from './sandbox-output';
 
 export type { SandboxCapabilities, SandboxMode } from './sandbox-detect';
@@ -145,7 +149,11 @@ export function detectSandbox(): Promise<SandboxCapabilities> {
 
 const SIGNAL_NAMES: Record<number, string> = Object.fromEntries(Object.entries(os.constants.signals).map(([k, v]) => [v, k]));
 
-/** Host folders the code must never see (only those inside a mounted folder need covering; see sandbox-mounts.ts). */
+/**
+ * Host folders and files the code must never see (only those inside a mounted folder need covering;
+ * see sandbox-mounts.ts): home folders, the worker's cwd and package, temp folders, and every data
+ * path of this process's configuration (dataPaths.ts), besides the caller's own.
+ */
 function hiddenPaths(extra: string[]): string[] {
   const homes = ['/home', '/root'];
   try {
@@ -153,7 +161,12 @@ function hiddenPaths(extra: string[]): string[] {
   } catch {
     /* no /home */
   }
-  return [...homes, os.homedir(), process.cwd(), packageRoot() ?? '', process.env.MAS2_HOME ?? '', os.tmpdir(), '/var/tmp', '/run', ...extra].filter(Boolean);
+  return [...homes, os.homedir(), process.cwd(), packageRoot() ?? '', ...dataPaths(mas2Home()), os.tmpdir(), '/var/tmp', '/run', ...extra].filter(Boolean);
+}
+
+/** What a tool call hides from its program: its workspace, the documents folder and the runtime's data paths. */
+export function sandboxContext(ctx: ToolContext): SandboxRunContext {
+  return { signal: ctx.signal, heartbeat: ctx.heartbeat, hidePaths: [ctx.workspaceDir, ctx.docsDir ?? '', ...(ctx.dataPaths ?? [])].filter(Boolean) };
 }
 
 interface InitStatus {
@@ -272,8 +285,13 @@ async function runWithCapabilities(program: SandboxProgram, ctx: SandboxRunConte
       await fsp.rm(hostDir, { recursive: true, force: true }).catch(() => undefined);
       throw new ToolCrashError(program.tool, `could not prepare the sandbox folder: ${(e as Error).message}`, { cause: e });
     }
-    argv = weakCommand(caps, limits, [...program.interpreter, scriptPath], uid, gid);
-    spawnEnv = { PATH: '/usr/bin:/bin', HOME: workDir, TMPDIR: workDir, LANG: 'C.UTF-8', ...program.extraEnv };
+    const cmd = weakCommand(caps, limits, [...program.interpreter, scriptPath], uid, gid);
+    if ('refusal' in cmd) {
+      await fsp.rm(hostDir, { recursive: true, force: true }).catch(() => undefined);
+      throw new ToolCrashError(program.tool, cmd.refusal);
+    }
+    argv = cmd.argv;
+    spawnEnv = { PATH: '/usr/bin:/bin', HOME: workDir, TMPDIR: workDir, LANG: 'C.UTF-8', ...program.extraEnv, ...cmd.env };
     cwd = workDir;
   }
 
@@ -411,7 +429,7 @@ async function runWithCapabilities(program: SandboxProgram, ctx: SandboxRunConte
       progSignal = status.signal !== undefined ? (SIGNAL_NAMES[status.signal] ?? `signal ${status.signal}`) : null;
       cpuUsed = status.cpu;
     }
-  } else if (exitCode === 127 && !stdout.total && /setpriv|prlimit|unshare|No such file|cannot execute|failed to execute/i.test(stderr.text('stderr'))) {
+  } else if ((exitCode === 127 || exitCode === LAUNCH_FAILED_EXIT) && !stdout.total && /mas2-launch:|setpriv|prlimit|unshare|No such file|cannot execute|failed to execute/i.test(stderr.text('stderr'))) {
     throw new ToolCrashError(program.tool, `could not start the program in the sandbox: ${stderr.text('stderr').slice(0, 500)}`);
   }
 

@@ -12,6 +12,11 @@ export interface ToolContext {
   heartbeat?: () => void;
   /** Folder of documents for the `search` tool (overrides MAS2_DOCS_DIR). */
   docsDir?: string;
+  /**
+   * Where the runtime keeps its data (activities/dataPaths.ts for its home): hidden from
+   * sandboxed code, besides the data paths of the process's own configuration.
+   */
+  dataPaths?: string[];
 }
 
 /** A built-in tool: made with defineTool like an own tool; given the built-ins' context, it returns a complete result (toolResult). */

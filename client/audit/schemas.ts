@@ -1,6 +1,6 @@
 /** The audit document: what `mas2 audit` projects from a run's history (zod, the one definition of its types). */
 import { z } from 'zod';
-import { AssignmentSchema, ConfigSchema, FaultSchema, MetaRoleSchema, PatchSchema, TemplateSchema, TriggerSchema } from '../../mas/schemas';
+import { AssignmentSchema, ConfigSchema, FaultSchema, MetaRoleSchema, PatchSchema, StorageFaultSchema, TemplateSchema, TriggerSchema } from '../../mas/schemas';
 
 /** Where a piece of the audit came from, most to least direct. */
 export const EvidenceSchema = z.enum(['activity', 'result', 'rectifier-input', 'implementer-input', 'task-input', 'built-in', 'replayed-rule', 'none']);
@@ -187,6 +187,9 @@ export const AuditSchema = z.object({
   workflowId: z.string(),
   status: AuditStatusSchema,
   reason: z.string().optional(),
+  /** The run stopped on a storage fault (resumable with `mas2 resume`), and the faults it was resumed after. */
+  storageFault: StorageFaultSchema.optional(),
+  resumedAfter: z.array(StorageFaultSchema).optional(),
   task: z.string(),
   /** Budget at the start; `finalBudgetUsd` after any raiseBudget updates. */
   budgetUsd: z.number(),

@@ -2,8 +2,8 @@
 import { Option, type Command } from 'commander';
 import { connectClient, resolveTarget } from '../connect';
 import { AUDIT_FORMATS, fetchAudit, renderAudit, type AuditFormat } from '../audit/index'; // not '../audit': a stale dist/client/audit.js from before the split would win
+import { out, say } from '../terminal';
 
-const say = (line: string) => process.stderr.write(`mas2: ${line}\n`);
 
 export function registerAudit(program: Command): void {
   program
@@ -16,7 +16,10 @@ export function registerAudit(program: Command): void {
       const client = await connectClient(target);
       try {
         const audit = await fetchAudit(client, id);
-        process.stdout.write(renderAudit(audit, o.format));
+        // JSON is already safe to print (and must stay JSON); every other format is text.
+        const text = renderAudit(audit, o.format);
+        if (o.format === 'json') process.stdout.write(text);
+        else out(text);
       } finally {
         await client.connection.close();
       }

@@ -15,8 +15,8 @@ import { connectClient, resolveTarget } from '../connect';
 import { UserError } from '../errors';
 import { RULES, checkPoolPath, choosePool, parseBudget, parseFaults, parseNumber, type NumberRule } from '../inputs';
 import { collectTrees, exportPreferences, parseTasksFile, sha256, type CollectSettings, type QueryRun } from '../cto';
+import { say } from '../terminal';
 
-const say = (line: string) => process.stderr.write(`mas2: ${line}\n`);
 
 /** Decimal numbers only (Number() would take "", "0x10" and "1e400"); a bad value is one line naming the option. */
 const numberArg = (rule: NumberRule) => (value: string): number => {

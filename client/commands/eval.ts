@@ -23,8 +23,8 @@ import { evalJobs, runJobs, sha256 } from '../eval/runner';
 import { buildResults, writeReport } from '../eval/report';
 import { compareResults, formatComparison, loadResults } from '../eval/compare';
 import { formatUsdShort } from '../eval/pareto';
+import { out, say } from '../terminal';
 
-const say = (line: string) => process.stderr.write(`mas2: ${line}\n`);
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -74,7 +74,7 @@ export function parseVariants(list: string): Variant[] {
 function compareCommand(files: string[]): number {
   if (files.length !== 2) throw new UserError(`--compare takes two results.json files (got ${files.length})`);
   const [a, b] = files.map(loadResults);
-  process.stdout.write(formatComparison(files[0], files[1], compareResults(a, b)));
+  out(formatComparison(files[0], files[1], compareResults(a, b)));
   return 0;
 }
 
@@ -190,7 +190,7 @@ async function evalCommand(o: EvalOptions): Promise<number> {
   const files = writeReport(o.out, results);
   for (const s of results.summary) {
     const ci = s.interval ? ` [${(s.interval.low * 100).toFixed(0)}–${(s.interval.high * 100).toFixed(0)}%]` : '';
-    process.stdout.write(`${s.variant.padEnd(15)} ${String(s.passed).padStart(4)}/${s.n} pass ${(s.passRate * 100).toFixed(1)}%${ci}  mean ${formatUsdShort(s.meanCostUsd)}${s.meanWallMs !== null ? `  ${(s.meanWallMs / 1000).toFixed(1)} s` : ''}\n`);
+    out(`${s.variant.padEnd(15)} ${String(s.passed).padStart(4)}/${s.n} pass ${(s.passRate * 100).toFixed(1)}%${ci}  mean ${formatUsdShort(s.meanCostUsd)}${s.meanWallMs !== null ? `  ${(s.meanWallMs / 1000).toFixed(1)} s` : ''}\n`);
   }
   say(`wrote ${files.results}, ${files.report} and ${files.svg}`);
   const errors = rows.filter((r) => r.status === 'error');

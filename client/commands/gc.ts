@@ -4,8 +4,9 @@ import { mas2Home } from '../../activities/home';
 import { openBlobStore } from '../../activities/blobStore';
 import { connectClient, resolveTarget } from '../connect';
 import { collectGarbage, MIN_GRACE_MS, parseDuration } from '../gc';
+import { claimServer } from '../serverIdentity';
+import { out, printJson, say } from '../terminal';
 
-const say = (line: string) => process.stderr.write(`mas2: ${line}\n`);
 
 function duration(min: number): (text: string) => number {
   return (text) => {
@@ -24,17 +25,23 @@ export function registerGc(program: Command): void {
     .option('--grace <duration>', 'blobs written this recently are always kept (≥ 15m: covers activities still running)', duration(MIN_GRACE_MS), 3_600_000)
     .option('--dry-run', 'report what would be deleted, delete nothing')
     .option('--json', 'the report as JSON on stdout')
-    .action(async (o: { retention: number; grace: number; dryRun?: boolean; json?: boolean }) => {
+    .option('--claim', "record once that this server's runs write to this home's blob store (for a cluster; the embedded server is claimed when it is created), then stop")
+    .action(async (o: { retention: number; grace: number; dryRun?: boolean; json?: boolean; claim?: boolean }) => {
       const target = await resolveTarget({ log: say });
       const client = await connectClient(target);
       const store = openBlobStore(mas2Home());
       try {
+        if (o.claim) {
+          await claimServer(client.connection, target.namespace, await store.identity(), store.where);
+          say(`namespace ${target.namespace} on ${target.address} is claimed by the blob store ${store.where}`);
+          return;
+        }
         say(`gc of ${store.where}: runs on ${target.address}/${target.namespace}, retention ${o.retention / 3_600_000} h, grace ${o.grace / 60_000} min${o.dryRun ? ' (dry run)' : ''}`);
-        const r = await collectGarbage({ client, store, retentionMs: o.retention, graceMs: o.grace, dryRun: o.dryRun, log: say });
-        if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+        const r = await collectGarbage({ client, store, address: target.address, retentionMs: o.retention, graceMs: o.grace, dryRun: o.dryRun, log: say });
+        if (o.json) printJson(r);
         else
-          process.stdout.write(
-            `${r.dryRun ? 'would delete' : 'deleted'} ${r.deleted} of ${r.stored} blobs (${(r.deletedBytes / 1024).toFixed(1)} KiB); kept ${r.keptLive} referenced by ${r.runsScanned} runs (${r.openRuns} open), ${r.keptRecent} written within the grace period\n`,
+          out(
+            `${r.dryRun ? 'would delete' : 'deleted'} ${r.deleted} of ${r.stored} blobs (${(r.deletedBytes / 1024).toFixed(1)} KiB); kept ${r.keptLive} referenced by ${r.runsScanned} runs (${r.openRuns} open), ${r.keptRecent} written within the grace period${r.skippedRuns ? `, ${r.keptUnread} written since the start of ${r.skippedRuns} run(s) whose history could not be read` : ''}\n`,
           );
       } finally {
         await store.close();

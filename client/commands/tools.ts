@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { ToolSet } from '../../activities/tools/toolset';
 import { loadToolConfig } from '../../lib/config';
 import { UserError } from '../errors';
+import { jsonText, oneLine, out, printJson } from '../terminal';
 
 /** The ToolSet of a `--config` file (undefined without one). Bad config, or an MCP server that does not start, is one line. */
 export async function toolsetFromConfig(file: string | undefined): Promise<ToolSet | undefined> {
@@ -33,10 +34,10 @@ export function registerTools(program: Command): void {
       const set = (await toolsetFromConfig(o.config)) ?? new ToolSet();
       try {
         const tools = await set.catalogue();
-        if (o.json) process.stdout.write(JSON.stringify(tools, null, 2) + '\n');
+        if (o.json) printJson(tools);
         else {
           for (const t of tools) {
-            process.stdout.write(`${t.name}  [${t.source}]  ${t.description.split('\n')[0].slice(0, 120)}\n  parameters: ${JSON.stringify(t.parameters)}\n`);
+            out(`${oneLine(t.name)}  [${oneLine(t.source)}]  ${oneLine(t.description.split('\n')[0].slice(0, 120))}\n  parameters: ${jsonText(t.parameters, 0)}\n`);
           }
         }
       } finally {

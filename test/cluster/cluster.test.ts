@@ -235,6 +235,13 @@ test('mas2 gc keeps what an open run needs and deletes blobs of runs past the re
     const onlyClosed = [...closedRefs].filter((r) => !openRefs.has(r));
     expect(onlyClosed.length).toBeGreaterThan(0);
 
+    // The cluster's namespace was not created by a home: gc deletes nothing until it is claimed for this store.
+    const unclaimed = await cli(['gc', '--retention', '0s', '--json']);
+    expect(unclaimed.code).toBe(2);
+    expect(unclaimed.stderr).toMatch(/refusing to collect garbage: .*no blob store has claimed it.*nothing was deleted.*mas2 gc --claim/);
+    expect(Number((await pg.query('SELECT count(*) AS n FROM mas2_blobs')).rows[0].n)).toBe(before);
+    expect((await cli(['gc', '--claim'])).code).toBe(0);
+
     const dry = await cli(['gc', '--retention', '0s', '--dry-run', '--json']);
     expect(dry.code).toBe(0);
     expect(JSON.parse(dry.stdout).deleted).toBeGreaterThan(0);

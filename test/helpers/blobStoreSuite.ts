@@ -51,6 +51,7 @@ export function blobStoreSuite(hooks: SuiteHooks): void {
 
   test('a missing blob and a malformed reference are errors that say which', async () => {
     await expect(store.get(`sha256:${'0'.repeat(64)}`)).rejects.toThrow(/missing/);
+    await expect(store.get(`sha256:${'0'.repeat(64)}`)).rejects.toMatchObject({ name: 'BlobFault', kind: 'missing', ref: `sha256:${'0'.repeat(64)}` });
     await expect(store.get('sha256:xyz')).rejects.toThrow(/not a blob reference/);
   });
 
@@ -58,6 +59,18 @@ export function blobStoreSuite(hooks: SuiteHooks): void {
     const ref = await store.put('original');
     await hooks.corrupt(store, ref, 'tampered');
     await expect(other.get(ref)).rejects.toThrow(/does not match its hash/);
+    await expect(other.get(ref)).rejects.toMatchObject({ name: 'BlobFault', kind: 'corrupted', ref });
+    // Writing the same content again (a re-derived output, a restored copy) repairs it.
+    expect(await store.put('original')).toBe(ref);
+    expect(await other.get(ref)).toBe('original');
+  });
+
+  test('the store has one identity, made once, the same from every handle (also made concurrently), never listed as a blob', async () => {
+    const ids = await Promise.all([store.identity(), other.identity(), store.identity(), other.identity()]);
+    expect(new Set(ids).size).toBe(1);
+    expect(ids[0]).toMatch(/^mas2-store-[0-9a-f]{24}$/);
+    expect(await other.identity()).toBe(ids[0]);
+    for await (const b of store.list()) expect(b.ref).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
   test('delete removes only blobs not touched since the cut-off; a re-put refreshes a blob', async () => {

@@ -55,6 +55,21 @@ test('mas2 run --json does the main job on the simulator and says so', () => {
   expect((JSON.parse(list.stdout) as { workflowId: string }[]).map((x) => x.workflowId)).toContain(`fib-${queue}`);
 });
 
+test('text a user or a model wrote reaches the terminal with its escape sequences visible, --json stays JSON', () => {
+  const id = `esc-${queue}`;
+  const task = 'Compute 17 * 23 + 4 \u001b]0;pwned\u0007\u001b]52;c;cHduZWQ=\u0007\u001b[2J';
+  const run = mas2(['run', task, '--local-worker', '--id', id]);
+  expect(run.code).toBe(0);
+  const list = mas2(['list']);
+  const status = mas2(['status', id]);
+  for (const r of [run, list, status]) {
+    expect(r.stdout + r.stderr).not.toMatch(/\u001b|\u0007/);
+  }
+  expect(list.stdout).toContain('\\x1b]0;pwned\\x07');
+  const json = mas2(['status', id, '--json']);
+  expect(JSON.parse(json.stdout).task).toBe(task);
+});
+
 test('mas2 tool runs one tool and prints JSON', () => {
   const r = mas2(['tool', 'calculator', '--input', '{"expression": "17 * 23 + 4"}']);
   expect(r.code).toBe(0);
@@ -89,6 +104,9 @@ test.each([
   [['cto', 'x.jsonl', '--out', 'o.jsonl', '--k', '-0'], /--k .* is invalid/],
   [['budget', 'some-id', 'NaN'], /--budget must be a number of USD above 0/],
   [['server', '--port', '70000'], /--port .* is invalid/],
+  [['run', 'x'.repeat(25_000)], /the task is 25000 characters; keep it under 20000/],
+  [['resume', 'no-such-run-id'], /no run with id/],
+  [['rectify', 'some-id', '--reason', 'r'.repeat(3000)], /--reason is 3000 characters; at most 2000/],
 ])('bad input %j: one line, non-zero exit, no stack trace', (args, message) => {
   const r = mas2(args as string[]);
   expect(r.code).not.toBe(0);

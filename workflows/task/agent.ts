@@ -4,9 +4,9 @@
  * so far is kept in s.partial so it resumes where it left off. The loop returns how it ended
  * (mas/turnOutcome.ts); what that means for the run is decided in ./triggers.ts.
  */
-import { isCancellation, patched } from '@temporalio/workflow';
+import { condition, isCancellation, patched } from '@temporalio/workflow';
 import { FAILURE_TYPES } from '../../mas/contract';
-import { addCall, firstPromptChars, formatUsd, worstCaseCallCost } from '../../mas/cost';
+import { addCall, callReservation, firstPromptChars, formatUsd, worstCaseCallCost } from '../../mas/cost';
 import { fingerprints, predecessors } from '../../mas/graph';
 import { extraLatencyMs, modelErrors, toolCrashes } from '../../mas/faults';
 import { backboneById } from '../../mas/pool';
@@ -16,6 +16,7 @@ import type { PartialAgent } from '../../mas/runState';
 import type { TurnOutcome } from '../../mas/turnOutcome';
 import { AGENT_LIMITS, DEFAULT_MAX_WALL_SECONDS, splitToolCalls, toolSignature, wallTimeExceeded, withoutToolsReason } from '../../mas/agentLoop';
 import { MODEL_ATTEMPTS, TOOL_ATTEMPTS, failureInfo, models, tools } from './activities';
+import { storageFaultReason, type StorageFaultDetails } from '../../mas/storageFault';
 import type { RunContext } from './context';
 import { raiseFromState, verdictFor } from './triggers';
 
@@ -23,6 +24,23 @@ import { raiseFromState, verdictFor } from './triggers';
 function paused(ctx: RunContext): boolean {
   const s = ctx.s;
   return s.status !== 'running' || s.pendingTrigger !== null || s.pendingExternal.length > 0;
+}
+
+/**
+ * The blob store failed the call (after the activity's retries): not the model's fault, so no
+ * Rectifier. The run ends `failed` with the fault named and s_t saved for `mas2 resume`; the
+ * agent's turn restarts from `resumeAt` then.
+ */
+function storageFault(ctx: RunContext, agentId: string, backboneId: string, resumeAt: PartialAgent, fault: StorageFaultDetails, step: number, detail: string): TurnOutcome {
+  ctx.s.partial[agentId] = resumeAt;
+  const where = { ...fault, agent: agentId, step, detail };
+  return { kind: 'storage_fault', fault: where, reason: storageFaultReason(where, ctx.info.workflowId), agent: agentId, backbone: backboneId, step };
+}
+
+/** No room for the next call: the agent keeps its partial work; the table decides (the Rectifier may make room, else the budget guard stops the run). */
+function overBudget(ctx: RunContext, agentId: string, backboneId: string, partial: PartialAgent, detail: string): TurnOutcome {
+  ctx.s.partial[agentId] = partial;
+  return { kind: 'over_budget', detail, agent: agentId, backbone: backboneId, step: ctx.s.steps.length - 1 };
 }
 
 export async function runAgent(ctx: RunContext, agentId: string): Promise<TurnOutcome> {
@@ -46,18 +64,27 @@ export async function runAgent(ctx: RunContext, agentId: string): Promise<TurnOu
     upstream.map((u) => outputChars(s.outputs[u.agent])),
   );
 
+  /** The exact worst case the activity reported for a call it did not start (its prompt was larger than estimated). */
+  let exactNeed: number | undefined;
   while (partial.turns < agent.maxTurns) {
     if (paused(ctx)) {
       s.partial[agentId] = partial;
       return { kind: 'paused', agent: agentId };
     }
-    const worst = worstCaseCallCost(promptChars, backbone);
+    // Where this turn starts again if the blob store fails it.
+    const turnStart: PartialAgent = { ...partial, conversation: [...partial.conversation], signatures: partial.signatures && [...partial.signatures] };
+    // patched(): runs recorded before reservations replay with the old estimate and no reservation.
+    const reserving = patched('budget-reservations');
+    const worst = reserving ? Math.max(callReservation(promptChars, backbone), exactNeed ?? 0) : worstCaseCallCost(promptChars, backbone);
     if (!ctx.room(worst)) {
-      const detail = `${agentId}'s next model call on ${backboneId} could cost up to ${formatUsd(worst)} and only ${formatUsd(s.budgetUsd - s.cost.usd)} of the ${formatUsd(s.budgetUsd)} budget is left`;
-      s.partial[agentId] = partial;
-      return { kind: 'over_budget', detail, agent: agentId, backbone: backboneId, step: s.steps.length - 1 };
+      if (reserving && ctx.reservations.size > 0) {
+        // Calls of other agents hold part of the budget until they end: look again then.
+        await condition(() => ctx.reservations.size === 0 || paused(ctx));
+        continue;
+      }
+      return overBudget(ctx, agentId, backboneId, partial, `${agentId}'s next model call on ${backboneId} could cost up to ${formatUsd(worst)} and only ${formatUsd(ctx.left())} of the ${formatUsd(s.budgetUsd)} budget is left`);
     }
-    if (wallTimeExceeded(Date.parse(s.startedAt), Date.now(), opts.maxWallSeconds)) {
+    if (wallTimeExceeded(Date.parse(s.resumedAt ?? s.startedAt), Date.now(), opts.maxWallSeconds)) {
       s.partial[agentId] = partial;
       return { kind: 'out_of_wall_time', agent: agentId, maxWallSeconds: opts.maxWallSeconds ?? DEFAULT_MAX_WALL_SECONDS };
     }
@@ -74,6 +101,7 @@ export async function runAgent(ctx: RunContext, agentId: string): Promise<TurnOu
     const nAll = ++s.counters.modelAll;
     const callIndex = ctx.nextIndex(s.counters.llmIndex, agentId);
     const callKey = `${agentId}:llm:${callIndex}`;
+    if (reserving) ctx.reservations.set(callKey, worst);
     let out;
     try {
       out = await models.callModel({
@@ -91,13 +119,26 @@ export async function runAgent(ctx: RunContext, agentId: string): Promise<TurnOu
         injectError: modelErrors(input.faults, backboneId, nOnBackbone, nAll),
         ...(input.tools ? { toolDefs: toolDefinitionsFrom(input.tools, agent.tools) } : {}),
         extraLatencyMs: extraLatencyMs(input.faults, backboneId) || undefined,
+        ...(reserving ? { maxCostUsd: worst } : {}),
       });
     } catch (e) {
       if (isCancellation(e)) throw e;
       const f = failureInfo(e, MODEL_ATTEMPTS);
+      if (f.type === FAILURE_TYPES.budget) {
+        // Not started, nothing spent: try once more with the exact need reserved, or stop for the budget.
+        if (exactNeed === undefined && f.needUsd !== undefined) {
+          exactNeed = f.needUsd;
+          continue;
+        }
+        return overBudget(ctx, agentId, backboneId, partial, f.message);
+      }
       const step = ctx.record({ agent: agentId, backbone: backboneId, kind: 'llm', callIndex, status: 'failed', attempts: f.attempts, costUsd: 0, durationMs: 0, error: f.message });
+      if (f.storage) return storageFault(ctx, agentId, backboneId, turnStart, f.storage, step, f.message);
       return { kind: 'call_failed', error: f.message, agent: agentId, backbone: backboneId, step };
+    } finally {
+      ctx.reservations.delete(callKey);
     }
+    exactNeed = undefined;
     s.cost = addCall(s.cost, backboneId, out.usage, out.costUsd);
     ctx.record({ agent: agentId, backbone: backboneId, kind: 'llm', callIndex, status: 'completed', attempts: out.attempts, usage: out.usage, costUsd: out.costUsd, durationMs: out.durationMs });
     partial.turns++;
@@ -144,6 +185,7 @@ export async function runAgent(ctx: RunContext, agentId: string): Promise<TurnOu
         if (isCancellation(e)) throw e;
         const f = failureInfo(e, TOOL_ATTEMPTS);
         const step = ctx.record({ agent: agentId, backbone: backboneId, kind: 'tool', name: call.name, callIndex: toolIndex, status: 'failed', attempts: f.attempts, costUsd: 0, durationMs: 0, error: f.message });
+        if (f.storage) return storageFault(ctx, agentId, backboneId, turnStart, f.storage, step, f.message);
         const crashed = f.type === FAILURE_TYPES.toolCrash;
         return { kind: 'tool_failed', error: f.message, agent: agentId, tool: crashed ? (f.tool ?? call.name) : call.name, backbone: backboneId, step };
       }

@@ -5,13 +5,10 @@
  */
 import { upsertSearchAttributes, type WorkflowInfo } from '@temporalio/workflow';
 import type { MetaDecision, MetaRole, Step, TaskInput, Usage } from '../../mas/schemas';
-import { addCall, worstCaseCallCost } from '../../mas/cost';
+import { addCall, metaCallEstimate } from '../../mas/cost';
 import { metaBackbone } from '../../mas/pool';
 import { toolNamesOf } from '../../mas/tools';
 import type { RunState } from '../../mas/runState';
-
-/** A meta-agent prompt is a few KB; this bounds what one meta call may cost before it is made. */
-const META_PROMPT_CHARS = 12_000;
 
 export class RunContext {
   readonly opts: TaskInput['options'];
@@ -22,6 +19,8 @@ export class RunContext {
   readonly running = new Set<string>();
   /** Bumped by anything the scheduler should wake up for (a signal, an update, an agent ending). */
   wake = 0;
+  /** What the model calls in flight may still cost, by call key (mas/cost.ts callReservation). */
+  readonly reservations = new Map<string, number>();
 
   constructor(
     readonly s: RunState,
@@ -57,8 +56,19 @@ export class RunContext {
     return n;
   }
 
+  private reserved(): number {
+    let usd = 0;
+    for (const r of this.reservations.values()) usd += r;
+    return usd;
+  }
+
+  /** What the budget still leaves once the calls in flight are paid for at their worst. */
+  left(): number {
+    return this.s.budgetUsd - this.s.cost.usd - this.reserved();
+  }
+
   room(usd: number): boolean {
-    return this.s.cost.usd + usd <= this.s.budgetUsd;
+    return this.s.cost.usd + this.reserved() + usd <= this.s.budgetUsd;
   }
 
   payMeta(role: MetaRole, backbone: string, usage: Usage, decision: MetaDecision, attempts: number, durationMs: number): void {
@@ -76,7 +86,8 @@ export class RunContext {
       pool,
       seed: this.opts.seed,
       callKey: `${role}:${s.counters.metaIndex[role] ?? 0}`,
-      allowModel: this.room(worstCaseCallCost(META_PROMPT_CHARS, metaBackbone(pool, role))),
+      allowModel: this.room(metaCallEstimate(input.task, metaBackbone(pool, role), role)),
+      maxCostUsd: this.left(),
       ...(input.tools ? { tools: input.tools } : {}),
     };
   }

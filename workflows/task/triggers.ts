@@ -58,6 +58,7 @@ export function raiseFromState(ctx: RunContext): void {
 export function settle(ctx: RunContext, o: TurnOutcome): void {
   const s = ctx.s;
   if (o.kind === 'answered') s.outputs[o.agent] = o.output;
+  if (o.kind === 'storage_fault') s.storageFault = o.fault;
   const t = triggerFromOutcome(o, runView(ctx), s.fired);
   if (t) return raise(ctx, t);
   const end = endingOf(o);

@@ -3,7 +3,7 @@
  * first) into the audit document. Pure: no I/O, deterministic for the same
  * events. The per-activity reducers are in steps.ts.
  */
-import { ConfigSchema, type Config, type Template } from '../../../mas/schemas';
+import { ConfigSchema, StorageFaultSchema, type Config, type Template } from '../../../mas/schemas';
 import { gather, iso, type RunHistory } from '../history';
 import type { Audit } from '../schemas';
 import { createContext, type Context, type ProjectOptions } from './context';
@@ -44,10 +44,13 @@ export function projectHistory(runs: RunHistory[], opts: ProjectOptions = {}): A
   addNotes(p);
 
   const { status, reason } = projectStatus(c);
+  const resumedAfter = c.state?.resumedAfter ?? savedFault(c.input.resume?.state);
   return {
     workflowId: c.workflowId,
     status,
     reason,
+    ...(c.finalResult?.storageFault ? { storageFault: c.finalResult.storageFault } : {}),
+    ...(resumedAfter?.length ? { resumedAfter } : {}),
     task: c.input.task ?? '',
     budgetUsd: c.input.budgetUsd ?? 0,
     finalBudgetUsd: finalBudget(c),
@@ -80,6 +83,14 @@ export function projectHistory(runs: RunHistory[], opts: ProjectOptions = {}): A
     metaValidity: c.state?.decisions ? metaValidity(c.state.decisions) : undefined,
     notes: c.notes,
   };
+}
+
+/** The fault a resume started after, from the saved state in the task input (while the run has no result yet). */
+function savedFault(state: unknown): Audit['resumedAfter'] {
+  const s = state as { storageFault?: unknown; resumedAfter?: unknown[] } | undefined;
+  const all = [...(s?.resumedAfter ?? []), ...(s?.storageFault ? [s.storageFault] : [])];
+  const parsed = all.map((f) => StorageFaultSchema.safeParse(f)).filter((r) => r.success).map((r) => r.data!);
+  return parsed.length ? parsed : undefined;
 }
 
 /** Design done without any activity after it (e.g. forced design, then cancelled right away), or only known from the result document. */

@@ -79,8 +79,17 @@ export function reduceBranchStart(p: Projection): void {
   const { c, h } = p;
   const resume = c.input.resume;
   if (!resume) return;
-  const saved = resume.state as { config?: unknown } | undefined;
+  const saved = resume.state as { config?: unknown; storageFault?: { kind?: string; ref?: string; agent?: string; step?: number } } | undefined;
   const parsed = ConfigSchema.safeParse(saved?.config);
+  if (!resume.patch) {
+    // Resumed after a storage fault: the same run going on from its saved s_t, nothing decided anew.
+    if (parsed.success) h.adopt(parsed.data, 'design', `v${parsed.data.version} · from the saved state`);
+    const f = saved?.storageFault;
+    c.notes.push(
+      `this run resumed from the saved state s_t of an earlier run of ${c.workflowId}${f ? ` that stopped on a storage fault (blob ${f.ref} ${f.kind}, agent ${f.agent}, step ${f.step})` : ''}; its steps and decisions before that point are in the earlier run's history`,
+    );
+    return;
+  }
   if (parsed.success) h.adopt(parsed.data, 'design', `v${parsed.data.version} · inherited from ${c.input.parentWorkflowId ?? 'the parent run'}`);
   const patch = PatchSchema.safeParse(resume.patch);
   const trigger = TriggerSchema.safeParse(resume.trigger);

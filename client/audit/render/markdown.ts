@@ -20,6 +20,8 @@ export function renderMarkdown(a: Audit): string {
   L.push('## Task', '');
   L.push(`> ${a.task.split('\n').join('\n> ')}`, '');
   L.push(`- **Status:** ${a.status}${a.reason ? ` — ${a.reason}` : ''}`);
+  if (a.storageFault) L.push(`- **Storage fault:** blob \`${a.storageFault.ref}\` ${a.storageFault.kind} in ${a.storageFault.where} (agent ${a.storageFault.agent}, step ${a.storageFault.step}); not a model or tool failure, no rectification; resumable with \`mas2 resume ${a.workflowId}\``);
+  for (const f of a.resumedAfter ?? []) L.push(`- **Resumed after a storage fault:** blob \`${f.ref}\` ${f.kind} in ${f.where} (agent ${f.agent}, step ${f.step})`);
   L.push(`- **Budget:** ${formatUsd(a.budgetUsd)}${a.finalBudgetUsd !== a.budgetUsd ? ` (raised to ${formatUsd(a.finalBudgetUsd)})` : ''}`);
   L.push(`- **Pool:** ${a.pool.map((b) => `${b.id} (${b.model}, $${b.inputPerM}/$${b.outputPerM} per M in/out)`).join(', ')}${a.simulated ? ' — simulated backbones, not real models' : ''}`);
   const opt = a.options as Record<string, unknown>;

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { addCall, addUsage, emptyCost, estimateTokens, formatUsd, priceOf, promptCacheHitRate, worstCaseCallCost } from '../../../mas/cost';
+import { addCall, addUsage, CALL_FRAME_TOKENS, callReservation, emptyCost, estimateTokens, exactWorstCase, formatUsd, metaCallEstimate, priceOf, promptCacheHitRate, promptChars, promptTokens, worstCaseCallCost } from '../../../mas/cost';
 import { CostSchema } from '../../../mas/schemas';
 import { POOL } from './fixtures';
 
@@ -114,5 +114,36 @@ describe('formatUsd', () => {
     expect(formatUsd(0.01)).toBe('$0.0100');
     expect(formatUsd(0.00123456)).toBe('$0.001235');
     expect(formatUsd(0)).toBe('$0.000000');
+  });
+});
+
+describe('the worst case of a call (exact and reserved)', () => {
+  test('promptChars counts what the simulator bills: message texts, tool calls, tool definitions and a response schema', () => {
+    const messages = [
+      { role: 'system' as const, content: 'abcd' },
+      { role: 'assistant' as const, content: null, toolCalls: [{ id: '1', name: 'python', arguments: '{}' }] },
+    ];
+    const calls = JSON.stringify(messages[1].toolCalls).length;
+    // A message without tool calls counts `[]`, and so does an absent tool list, as the simulator bills them.
+    expect(promptChars(messages)).toBe(4 + 2 + calls + 2);
+    const tools = [{ name: 't', description: 'd', parameters: {} }];
+    expect(promptChars(messages, tools)).toBe(4 + 2 + calls + JSON.stringify(tools).length);
+    expect(promptChars(messages, tools, { type: 'object' })).toBe(promptChars(messages, tools) + JSON.stringify({ type: 'object' }).length);
+    expect(promptTokens(4000)).toBe(1000 + CALL_FRAME_TOKENS);
+    expect(exactWorstCase(4000, 100, big)).toBeCloseTo(((1000 + CALL_FRAME_TOKENS) * 10 + 100 * 40) / 1e6, 12);
+  });
+
+  test('a reservation covers the exact worst case of any prompt up to a quarter larger than estimated (plus 256 tokens)', () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 100_000 }), fc.double({ min: 0, max: 1, noNaN: true }), (estimate, extra) => {
+        const actual = Math.floor(estimate * (1 + 0.25 * extra)) + Math.floor(1024 * extra);
+        expect(callReservation(estimate, big)).toBeGreaterThanOrEqual(exactWorstCase(actual, big.maxOutputTokens, big));
+      }),
+    );
+  });
+
+  test("a meta-agent call's estimate grows with the task it carries, and uses the role's output cap", () => {
+    expect(metaCallEstimate('x'.repeat(600_000), big, 'generator')).toBeGreaterThan(metaCallEstimate('short', big, 'generator') + 1);
+    expect(metaCallEstimate('t', big, 'implementer')).toBeLessThan(metaCallEstimate('t', big, 'generator'));
   });
 });

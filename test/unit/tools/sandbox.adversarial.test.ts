@@ -15,6 +15,8 @@ import * as path from 'node:path';
 import type { ToolResult } from '../../../mas/messages';
 import { createPythonTool, pythonTool } from '../../../activities/tools/python';
 import { detectSandbox, type SandboxCapabilities, type SandboxOptions } from '../../../activities/tools/sandbox';
+import { dataPaths } from '../../../activities/dataPaths';
+import { runNode } from '../../helpers/tsChild';
 
 jest.setTimeout(60_000);
 
@@ -296,5 +298,108 @@ describe('sandbox: resource limits', () => {
     const r = await py('import sys\nfor _ in range(20):\n    sys.stderr.write("e" * 1_000_000)\nraise SystemExit(2)');
     expect(r).toMatchObject({ ok: false, limit: 'output', exitCode: 2 });
     expect(Buffer.byteLength(r.stderr ?? '')).toBeLessThanOrEqual(64 * 1024 + 2048);
+  });
+});
+
+// ---------------------------------------------------------------- round 2
+
+describe('round 2: the init cannot be killed and the program starts with default signals', () => {
+  test('every signal the program sends to PID 1 is ignored: the run ends normally with all its output', async () => {
+    if (!strong()) return;
+    const r = await py(
+      'import os, signal, time\nprint("before", flush=True)\nsent = 0\nfor s in range(1, signal.NSIG):\n' +
+        '    try:\n        os.kill(1, s); sent += 1\n    except OSError:\n        pass\ntime.sleep(0.3)\nprint("after", sent)',
+    );
+    expect(r).toMatchObject({ ok: true, exitCode: 0 });
+    expect(r.output).toMatch(/^before\nafter \d+\n$/);
+    expect(Number(/after (\d+)/.exec(r.output)![1])).toBeGreaterThan(60);
+  });
+
+  test('the program itself gets every signal at its default disposition (none stays ignored across the exec)', async () => {
+    if (!strong()) return;
+    const r = await py(
+      'import signal\nprint(signal.getsignal(signal.SIGINT) is signal.default_int_handler, ' +
+        '[s for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGQUIT, signal.SIGALRM) if signal.getsignal(s) != signal.SIG_DFL])',
+    );
+    expect(r.output).toBe('True []\n');
+  });
+});
+
+describe("round 2: the worker's session keyring is not the sandbox's", () => {
+  test('/proc/keys inside lists none of the keys of a worker that holds a session keyring', async () => {
+    if (!strong() || process.arch !== 'x64') return;
+    const name = `mas2-worker-key-${token}`;
+    // The worker joins a named session keyring holding a key, then runs the python tool.
+    const hostPython = [
+      '/usr/bin/python3',
+      '-c',
+      'import ctypes, os, sys\nlibc = ctypes.CDLL(None, use_errno=True)\n' +
+        "assert libc.syscall(ctypes.c_long(250), ctypes.c_long(1), ctypes.c_char_p(b'worker-session-" + token + "')) >= 0\n" +
+        "assert libc.syscall(ctypes.c_long(248), ctypes.c_char_p(b'user'), ctypes.c_char_p(sys.argv[1].encode()), ctypes.c_char_p(b'hunter2'), ctypes.c_long(7), ctypes.c_long(-3)) >= 0\n" +
+        'os.execv(sys.argv[2], sys.argv[2:])',
+      name,
+    ];
+    const out = await runNode(
+      `const { pythonTool } = require('./activities/tools/python.ts');
+       const r = await pythonTool.execute({ code: "print(open('/proc/keys').read())" }, { workspaceDir: ${JSON.stringify(ws)} });
+       process.stdout.write(JSON.stringify(r));`,
+      hostPython,
+    );
+    const r = JSON.parse(out) as ToolResult;
+    expect(r.ok).toBe(true);
+    expect(r.output).not.toContain(name);
+    expect(r.output).not.toContain(`worker-session-${token}`);
+    expect(r.output).toMatch(/keyring\s+_ses: empty/);
+  });
+});
+
+describe('round 2: every data folder the configuration names is hidden', () => {
+  test('a file: blob store, the call ledger, a TLS key, the local-model cache, the documents and another home under a mounted folder read as nothing', async () => {
+    if (!strong()) return;
+    const root = path.join('/usr/local/share', `mas2-adv-${token}`);
+    const blobs = path.join(root, 'blobs');
+    const ledgerDir = path.join(root, 'ledger');
+    const models = path.join(root, 'models');
+    const docs = path.join(root, 'docs');
+    const otherHome = path.join(root, 'lib-home');
+    const key = path.join(root, 'tls', 'client.key');
+    const content = crypto.randomBytes(6).toString('hex');
+    const secrets: Record<string, string> = {
+      [path.join(blobs, 'ab', 'cdef')]: `stored prompt ${content}`,
+      [path.join(ledgerDir, 'ledger.jsonl')]: `ledger ${content}`,
+      [path.join(models, 'model.gguf')]: `weights ${content}`,
+      [path.join(docs, 'notes.md')]: `docs ${content}`,
+      [path.join(otherHome, 'runs', 'other-run', 'workspace', 'plan.md')]: `other run ${content}`,
+      [key]: `-----BEGIN PRIVATE KEY----- ${content}`,
+    };
+    const env: Record<string, string> = {
+      MAS2_BLOB_STORE: `file:${blobs}`,
+      MAS2_CALL_LEDGER: path.join(ledgerDir, 'ledger.jsonl'),
+      MAS2_LOCAL_MODELS_DIR: models,
+      MAS2_DOCS_DIR: docs,
+      TEMPORAL_TLS_CLIENT_KEY_PATH: key,
+    };
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    try {
+      for (const [f, text] of Object.entries(secrets)) {
+        fs.mkdirSync(path.dirname(f), { recursive: true });
+        fs.writeFileSync(f, text, { mode: 0o644 });
+      }
+      fs.chmodSync(root, 0o755);
+      Object.assign(process.env, env);
+      // A library caller's own home reaches the tool as its runtime's data paths.
+      const r = await pythonTool.execute(
+        { code: `${TRY_READ}\n` + Object.keys(secrets).map((f) => `try_read(${JSON.stringify(f)})`).join('\n') + `\nimport os\nprint('LIST', os.listdir(${JSON.stringify(root)}))` },
+        { workspaceDir: ws, dataPaths: dataPaths(otherHome) },
+      );
+      expect(r.output).not.toContain(content);
+      for (const f of Object.keys(secrets)) expect(r.output).toMatch(new RegExp(`(DENIED|READ) ${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} (FileNotFoundError|PermissionError|0 b'')`));
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -66,3 +66,15 @@ test.each([
   expect(plan.reason).toMatch(reason);
   expect(plan.reason).not.toContain('\n');
 });
+
+test('a hidden file inside a mounted folder (a TLS key under /etc) is covered by /dev/null, after the folder is mounted', () => {
+  const prefix = path.join(base, 'opt', 'py2');
+  fs.mkdirSync(path.join(prefix, 'bin'), { recursive: true });
+  fs.writeFileSync(path.join(prefix, 'bin', 'python3'), '');
+  fs.writeFileSync(path.join(prefix, 'client.key'), 'key');
+  const plan = planMounts(input({ interpreters: [path.join(prefix, 'bin', 'python3')], hidden: [path.join(prefix, 'client.key')] }));
+  if (!plan.ok) throw new Error(plan.reason);
+  const cover = plan.args.indexOf(`/dev/null:${path.join(prefix, 'client.key')}`);
+  expect(cover).toBeGreaterThan(plan.args.indexOf(prefix));
+  expect(plan.args[cover - 1]).toBe('-R');
+});

@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MAX_WRITE_BYTES, workspaceTool } from '../../../activities/tools/workspace';
@@ -109,7 +111,7 @@ describe('workspace: confinement', () => {
     expect((await run('write', 'out/new.txt', 'pwned')).error).toMatch(/outside the workspace/);
     expect((await run('write', 'out/deeper/new.txt', 'pwned')).error).toMatch(/outside the workspace/);
     expect((await run('write', 'sub/up/new.txt', 'pwned')).error).toMatch(/outside the workspace/);
-    expect((await run('write', 'dangling.txt', 'pwned')).error).toMatch(/dangling/);
+    expect((await run('write', 'dangling.txt', 'pwned')).error).toBe('"dangling.txt" resolves (through a symbolic link) to a location outside the workspace');
 
     expect(fs.readFileSync(path.join(outside, 'secret.txt'), 'utf8')).toBe('top secret');
     expect(fs.readdirSync(outside)).toEqual(['secret.txt']);
@@ -127,5 +129,135 @@ describe('workspace: confinement', () => {
     const r = await executeTool('workspace', JSON.stringify({ action: 'read', path: '../outside/secret.txt' }), { workspaceDir: ws });
     expect(r.ok).toBe(false);
     expect(r.output).toMatch(/^Refused: /);
+  });
+});
+
+describe('workspace: only regular files and folders, one link, race-free, workspace-relative messages', () => {
+  const noHostPath = (r: { output: string; error?: string }) => {
+    expect(r.output).not.toContain(base);
+    expect(r.error ?? '').not.toContain(base);
+  };
+
+  test('a FIFO is refused at once for read and write (the tool never blocks on it)', async () => {
+    execFileSync('mkfifo', [path.join(ws, 'pipe')]);
+    const started = Date.now();
+    const read = await run('read', 'pipe');
+    const write = await run('write', 'pipe', 'x');
+    expect(Date.now() - started).toBeLessThan(2000);
+    for (const r of [read, write]) {
+      expect(r).toMatchObject({ ok: false, error: '"pipe" is a FIFO; only regular files and folders can be used' });
+      noHostPath(r);
+    }
+    expect(fs.lstatSync(path.join(ws, 'pipe')).isFIFO()).toBe(true);
+  });
+
+  test('a character device is neither read nor written', async () => {
+    if (process.getuid?.() !== 0) return; // mknod needs root
+    execFileSync('mknod', [path.join(ws, 'zero'), 'c', '1', '5']); // /dev/zero: a read would never end
+    for (const r of [await run('read', 'zero'), await run('write', 'zero', 'x')]) {
+      expect(r).toMatchObject({ ok: false, error: '"zero" is a character device; only regular files and folders can be used' });
+      noHostPath(r);
+    }
+    expect(fs.lstatSync(path.join(ws, 'zero')).isCharacterDevice()).toBe(true);
+  });
+
+  test('a unix socket is refused with a message, not a crash showing the host path', async () => {
+    const server = net.createServer().listen(path.join(ws, 'sock'));
+    await new Promise((res) => server.once('listening', res));
+    try {
+      for (const r of [await run('read', 'sock'), await run('write', 'sock', 'x'), await run('read', './sock')]) {
+        expect(r).toMatchObject({ ok: false, error: '"sock" is a socket; only regular files and folders can be used' });
+        noHostPath(r);
+      }
+    } finally {
+      server.close();
+    }
+  });
+
+  test('a file with a second hard link (here: outside the workspace) is neither read nor overwritten', async () => {
+    fs.linkSync(path.join(outside, 'secret.txt'), path.join(ws, 'linked.txt'));
+    const read = await run('read', 'linked.txt');
+    expect(read).toMatchObject({ ok: false, error: expect.stringMatching(/^"linked.txt" has 2 hard links/) });
+    expect(read.output).not.toContain('top secret');
+    expect((await run('write', 'linked.txt', 'pwned')).error).toMatch(/has 2 hard links/);
+    expect(fs.readFileSync(path.join(outside, 'secret.txt'), 'utf8')).toBe('top secret');
+  });
+
+  test('four agents writing 30 files each into the same new folders at once: every write succeeds', async () => {
+    const writes = Array.from({ length: 4 }, (_, agent) =>
+      Promise.all(Array.from({ length: 30 }, (_, i) => run('write', `new/deep/er/${i % 3}/agent${agent}-${i}.txt`, `agent ${agent} file ${i}`))),
+    );
+    const results = (await Promise.all(writes)).flat();
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+    expect(results).toHaveLength(120);
+    const listed = await run('list', 'new/deep/er/0');
+    expect(listed.output.split('\n')).toHaveLength(40);
+  });
+
+  test('concurrent writes of one file leave one whole content, never a mix', async () => {
+    const contents = Array.from({ length: 8 }, (_, i) => String(i).repeat(100_000));
+    await Promise.all(contents.map((c) => run('write', 'same.txt', c)));
+    expect(contents).toContain(fs.readFileSync(path.join(ws, 'same.txt'), 'utf8'));
+    expect((await run('list', '.')).output).toBe('same.txt');
+  });
+
+  test('refusals and failures speak in workspace terms, never the host path', async () => {
+    fs.mkdirSync(path.join(ws, 'd'));
+    fs.writeFileSync(path.join(ws, 'f.txt'), 'x');
+    fs.symlinkSync(outside, path.join(ws, 'out'));
+    fs.symlinkSync('loop2', path.join(ws, 'loop1'));
+    fs.symlinkSync('loop1', path.join(ws, 'loop2'));
+    const cases: [Parameters<typeof run>[0], string, RegExp][] = [
+      ['read', 'missing/x.txt', /^"missing" does not exist$/],
+      ['write', 'f.txt/x', /^"f.txt" is a file, not a folder$/],
+      ['list', 'out', /^"out" resolves \(through a symbolic link\) to a location outside the workspace$/],
+      ['read', 'loop1', /more than 40 symbolic links/],
+      ['read', 'd', /is a folder/],
+      ['write', '.', /workspace root itself/],
+    ];
+    for (const [action, p, want] of cases) {
+      const r = await run(action, p, 'x');
+      expect(r.ok).toBe(false);
+      expect(r.error).toMatch(want);
+      noHostPath(r);
+    }
+  });
+
+  test('a concurrent writer swapping a folder for a link to outside never gets a write or a read outside', async () => {
+    fs.mkdirSync(path.join(ws, 'box'));
+    fs.writeFileSync(path.join(outside, 'victim.txt'), 'untouched');
+    let stop = false;
+    const swapper = (async () => {
+      // Another process sharing the workspace flips box/ between a real folder and a link to outside.
+      for (let i = 0; !stop; i++) {
+        try {
+          fs.renameSync(path.join(ws, 'box'), path.join(ws, 'box-real'));
+          fs.symlinkSync(outside, path.join(ws, 'box'));
+          await new Promise((r) => setImmediate(r));
+          fs.unlinkSync(path.join(ws, 'box'));
+          fs.renameSync(path.join(ws, 'box-real'), path.join(ws, 'box'));
+        } catch {
+          /* raced with itself: try again */
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    const results = [];
+    try {
+      for (let i = 0; i < 150; i++) {
+        results.push(await run('write', `box/victim.txt`, `pwned ${i}`));
+        results.push(await run('read', 'box/victim.txt'));
+      }
+    } finally {
+      stop = true;
+      await swapper;
+    }
+    expect(fs.readFileSync(path.join(outside, 'victim.txt'), 'utf8')).toBe('untouched');
+    expect(fs.readdirSync(outside).sort()).toEqual(['secret.txt', 'victim.txt']);
+    for (const r of results) {
+      expect(r.output).not.toContain('untouched');
+      noHostPath(r);
+    }
+    expect(results.some((r) => r.ok)).toBe(true);
   });
 });
