@@ -1,7 +1,7 @@
 /**
- * The `mas2` command line (DESIGN §5). User mistakes end as one line and exit
- * code 2; run outcomes map to exit codes (completed 0, failed 1,
- * budget_exhausted 3, cancelled 4).
+ * The `mas2` command line. User mistakes end as one line and exit code 2; run
+ * outcomes map to exit codes (completed 0, failed 1, budget_exhausted 3,
+ * cancelled 4, unverified 5).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -15,14 +15,14 @@ import { createWorker, TASK_QUEUE } from '../workers/worker';
 import { runDevServerForeground } from './devServer';
 import { connectClient, hasSearchAttributes, resolveTarget, type Target } from './connect';
 import { UserError, isUserError } from './errors';
-import { RULES, checkPoolPath, checkTask, checkWorkflowId, choosePool, isZodError, newWorkflowId, parseBudget, parseFaults, parseNumber, zodLine, type NumberRule } from './inputs';
+import { RULES, checkTask, checkWorkflowId, isZodError, newWorkflowId, parseBudget, parseFaults, parseNumber, zodLine, type NumberRule } from './inputs';
+import { choosePool, preparePool, workerPoolWarning } from './pools';
 import { getResult, listRuns, startRun } from './runs';
 import { ProgressPrinter, summary } from './format';
 import { registerCto } from './commands/cto';
 import { registerAudit } from './commands/audit';
 import { registerEval } from './commands/eval';
 import { registerLocalModel } from './commands/localModel';
-import { startLocalPool } from './localModel/start';
 import { registerGc } from './commands/gc';
 import { runToolCommand } from '../activities/tools/cli';
 import { registerTools, toolsetFromConfig } from './commands/tools';
@@ -95,13 +95,14 @@ async function runCommand(taskArg: string, o: Record<string, unknown>): Promise<
   const budgetUsd = parseBudget(String(o.budget));
   const faults = parseFaults((o.fault as string[]) ?? []);
   const workflowId = o.id !== undefined ? checkWorkflowId(String(o.id)) : newWorkflowId();
-  const choice = choosePool(checkPoolPath(o.pool as string | undefined), process.env);
-  if (choice.note) say(choice.note);
+  const choice = choosePool(o.pool as string | undefined, process.env);
+  say(choice.note);
   const home = mas2Home();
-  const pool = choice.local ? await startLocalPool({ home, log: say }) : choice.pool;
   const toolset = await toolsetFromConfig(o.config as string | undefined);
   const catalogue = toolset ? await toolset.catalogue() : undefined;
   const { client, target } = await clientFor();
+  // The local models are served where the worker runs: here when this process hosts it.
+  const pool = await preparePool(choice, { home, log: say, hostsWorker: target.embedded || Boolean(o.localWorker) });
   const input: TaskInput = {
     task,
     budgetUsd,
@@ -162,7 +163,7 @@ export function buildProgram(): Command {
     .command('run')
     .description('start (or re-attach to) a task; progress on stderr, the answer and a cost summary at the end')
     .argument('<task>', 'what the team should do, in quotes')
-    .option('--pool <file>', 'backbone pool (JSON or YAML), or "local" for local llama.cpp models; default: simulator, or OpenAI when OPENAI_API_KEY is set')
+    .option('--pool <file|local|sim>', 'backbone pool: a JSON or YAML file, "local" (llama.cpp models on this machine) or "sim" (the offline simulator, not a model); default: $MAS2_POOL, else OpenAI when OPENAI_API_KEY is set, else local')
     .option('--budget <usd>', 'hard budget in USD (meta-agents included)', '1')
     .option('--id <id>', 'workflow id; re-attaches when a run with this id exists')
     .option('--detach', 'start and return the id; the run goes on in a worker')
@@ -201,6 +202,8 @@ export function buildProgram(): Command {
       const toolset = await toolsetFromConfig(o.config);
       if (toolset) say(`tools: ${(await toolset.catalogue()).map((t) => t.name).join(', ')}`);
       const target = await resolveTarget({ log: say });
+      const warning = workerPoolWarning(process.env);
+      if (warning) say(warning);
       const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, connection: target.connection, home: mas2Home(), taskQueue: o.taskQueue, runtime: toolset ? { tools: toolset } : {} });
       say(`worker polling "${o.taskQueue}" on ${target.address} (Ctrl-C stops it gracefully)`);
       await worker.run();

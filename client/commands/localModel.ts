@@ -7,7 +7,8 @@ import type { Command } from 'commander';
 import { mas2Home } from '../../activities/home';
 import { LOCAL_MODELS, LLAMA_SDIST } from '../localModel/catalog';
 import { localModelsDir, modelFiles } from '../localModel/paths';
-import { llamaServerPath, modelReady, provision, readTimings, serverBuilt } from '../localModel/provision';
+import { llamaServerPath, modelReady, readTimings, serverBuilt } from '../localModel/provision';
+import { provisionOrExplain } from '../localModel/start';
 import { ensureServer, healthy, idleSeconds, readState, stopServer } from '../localModel/server';
 import { pidAlive } from '../devServer';
 
@@ -15,7 +16,7 @@ const say = (line: string) => process.stderr.write(`mas2: ${line}\n`);
 
 async function status(env: NodeJS.ProcessEnv = process.env) {
   const home = mas2Home(env);
-  const cacheDir = localModelsDir(env, home);
+  const cacheDir = localModelsDir(env);
   const models = await Promise.all(
     LOCAL_MODELS.map(async (m) => {
       const s = readState(home, m.id);
@@ -67,8 +68,8 @@ export function registerLocalModel(program: Command): void {
     .option('--start', 'also start the servers')
     .action(async (o: { start?: boolean }) => {
       const home = mas2Home();
-      const cacheDir = localModelsDir(process.env, home);
-      const t = await provision(cacheDir, say);
+      const cacheDir = localModelsDir(process.env);
+      const t = await provisionOrExplain(cacheDir, say);
       const took = [...Object.entries(t.downloadMs ?? {}).map(([id, ms]) => `${id} ${(ms / 1000).toFixed(0)} s`), ...(t.buildMs ? [`llama-server build ${(t.buildMs / 1000).toFixed(0)} s`] : [])];
       say(`local models provisioned in ${cacheDir}${took.length ? ` (${took.join(', ')})` : ' (already there)'}`);
       if (o.start) for (const m of LOCAL_MODELS) await ensureServer({ home, cacheDir, id: m.id, log: say });

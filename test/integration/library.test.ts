@@ -51,7 +51,7 @@ test("the README's example runs in a fresh folder: own tool and MCP tool called,
     cwd: app,
     encoding: 'utf8',
     timeout: 150_000,
-    env: { ...process.env, TEMPORAL_ADDRESS: '', OPENAI_API_KEY: '', MAS2_HOME: home, MAS2_SERVER_PORT: String(port), MAS2_TASK_QUEUE: `user-app-${process.pid}` },
+    env: { ...process.env, TEMPORAL_ADDRESS: '', OPENAI_API_KEY: '', MAS2_POOL: 'sim', MAS2_HOME: home, MAS2_SERVER_PORT: String(port), MAS2_TASK_QUEUE: `user-app-${process.pid}` },
   });
   expect(r.stderr).toMatch(/tools: python \(builtin\).*word_count \(own\).*everything__get-sum \(mcp:everything\)/);
   expect(r.stderr).toMatch(/\[solver\] tool word_count completed/);
