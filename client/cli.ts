@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { Command, Option, InvalidArgumentError } from 'commander';
 import type { Client } from '@temporalio/client';
-import type { Result, TaskInput } from '../mas/schemas';
+import type { Pool, Result, TaskInput } from '../mas/schemas';
 import { TaskOptionsSchema } from '../mas/schemas';
 import { mas2Home } from '../activities/home';
 import { createWorker, TASK_QUEUE } from '../workers/worker';
@@ -18,7 +18,8 @@ import { UserError, isUserError } from './errors';
 import { RULES, checkTask, checkWorkflowId, isZodError, newWorkflowId, parseBudget, parseFaults, parseNumber, zodLine, type NumberRule } from './inputs';
 import { choosePool, preparePool, workerPoolWarning } from './pools';
 import { getResult, listRuns, startRun } from './runs';
-import { ProgressPrinter, summary } from './format';
+import { summary } from './format';
+import { ProgressDisplay } from './progressDisplay';
 import { registerCto } from './commands/cto';
 import { registerAudit } from './commands/audit';
 import { registerEval } from './commands/eval';
@@ -74,12 +75,16 @@ function ensureBackgroundWorker(home: string, configFile?: string): void {
   say(`started a background worker (pid ${child.pid}, log ${path.join(home, 'worker.log')})`);
 }
 
-async function follow(client: Client, workflowId: string, quiet: boolean): Promise<Result> {
-  const printer = new ProgressPrinter(say);
+async function follow(client: Client, workflowId: string, quiet: boolean, pool?: Pool): Promise<Result> {
+  const display = quiet ? undefined : new ProgressDisplay({ stream: process.stderr, prefix: 'mas2: ', pool });
   let last: Result | undefined;
-  for await (const snapshot of new Run(client, workflowId).snapshots()) {
-    if (!quiet) printer.update(snapshot);
-    last = snapshot;
+  try {
+    for await (const snapshot of new Run(client, workflowId).snapshots()) {
+      display?.update(snapshot);
+      last = snapshot;
+    }
+  } finally {
+    display?.stop();
   }
   return last ?? getResult(client, workflowId);
 }
@@ -133,14 +138,14 @@ async function runCommand(taskArg: string, o: Record<string, unknown>): Promise<
   if (target.embedded || o.localWorker) {
     const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, connection: target.connection, home, runtime: toolset ? { tools: toolset } : {} });
     try {
-      result = await worker.runUntil(follow(client, workflowId, Boolean(o.quiet)));
+      result = await worker.runUntil(follow(client, workflowId, Boolean(o.quiet), pool));
     } finally {
       await connection.close();
       await toolset?.close();
     }
   } else {
     await toolset?.close();
-    result = await follow(client, workflowId, Boolean(o.quiet));
+    result = await follow(client, workflowId, Boolean(o.quiet), pool);
   }
   if (o.json) printJson(result);
   else {
