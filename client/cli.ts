@@ -183,7 +183,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--theta <fraction>', 'budget trigger θ_C as a fraction of the budget (0 < θ ≤ 1)').argParser(numberArg(RULES.theta)))
     .addOption(new Option('--seed <n>', 'simulator seed (a whole number)').argParser(numberArg(RULES.seed)))
     .option('--local-worker', 'with TEMPORAL_ADDRESS: also run a worker in this process')
-    .option('--config <file>', 'own tools and MCP servers (see "Own tools and MCP servers" in the README); the worker needs the same file')
+    .option('--config <file>', 'own tools and MCP servers (see docs/tools.md); the worker needs the same file')
     .action(async (task: string, o: Record<string, unknown>) => {
       process.exitCode = await runCommand(task, o);
     });

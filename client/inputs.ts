@@ -18,7 +18,7 @@ export function loadPoolFile(file: string): Pool {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new UserError(`cannot read pool file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; check the path (see "Pool file" in the README)`);
+    throw new UserError(`cannot read pool file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; check the path (see "Pool file" in docs/configuration.md)`);
   }
   let raw: unknown;
   try {
@@ -27,7 +27,7 @@ export function loadPoolFile(file: string): Pool {
     throw new UserError(`pool file ${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(e as Error).message.split('\n')[0]}`);
   }
   const parsed = PoolSchema.safeParse(raw);
-  if (!parsed.success) throw new UserError(`pool file ${file} is invalid: ${issuesLine(parsed.error)} (see "Pool file" in the README)`);
+  if (!parsed.success) throw new UserError(`pool file ${file} is invalid: ${issuesLine(parsed.error)} (see "Pool file" in docs/configuration.md)`);
   return parsed.data;
 }
 

@@ -155,7 +155,7 @@ export function liveLine(r: Result, working: readonly Working[], elapsedMs: numb
  * the text the run would answer with (mas/answer.ts), who produced it, and the final
  * verifier's verdict when the final agent is one. `key` changes when the answer does.
  */
-export function answerSoFar(r: Result): { key: string; agent: string; text: string; verdict: 'PASS' | 'FAIL' | null } | null {
+export function answerSoFar(r: Result): { key: string; agent: string; text: string; verdict: ReturnType<typeof verdictOf> } | null {
   const t = r.config?.template;
   if (!t || !r.outputs[t.finalAgent]) return null;
   const src = answerSource(t, r.outputs);
