@@ -45,7 +45,7 @@ export interface PoolChoice {
   note: string;
 }
 
-const LOCAL_NAMES = LOCAL_MODELS.map((m) => `${m.id} (${m.model})`).join(' and ');
+const LOCAL_NAMES = LOCAL_MODELS.map((m) => m.id).join(' and ');
 
 function why(source: 'named' | 'env' | 'default'): string {
   if (source === 'env') return ' (MAS2_POOL)';

@@ -91,8 +91,7 @@ export class ProgressDisplay {
     const answer = r.status === 'running' ? answerSoFar(r) : null;
     if (answer && answer.key !== this.answerKey) {
       this.answerKey = answer.key;
-      const checked = answer.verdict === 'PASS' ? ', checked: PASS' : answer.verdict === 'FAIL' ? ', rejected by the final check: the team goes on' : '';
-      this.line(`answer (from ${answer.agent}${checked}): ${oneLine(answer.text, 200)}`);
+      this.line(`answer (from ${answer.agent}): ${oneLine(answer.text, 200)}`);
     }
     if (this.live) return;
     const working = workingNow(r, this.o.pool);

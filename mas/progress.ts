@@ -12,7 +12,7 @@ import type { Pool, Result, TaskInput } from './schemas';
 import { formatUsd } from './cost';
 import { metaBackbone } from './pool';
 import { predecessors } from './graph';
-import { answerFrom, answerSource, verdictOf } from './answer';
+import { answerSource } from './answer';
 
 /** `$0.01 of $1` would be typeset as math by the UI's markdown renderer: amounts as `0.01 USD`. */
 const usd = (n: number) => `${formatUsd(n).replace('$', '')} USD`;
@@ -122,19 +122,22 @@ const META_ORDER = ['generator', 'implementer'] as const;
 /**
  * Who is working now: before the team exists, the next meta-agent (on its backbone when the
  * pool is known); then every agent of the current team whose inputs are all done and whose own
- * output is not. The live state records finished calls only, so this is the ready set, not a
- * report from the worker.
+ * output is not; with none of those while the run goes on, a trigger fired and the Rectifier is
+ * at work. The live state records finished calls only, so this is read from the state, not
+ * reported by the worker.
  */
 export function workingNow(r: Result, pool?: Pool): Working[] {
   if (r.status !== 'running') return [];
+  const meta = (role: 'generator' | 'implementer' | 'rectifier'): Working => ({ agent: role, backbone: pool ? metaBackbone(pool, role).id : undefined, call: 1 });
   if (!r.config) {
     const role = META_ORDER.find((m) => !r.decisions.some((d) => d.role === m));
-    return role ? [{ agent: role, backbone: pool ? metaBackbone(pool, role).id : undefined, call: 1 }] : [];
+    return role ? [meta(role)] : [];
   }
   const { template: t, assignment, version } = r.config;
-  return t.agents
+  const ready = t.agents
     .filter((a) => !r.outputs[a.id] && predecessors(t, a.id).every((p) => r.outputs[p]))
     .map((a) => ({ agent: a.id, backbone: assignment[a.id], call: r.steps.filter((s) => s.agent === a.id && s.kind === 'llm' && s.configVersion === version).length + 1 }));
+  return ready.length ? ready : [meta('rectifier')];
 }
 
 /** `42 s`, `3 min 05 s`. */
@@ -151,17 +154,14 @@ export function liveLine(r: Result, working: readonly Working[], elapsedMs: numb
 }
 
 /**
- * The answer as soon as the final agent has produced one (a preview while the run goes on):
- * the text the run would answer with (mas/answer.ts), who produced it, and the final
- * verifier's verdict when the final agent is one. `key` changes when the answer does.
+ * The answer as soon as the final agent has produced one: the run's answer so far (the live
+ * state carries its preview, chosen by mas/answer.ts: a final verifier's answer is the output it
+ * verified) and the agent it comes from. `key` changes when the answer does.
  */
-export function answerSoFar(r: Result): { key: string; agent: string; text: string; verdict: ReturnType<typeof verdictOf> } | null {
+export function answerSoFar(r: Result): { key: string; agent: string; text: string } | null {
   const t = r.config?.template;
-  if (!t || !r.outputs[t.finalAgent]) return null;
+  if (!t || !r.outputs[t.finalAgent] || !r.answer) return null;
   const src = answerSource(t, r.outputs);
-  const text = answerFrom(t, r.outputs);
-  if (!src || text === null) return null;
-  const final = r.outputs[t.finalAgent];
-  const verdict = t.agents.find((a) => a.id === t.finalAgent)?.verifier ? verdictOf(final.text) : null;
-  return { key: `${src.agent}@${r.outputs[src.agent].inputsKey}|${final.inputsKey}`, agent: src.agent, text, verdict };
+  if (!src) return null;
+  return { key: `${src.agent}@${r.outputs[src.agent].inputsKey}|${r.outputs[t.finalAgent].inputsKey}`, agent: src.agent, text: r.answer };
 }

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Result } from '../../mas/schemas';
-import { tempHome } from './harness';
+import { simPool, tempHome } from './harness';
 import { testServerAddress } from './server';
 import { stopDevServer } from '../../client/devServer';
 import { closedPort } from '../helpers/fakeOpenAI';
@@ -56,12 +56,31 @@ test('mas2 run --pool sim --json does the main job on the simulator and says it 
   expect((JSON.parse(list.stdout) as { workflowId: string }[]).map((x) => x.workflowId)).toContain(`fib-${queue}`);
 });
 
+test('progress on stderr when it is not a terminal: who works on which model, the answer as soon as it exists, no escape codes', () => {
+  // Model calls of 400 ms, so the progress polls see the run between its steps.
+  const file = path.join(home, 'slow-sim.json');
+  fs.writeFileSync(file, JSON.stringify(simPool({ latencyMs: 400, quality: 1 })));
+  const r = mas2(['run', 'What is 12*13?', '--pool', file, '--json', '--local-worker', '--id', `progress-${queue}`]);
+  expect(r.code).toBe(0);
+  const doc = JSON.parse(r.stdout) as Result;
+  expect(r.stderr).not.toMatch(/\x1b/);
+  expect(r.stderr).toMatch(/^mas2: working: generator on \S+ · \d[\d,]* tokens · \$[\d.]+ · \d+ s$/m);
+  const team = doc.config!.template.agents.map((a) => `${a.id} on ${doc.config!.assignment[a.id]}`);
+  expect(team.some((t) => r.stderr.includes(`mas2: working: ${t}`))).toBe(true);
+  // The answer is shown before the run ends (before the cost summary would be), and it is the run's answer.
+  const line = r.stderr.split('\n').find((l) => l.startsWith('mas2: answer (from '));
+  expect(line).toBeDefined();
+  const shown = line!.slice(line!.indexOf('): ') + 3).replace(/…$/, '');
+  expect(shown.length).toBeGreaterThan(0);
+  expect(doc.answer!.replace(/\s+/g, ' ').trim().startsWith(shown)).toBe(true);
+});
+
 test('with no --pool and no key the local models answer; where they cannot be provisioned, one line says so and names the alternatives', () => {
   // An empty cache and a python without pip: provisioning cannot start (no download is attempted).
   const r = mas2(['run', 'What is 12*13?', '--local-worker'], { MAS2_LOCAL_MODELS_DIR: tempHome('mas2-nocache-'), MAS2_PYTHON: '/nonexistent/python3' });
   expect(r.code).toBe(2);
   const lines = r.stderr.trim().split('\n');
-  expect(lines[0]).toMatch(/^mas2: using the local models qwen-0\.5b .* and qwen-1\.5b .*, served by llama\.cpp on this machine/);
+  expect(lines[0]).toMatch(/^mas2: using the local models qwen-0\.5b and qwen-1\.5b, served by llama\.cpp on this machine/);
   const error = lines.filter((l) => l.includes('error'));
   expect(error).toHaveLength(1);
   expect(error[0]).toMatch(/cannot provision the local models in .*: missing \/nonexistent\/python3 with pip/);

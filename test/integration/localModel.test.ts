@@ -58,7 +58,7 @@ test('mas2 run with no pool and no key answers 12*13 on the real local models, e
   // 0 = completed, 5 = unverified (the verifier's rejection stood); anything else is a broken pipeline.
   if (r.code !== 0 && r.code !== 5) throw new Error(`mas2 run (local models) exited ${r.code}:\n${r.stderr.slice(-3000)}`);
   // The default is a real model, and the first line says which.
-  expect(r.stderr.split('\n')[0]).toMatch(/^mas2: using the local models qwen-0\.5b .* and qwen-1\.5b /);
+  expect(r.stderr.split('\n')[0]).toMatch(/^mas2: using the local models qwen-0\.5b and qwen-1\.5b, served by llama\.cpp on this machine/);
   expect(r.stderr).toMatch(/llama-server for qwen-0\.5b ready at http:\/\/127\.0\.0\.1:\d+\/v1/);
   const doc = JSON.parse(r.stdout) as Result;
   // The pipeline, not luck: a small model may get 12*13 wrong, but the run must then say so

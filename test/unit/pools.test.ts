@@ -16,7 +16,7 @@ describe('choosePool', () => {
     const c = choosePool(undefined, {});
     expect(c.kind).toBe('local');
     expect(c.pool.backbones.map((b) => b.local)).toEqual(['qwen-0.5b', 'qwen-1.5b']);
-    expect(c.note).toMatch(/^using the local models qwen-0\.5b \(qwen2\.5-coder-0\.5b-instruct\) and qwen-1\.5b \(qwen2\.5-coder-1\.5b-instruct\), served by llama\.cpp on this machine/);
+    expect(c.note).toMatch(/^using the local models qwen-0\.5b and qwen-1\.5b, served by llama\.cpp on this machine/);
     expect(c.note).toContain('--pool sim');
   });
 

@@ -80,6 +80,9 @@ test('who is working: the next meta-agent on its backbone before the team exists
   });
   expect(workingNow(team)).toEqual([{ agent: 'solver', backbone: 'sim-large', call: 2 }]);
   expect(workingNow({ ...team, status: 'completed' })).toEqual([]);
+  // Every agent done and the run still going: a trigger fired, the Rectifier is at work.
+  const rejected = running({ config: mathConfig, outputs: { analyst: output(''), solver: output(''), checker: output('') } });
+  expect(workingNow(rejected, SIMULATOR_POOL)).toEqual([{ agent: 'rectifier', backbone: 'sim-medium', call: 1 }]);
 });
 
 test('the status line: who, on which model, tokens and spend so far, time since start', () => {
@@ -89,14 +92,15 @@ test('the status line: who, on which model, tokens and spend so far, time since 
   expect(elapsedText(59_999)).toBe('59 s');
 });
 
-test('the answer as soon as the final agent has one: the verified producer, with the verdict', () => {
-  const r = running({ config: mathConfig, outputs: { analyst: output('12*13'), solver: output('156') } });
+test('the answer as soon as the final agent has one: the run\'s answer so far, from the producer the verifier checked', () => {
+  // The live state carries outputs by reference (empty texts) and the answer's preview.
+  const r = running({ config: mathConfig, outputs: { analyst: output(''), solver: output('') }, answer: '156' });
   expect(answerSoFar(r)).toBeNull();
-  const checked = running({ ...r, outputs: { ...r.outputs, checker: output('PASS the product is right') } });
-  expect(answerSoFar(checked)).toMatchObject({ agent: 'solver', text: '156', verdict: 'PASS' });
-  const rejected = running({ ...r, outputs: { ...r.outputs, checker: output('FAIL 12*13 is 144', 'k2') } });
-  expect(answerSoFar(rejected)).toMatchObject({ verdict: 'FAIL' });
-  expect(answerSoFar(rejected)!.key).not.toBe(answerSoFar(checked)!.key);
+  const checked = running({ ...r, outputs: { ...r.outputs, checker: output('') } });
+  expect(answerSoFar(checked)).toMatchObject({ agent: 'solver', text: '156' });
+  const again = running({ ...checked, outputs: { ...checked.outputs, solver: output('', 'k2') }, answer: '155' });
+  expect(answerSoFar(again)!.key).not.toBe(answerSoFar(checked)!.key);
+  expect(answerSoFar({ ...checked, answer: null })).toBeNull();
 });
 
 function sink(isTTY: boolean) {
@@ -108,12 +112,13 @@ test('not a terminal: plain lines only, no escape codes, no control characters o
   const out = sink(false);
   const d = new ProgressDisplay({ stream: out.stream, prefix: 'mas2: ', pool: SIMULATOR_POOL, now: () => 0 });
   d.update(running({}));
-  d.update(running({ config: mathConfig, outputs: { analyst: output('12*13'), solver: output('\x1b]0;pwned\x07156'), checker: output('PASS') } }));
+  d.update(running({ config: mathConfig, outputs: { analyst: output(''), solver: output(''), checker: output('') }, answer: '\x1b]0;pwned\x07156' }));
   d.stop();
   const text = out.text();
   expect(text).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
   expect(text).toContain('mas2: working: generator on sim-medium');
-  expect(text).toContain('mas2: answer (from solver, checked: PASS): ]0;pwned156');
+  expect(text).toContain('mas2: answer (from solver): ]0;pwned156');
+  expect(text).toContain('mas2: working: rectifier on sim-medium');
   expect(text.split('\n').every((l) => l === '' || l.startsWith('mas2: '))).toBe(true);
 });
 
