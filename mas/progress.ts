@@ -156,12 +156,13 @@ export function liveLine(r: Result, working: readonly Working[], elapsedMs: numb
 /**
  * The answer as soon as the final agent has produced one: the run's answer so far (the live
  * state carries its preview, chosen by mas/answer.ts: a final verifier's answer is the output it
- * verified) and the agent it comes from. `key` changes when the answer does.
+ * verified) and the agent it comes from. `key` changes when the answer does (a re-run that
+ * gives the same answer again is not news).
  */
 export function answerSoFar(r: Result): { key: string; agent: string; text: string } | null {
   const t = r.config?.template;
   if (!t || !r.outputs[t.finalAgent] || !r.answer) return null;
   const src = answerSource(t, r.outputs);
   if (!src) return null;
-  return { key: `${src.agent}@${r.outputs[src.agent].inputsKey}|${r.outputs[t.finalAgent].inputsKey}`, agent: src.agent, text: r.answer };
+  return { key: `${src.agent}|${r.answer}`, agent: src.agent, text: r.answer };
 }

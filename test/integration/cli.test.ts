@@ -57,16 +57,20 @@ test('mas2 run --pool sim --json does the main job on the simulator and says it 
 });
 
 test('progress on stderr when it is not a terminal: who works on which model, the answer as soon as it exists, no escape codes', () => {
-  // Model calls of 400 ms, so the progress polls see the run between its steps.
+  // Model calls of 400 ms, so the progress polls see the run between its steps. The unbalanced
+  // parenthesis makes the calculator fail, so the final checker rejects the answer and the run goes
+  // on (the Rectifier) after the answer exists: the display shows it then, not only at the end.
   const file = path.join(home, 'slow-sim.json');
   fs.writeFileSync(file, JSON.stringify(simPool({ latencyMs: 400, quality: 1 })));
-  const r = mas2(['run', 'What is 12*13?', '--pool', file, '--json', '--local-worker', '--id', `progress-${queue}`]);
-  expect(r.code).toBe(0);
+  const r = mas2(['run', 'What is 12*(13+1?', '--pool', file, '--json', '--local-worker', '--id', `progress-${queue}`]);
   const doc = JSON.parse(r.stdout) as Result;
+  expect(doc.rectifications.length).toBeGreaterThanOrEqual(1);
+  expect(r.code).toBe(doc.status === 'failed' ? 1 : 5);
   expect(r.stderr).not.toMatch(/\x1b/);
   expect(r.stderr).toMatch(/^mas2: working: generator on \S+ · \d[\d,]* tokens · \$[\d.]+ · \d+ s$/m);
   const team = doc.config!.template.agents.map((a) => `${a.id} on ${doc.config!.assignment[a.id]}`);
   expect(team.some((t) => r.stderr.includes(`mas2: working: ${t}`))).toBe(true);
+  expect(r.stderr).toMatch(/^mas2: working: rectifier on \S+ · /m);
   // The answer is shown before the run ends (before the cost summary would be), and it is the run's answer.
   const line = r.stderr.split('\n').find((l) => l.startsWith('mas2: answer (from '));
   expect(line).toBeDefined();

@@ -98,8 +98,10 @@ test('the answer as soon as the final agent has one: the run\'s answer so far, f
   expect(answerSoFar(r)).toBeNull();
   const checked = running({ ...r, outputs: { ...r.outputs, checker: output('') } });
   expect(answerSoFar(checked)).toMatchObject({ agent: 'solver', text: '156' });
-  const again = running({ ...checked, outputs: { ...checked.outputs, solver: output('', 'k2') }, answer: '155' });
-  expect(answerSoFar(again)!.key).not.toBe(answerSoFar(checked)!.key);
+  const same = running({ ...checked, outputs: { ...checked.outputs, solver: output('', 'k2') } });
+  expect(answerSoFar(same)!.key).toBe(answerSoFar(checked)!.key);
+  const changed = running({ ...same, answer: '155' });
+  expect(answerSoFar(changed)!.key).not.toBe(answerSoFar(checked)!.key);
   expect(answerSoFar({ ...checked, answer: null })).toBeNull();
 });
 
