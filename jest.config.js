@@ -21,5 +21,13 @@ module.exports = {
     },
     // Opt-in (`npm run test:cluster`, not in `npm test`): a real Temporal server on PostgreSQL, started by the tests.
     { ...common, displayName: 'cluster', testMatch: ['<rootDir>/test/cluster/**/*.test.ts'] },
+    // Opt-in (`npm run test:large`, not in `npm test`): runs of minutes, on the integration tests' dev server.
+    {
+      ...common,
+      displayName: 'large',
+      testMatch: ['<rootDir>/test/large/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/integration/globalSetup.js',
+      globalTeardown: '<rootDir>/test/integration/globalTeardown.js',
+    },
   ],
 };

@@ -36,7 +36,7 @@ export function dataPaths(home: string, env: NodeJS.ProcessEnv = process.env): s
     path.resolve(home),
     blobFolder(home, env),
     ledger && path.dirname(ledger),
-    localModelsDir(env, home),
+    localModelsDir(env),
     set(env.MAS2_DOCS_DIR),
     ...FILE_SETTINGS.map((k) => set(env[k])),
   ];

@@ -1,31 +1,32 @@
 /**
- * The `mas2` command line (DESIGN §5). User mistakes end as one line and exit
- * code 2; run outcomes map to exit codes (completed 0, failed 1,
- * budget_exhausted 3, cancelled 4).
+ * The `mas2` command line. User mistakes end as one line and exit code 2; run
+ * outcomes map to exit codes (completed 0, failed 1, budget_exhausted 3,
+ * cancelled 4, unverified 5).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { Command, Option, InvalidArgumentError } from 'commander';
 import type { Client } from '@temporalio/client';
-import type { Result, TaskInput } from '../mas/schemas';
+import type { Pool, Result, TaskInput } from '../mas/schemas';
 import { TaskOptionsSchema } from '../mas/schemas';
 import { mas2Home } from '../activities/home';
 import { createWorker, TASK_QUEUE } from '../workers/worker';
 import { runDevServerForeground } from './devServer';
 import { connectClient, hasSearchAttributes, resolveTarget, type Target } from './connect';
 import { UserError, errorOutcome, stackOf } from './errors';
-import { RULES, checkPoolPath, checkTask, checkWorkflowId, choosePool, isZodError, newWorkflowId, parseBudget, parseFaults, parseNumber, zodLine, type NumberRule } from './inputs';
+import { RULES, checkTask, checkWorkflowId, isZodError, newWorkflowId, parseBudget, parseFaults, parseNumber, zodLine, type NumberRule } from './inputs';
+import { choosePool, preparePool, workerPoolWarning } from './pools';
 import { getResult, listRuns, startRun } from './runs';
 import { resumeRun } from './resume';
 import { localBlobs } from './resolve';
-import { ProgressPrinter, summary } from './format';
+import { summary } from './format';
+import { ProgressDisplay } from './progressDisplay';
 import { err, oneLine, out, printJson, printable, say } from './terminal';
 import { registerCto } from './commands/cto';
 import { registerAudit } from './commands/audit';
 import { registerEval } from './commands/eval';
 import { registerLocalModel } from './commands/localModel';
-import { startLocalPool } from './localModel/start';
 import { registerGc } from './commands/gc';
 import { runToolCommand } from '../activities/tools/cli';
 import { registerTools, toolsetFromConfig } from './commands/tools';
@@ -72,12 +73,16 @@ function ensureBackgroundWorker(home: string, configFile?: string): void {
   say(`started a background worker (pid ${child.pid}, log ${path.join(home, 'worker.log')})`);
 }
 
-async function follow(client: Client, workflowId: string, quiet: boolean): Promise<Result> {
-  const printer = new ProgressPrinter(say);
+async function follow(client: Client, workflowId: string, quiet: boolean, pool?: Pool): Promise<Result> {
+  const display = quiet ? undefined : new ProgressDisplay({ stream: process.stderr, prefix: 'mas2: ', pool });
   let last: Result | undefined;
-  for await (const snapshot of new Run(client, workflowId).snapshots()) {
-    if (!quiet) printer.update(snapshot);
-    last = snapshot;
+  try {
+    for await (const snapshot of new Run(client, workflowId).snapshots()) {
+      display?.update(snapshot);
+      last = snapshot;
+    }
+  } finally {
+    display?.stop();
   }
   return last ?? getResult(client, workflowId);
 }
@@ -93,13 +98,14 @@ async function runCommand(taskArg: string, o: Record<string, unknown>): Promise<
   const budgetUsd = parseBudget(String(o.budget));
   const faults = parseFaults((o.fault as string[]) ?? []);
   const workflowId = o.id !== undefined ? checkWorkflowId(String(o.id)) : newWorkflowId();
-  const choice = choosePool(checkPoolPath(o.pool as string | undefined), process.env);
-  if (choice.note) say(choice.note);
+  const choice = choosePool(o.pool as string | undefined, process.env);
+  say(choice.note);
   const home = mas2Home();
-  const pool = choice.local ? await startLocalPool({ home, log: say }) : choice.pool;
   const toolset = await toolsetFromConfig(o.config as string | undefined);
   const catalogue = toolset ? await toolset.catalogue() : undefined;
   const { client, target } = await clientFor();
+  // The local models are served where the worker runs: here when this process hosts it.
+  const pool = await preparePool(choice, { home, log: say, hostsWorker: target.embedded || Boolean(o.localWorker) });
   const input: TaskInput = {
     task,
     budgetUsd,
@@ -119,15 +125,15 @@ async function runCommand(taskArg: string, o: Record<string, unknown>): Promise<
   };
   const { attached } = await startRun(client, input, workflowId);
   say(`${attached ? 're-attached to' : 'started'} run ${workflowId}${target.embedded ? '' : ` on ${target.address}`}`);
-  return awaitRun({ client, target, workflowId, attached, home, toolset }, o);
+  return awaitRun({ client, target, workflowId, attached, home, toolset, pool }, o);
 }
 
 /** After a start (run, resume): detach, or follow the run to its end (with a worker in this process when needed) and print it. */
 async function awaitRun(
-  r: { client: Client; target: Target; workflowId: string; attached: boolean; home: string; toolset?: Awaited<ReturnType<typeof toolsetFromConfig>> },
+  r: { client: Client; target: Target; workflowId: string; attached: boolean; home: string; toolset?: Awaited<ReturnType<typeof toolsetFromConfig>>; pool?: Pool },
   o: Record<string, unknown>,
 ): Promise<number> {
-  const { client, target, workflowId, attached, home, toolset } = r;
+  const { client, target, workflowId, attached, home, toolset, pool } = r;
   if (o.detach) {
     if (target.embedded) ensureBackgroundWorker(home, o.config as string | undefined);
     await toolset?.close();
@@ -139,14 +145,14 @@ async function awaitRun(
   if (target.embedded || o.localWorker) {
     const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, connection: target.connection, home, runtime: toolset ? { tools: toolset } : {} });
     try {
-      result = await worker.runUntil(follow(client, workflowId, Boolean(o.quiet)));
+      result = await worker.runUntil(follow(client, workflowId, Boolean(o.quiet), pool));
     } finally {
       await connection.close();
       await toolset?.close();
     }
   } else {
     await toolset?.close();
-    result = await follow(client, workflowId, Boolean(o.quiet));
+    result = await follow(client, workflowId, Boolean(o.quiet), pool);
   }
   if (o.json) printJson(result);
   else {
@@ -169,7 +175,7 @@ export function buildProgram(): Command {
     .command('run')
     .description('start (or re-attach to) a task; progress on stderr, the answer and a cost summary at the end')
     .argument('<task>', 'what the team should do, in quotes')
-    .option('--pool <file>', 'backbone pool (JSON or YAML), or "local" for local llama.cpp models; default: simulator, or OpenAI when OPENAI_API_KEY is set')
+    .option('--pool <file|local|sim>', 'backbone pool: a JSON or YAML file, "local" (llama.cpp models on this machine) or "sim" (the offline simulator, not a model); default: $MAS2_POOL, else OpenAI when OPENAI_API_KEY is set, else local')
     .option('--budget <usd>', 'hard budget in USD (meta-agents included)', '1')
     .option('--id <id>', 'workflow id; re-attaches when a run with this id exists')
     .option('--detach', 'start and return the id; the run goes on in a worker')
@@ -184,7 +190,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--theta <fraction>', 'budget trigger θ_C as a fraction of the budget (0 < θ ≤ 1)').argParser(numberArg(RULES.theta)))
     .addOption(new Option('--seed <n>', 'simulator seed (a whole number)').argParser(numberArg(RULES.seed)))
     .option('--local-worker', 'with TEMPORAL_ADDRESS: also run a worker in this process')
-    .option('--config <file>', 'own tools and MCP servers (see "Own tools and MCP servers" in the README); the worker needs the same file')
+    .option('--config <file>', 'own tools and MCP servers (see docs/tools.md); the worker needs the same file')
     .action(async (task: string, o: Record<string, unknown>) => {
       process.exitCode = await runCommand(task, o);
     });
@@ -234,6 +240,8 @@ export function buildProgram(): Command {
       const toolset = await toolsetFromConfig(o.config);
       if (toolset) say(`tools: ${(await toolset.catalogue()).map((t) => t.name).join(', ')}`);
       const target = await resolveTarget({ log: say });
+      const warning = workerPoolWarning(process.env);
+      if (warning) say(warning);
       const { worker, connection } = await createWorker({ address: target.address, namespace: target.namespace, connection: target.connection, home: mas2Home(), taskQueue: o.taskQueue, runtime: toolset ? { tools: toolset } : {} });
       say(`worker polling "${o.taskQueue}" on ${target.address} (Ctrl-C stops it gracefully)`);
       await worker.run();

@@ -34,31 +34,3 @@ export function summary(r: Result): string {
   lines.push(`steps: ${r.steps.length}, rectifications: ${r.rectifications.length}${r.simulated ? ' · simulated backbone (not a real model)' : ''}`);
   return lines.join('\n');
 }
-
-/** Prints what is new in the result document since the last call. */
-export class ProgressPrinter {
-  private steps = 0;
-  private rects = 0;
-  private finished = new Set<string>();
-  private configShown = 0;
-
-  constructor(private readonly write: (line: string) => void) {}
-
-  update(r: Result): void {
-    if (r.config && r.config.version !== this.configShown && r.rectifications.length === 0) {
-      this.configShown = r.config.version;
-      this.write(`team "${r.config.template.name}": ${r.config.template.agents.map((a) => `${a.id} (${a.role}) on ${r.config!.assignment[a.id]}`).join(', ')}`);
-    }
-    for (const s of r.steps.slice(this.steps)) this.write(stepLine(s));
-    this.steps = r.steps.length;
-    for (const x of r.rectifications.slice(this.rects)) this.write(rectificationLine(x));
-    this.rects = r.rectifications.length;
-    for (const [id, o] of Object.entries(r.outputs)) {
-      const key = `${id}@${o.inputsKey}`;
-      if (!this.finished.has(key)) {
-        this.finished.add(key);
-        this.write(`[${id}] finished (${o.chars ?? o.text.length} chars of output)`);
-      }
-    }
-  }
-}

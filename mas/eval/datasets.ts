@@ -96,7 +96,7 @@ function describe(err: z.ZodError): string {
 
 function parseLine<T>(schema: z.ZodType<T>, value: unknown, where: string, suite: Suite): T {
   const r = schema.safeParse(value);
-  if (!r.success) throw new DatasetError(`${where}: ${describe(r.error)} (not a ${suite} line; see "Evaluation" in the README for the formats)`);
+  if (!r.success) throw new DatasetError(`${where}: ${describe(r.error)} (not a ${suite} line; see "Formats" in docs/evaluation.md)`);
   return r.data;
 }
 

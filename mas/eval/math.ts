@@ -2,7 +2,7 @@
  * GSM8K and MATH scorers. GSM8K: the answer's final number against the number
  * after "####". MATH: the answer's last \boxed{} (else its final-answer line)
  * against the reference, both normalised the way the MATH paper's checker
- * does (string rewriting, not symbolic algebra; see the README for what that misses).
+ * does (string rewriting, not symbolic algebra; docs/evaluation.md says what that misses).
  */
 import { lastBoxedIn } from './datasets';
 

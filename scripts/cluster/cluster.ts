@@ -121,7 +121,7 @@ export function serverBinaries(): ServerBinaries {
 function postgresBinDir(): string {
   const base = '/usr/lib/postgresql';
   const versions = fs.existsSync(base) ? fs.readdirSync(base).filter((v) => fs.existsSync(path.join(base, v, 'bin', 'postgres'))) : [];
-  if (!versions.length) throw new Error('PostgreSQL is not installed (/usr/lib/postgresql/*/bin/postgres): run `bash scripts/cluster/provision.sh` (apt-get install postgresql)');
+  if (!versions.length) throw new Error('PostgreSQL is not installed (/usr/lib/postgresql/*/bin/postgres): run `npm run setup` as root (it installs Debian\'s postgresql), or `apt-get install -y postgresql`');
   versions.sort((a, b) => Number(b) - Number(a));
   return path.join(base, versions[0], 'bin');
 }

@@ -174,7 +174,7 @@ test('mas2 cto collects a tree whose runs are spread over both workers, and expo
   const out = path.join(dir, 'prefs.jsonl');
   const before = new Map(workers.map((w) => [w.pid, readLedger(path.join(path.dirname(w.logFile), 'ledger.jsonl')).length]));
   const t0 = Date.now();
-  const r = await cli(['cto', tasks, '--out', out, '--k', '2', '--n', '2', '--m', '2', '--concurrency', '4', '--fault', 'tool:python:crash@1', '--no-progress'], dir, 280_000);
+  const r = await cli(['cto', tasks, '--out', out, '--pool', 'sim', '--k', '2', '--n', '2', '--m', '2', '--concurrency', '4', '--fault', 'tool:python:crash@1', '--no-progress'], dir, 280_000);
   metrics.ctoSeconds = (Date.now() - t0) / 1000;
   expect(r.stderr).not.toMatch(/internal error/);
   expect(r.code).toBe(0);

@@ -46,7 +46,7 @@ async function runOn(mode: TlsMode): Promise<{ cluster: Cluster; result: Result;
   const home = tempHome(`mas2-cluster-${mode}-worker-`);
   const w = await spawnWorker({ address: cluster.address, home, ledger: path.join(home, 'ledger.jsonl'), taskQueue: 'mas2', env: cluster.env, readyTimeoutMs: 180_000 });
   workers.push(w);
-  const out = await runCli(['run', 'Write a Python function fib(n) and check it on the first 10 values', '--json', '--quiet'], { ...cluster.env, MAS2_HOME: tempHome(`mas2-cluster-${mode}-cli-`) }, 240_000);
+  const out = await runCli(['run', 'Write a Python function fib(n) and check it on the first 10 values', '--pool', 'sim', '--json', '--quiet'], { ...cluster.env, MAS2_HOME: tempHome(`mas2-cluster-${mode}-cli-`) }, 240_000);
   if (out.code !== 0) throw new Error(`mas2 run on the ${mode} cluster exited ${out.code}: ${out.stderr}`);
   const result = JSON.parse(out.stdout) as Result;
   expect(repeatedCalls(readLedger(path.join(home, 'ledger.jsonl')))).toEqual([]);

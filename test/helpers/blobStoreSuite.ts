@@ -1,7 +1,7 @@
 /**
- * The behaviour every blob store must have, run against the folder store in
- * `npm test` and against PostgreSQL wherever one is reachable (the cluster
- * tests start one; `MAS2_TEST_POSTGRES_URL` points the unit tests at yours).
+ * The behaviour every blob store must have, run against the folder store
+ * (test/unit/blobStore.test.ts) and against a PostgreSQL the test starts
+ * itself (test/integration/pgBlobStore.test.ts).
  */
 import type { CollectableBlobStore } from '../../activities/blobStore';
 import { sha256Hex } from '../../activities/blobStore';

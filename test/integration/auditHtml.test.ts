@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { fetchAudit, renderAudit, type Audit } from '../../client/audit';
-import { artifactPath, CHROMIUM, launchBrowser, NO_BROWSER } from '../helpers/browser';
+import { artifactPath, launchBrowser } from '../helpers/browser';
 import { runToEnd, taskInput, useTestWorker } from './harness';
 
 const env = useTestWorker('audit-html');
@@ -40,10 +40,6 @@ test('the HTML audit of a rectified run renders in Chromium: graphs per version,
   const file = artifactPath('audit.html');
   fs.writeFileSync(file, html);
 
-  if (!CHROMIUM) {
-    console.warn(NO_BROWSER);
-    return;
-  }
   const browser = await launchBrowser();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Result } from '../../mas/schemas';
-import { tempHome } from './harness';
+import { simPool, tempHome } from './harness';
 import { testServerAddress } from './server';
 import { stopDevServer } from '../../client/devServer';
 import { closedPort } from '../helpers/fakeOpenAI';
@@ -20,7 +20,7 @@ function mas2(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     encoding: 'utf8',
     timeout: 120_000,
-    env: { ...process.env, TEMPORAL_ADDRESS: testServerAddress(), MAS2_HOME: home, MAS2_TASK_QUEUE: queue, OPENAI_API_KEY: '', ...env },
+    env: { ...process.env, TEMPORAL_ADDRESS: testServerAddress(), MAS2_HOME: home, MAS2_TASK_QUEUE: queue, OPENAI_API_KEY: '', MAS2_POOL: '', ...env },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -29,19 +29,20 @@ beforeAll(() => {
   if (!fs.existsSync(path.join(__dirname, '..', '..', 'dist', 'client', 'cli.js'))) throw new Error('dist/ is missing: run `npm run setup` (or `npm run build`) before the integration tests');
 });
 
-test('mas2 run --json does the main job on the simulator and says so', () => {
-  const r = mas2(['run', 'Write a Python function fib(n) and check it on the first 10 values', '--json', '--local-worker', '--id', `fib-${queue}`]);
-  expect(r.stderr).toMatch(/offline simulator backbone/);
+test('mas2 run --pool sim --json does the main job on the simulator and says it is not a model', () => {
+  const r = mas2(['run', 'Write a Python function fib(n) and check it on the first 10 values', '--pool', 'sim', '--json', '--local-worker', '--id', `fib-${queue}`]);
+  expect(r.stderr.split('\n')[0]).toMatch(/^mas2: using the simulator: .*not a model$/);
   expect(r.code).toBe(0);
   const doc = JSON.parse(r.stdout) as Result;
   expect(doc.status).toBe('completed');
+  expect(doc.simulated).toBe(true);
   expect(doc.config!.template.agents.length).toBeGreaterThanOrEqual(2);
   expect(doc.steps.some((s) => s.kind === 'llm')).toBe(true);
   expect(doc.steps.some((s) => s.kind === 'tool')).toBe(true);
   expect(doc.cost.usd).toBeGreaterThan(0);
 
   // --id is idempotent: the same id re-attaches to the finished run instead of starting another.
-  const again = mas2(['run', 'Write a Python function fib(n) and check it on the first 10 values', '--json', '--local-worker', '--id', `fib-${queue}`]);
+  const again = mas2(['run', 'Write a Python function fib(n) and check it on the first 10 values', '--pool', 'sim', '--json', '--local-worker', '--id', `fib-${queue}`]);
   expect(again.code).toBe(0);
   expect(again.stderr).toMatch(/re-attached/);
   expect(JSON.parse(again.stdout).startedAt).toBe(doc.startedAt);
@@ -58,7 +59,7 @@ test('mas2 run --json does the main job on the simulator and says so', () => {
 test('text a user or a model wrote reaches the terminal with its escape sequences visible, --json stays JSON', () => {
   const id = `esc-${queue}`;
   const task = 'Compute 17 * 23 + 4 \u001b]0;pwned\u0007\u001b]52;c;cHduZWQ=\u0007\u001b[2J';
-  const run = mas2(['run', task, '--local-worker', '--id', id]);
+  const run = mas2(['run', task, '--pool', 'sim', '--local-worker', '--id', id]);
   expect(run.code).toBe(0);
   const list = mas2(['list']);
   const status = mas2(['status', id]);
@@ -68,6 +69,43 @@ test('text a user or a model wrote reaches the terminal with its escape sequence
   expect(list.stdout).toContain('\\x1b]0;pwned\\x07');
   const json = mas2(['status', id, '--json']);
   expect(JSON.parse(json.stdout).task).toBe(task);
+});
+
+test('progress on stderr when it is not a terminal: who works on which model, the answer as soon as it exists, no escape codes', () => {
+  // Model calls of 400 ms, so the progress polls see the run between its steps. The unbalanced
+  // parenthesis makes the calculator fail, so the final checker rejects the answer and the run goes
+  // on (the Rectifier) after the answer exists: the display shows it then, not only at the end.
+  const file = path.join(home, 'slow-sim.json');
+  fs.writeFileSync(file, JSON.stringify(simPool({ latencyMs: 400, quality: 1 })));
+  const r = mas2(['run', 'What is 12*(13+1?', '--pool', file, '--json', '--local-worker', '--id', `progress-${queue}`]);
+  const doc = JSON.parse(r.stdout) as Result;
+  expect(doc.rectifications.length).toBeGreaterThanOrEqual(1);
+  expect(r.code).toBe(doc.status === 'failed' ? 1 : 5);
+  expect(r.stderr).not.toMatch(/\x1b/);
+  expect(r.stderr).toMatch(/^mas2: working: generator on \S+ · \d[\d,]* tokens · \$[\d.]+ · \d+ s$/m);
+  const team = doc.config!.template.agents.map((a) => `${a.id} on ${doc.config!.assignment[a.id]}`);
+  expect(team.some((t) => r.stderr.includes(`mas2: working: ${t}`))).toBe(true);
+  expect(r.stderr).toMatch(/^mas2: working: rectifier on \S+ · /m);
+  // The answer is shown before the run ends (before the cost summary would be), and it is the run's answer.
+  const line = r.stderr.split('\n').find((l) => l.startsWith('mas2: answer (from '));
+  expect(line).toBeDefined();
+  const shown = line!.slice(line!.indexOf('): ') + 3).replace(/…$/, '');
+  expect(shown.length).toBeGreaterThan(0);
+  expect(doc.answer!.replace(/\s+/g, ' ').trim().startsWith(shown)).toBe(true);
+});
+
+test('with no --pool and no key the local models answer; where they cannot be provisioned, one line says so and names the alternatives', () => {
+  // An empty cache and a python without pip: provisioning cannot start (no download is attempted).
+  const r = mas2(['run', 'What is 12*13?', '--local-worker'], { MAS2_LOCAL_MODELS_DIR: tempHome('mas2-nocache-'), MAS2_PYTHON: '/nonexistent/python3' });
+  expect(r.code).toBe(2);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines[0]).toMatch(/^mas2: using the local models qwen-0\.5b and qwen-1\.5b, served by llama\.cpp on this machine/);
+  const error = lines.filter((l) => l.includes('error'));
+  expect(error).toHaveLength(1);
+  expect(error[0]).toMatch(/cannot provision the local models in .*: missing \/nonexistent\/python3 with pip/);
+  expect(error[0]).toContain('--pool sim');
+  expect(error[0]).toContain('OPENAI_API_KEY');
+  expect(r.stderr).not.toMatch(/\n\s+at /);
 });
 
 test('mas2 tool runs one tool and prints JSON', () => {
@@ -130,7 +168,7 @@ test('without TEMPORAL_ADDRESS, mas2 run starts the embedded dev server itself a
   const port = await closedPort();
   const env = { TEMPORAL_ADDRESS: '', MAS2_HOME: embeddedHome, MAS2_SERVER_PORT: String(port) };
   const run = (task: string) => {
-    const r = spawnSync(process.execPath, [BIN, 'run', task, '--json'], {
+    const r = spawnSync(process.execPath, [BIN, 'run', task, '--pool', 'sim', '--json'], {
       encoding: 'utf8',
       timeout: 150_000,
       env: { ...process.env, OPENAI_API_KEY: '', MAS2_TASK_QUEUE: `${queue}-embedded`, ...env },

@@ -1,9 +1,11 @@
 /**
  * `mas2 eval` as a user runs it (the built dist/) on the simulator against
- * the test server: five GSM8K dev problems × full and single-agent, the three
- * report files checked against the runs themselves, and a second invocation
- * that re-attaches to the same workflows instead of starting new ones.
- * The simulator is no model, so the pass rate is not asserted; the pipeline is.
+ * the test server: five problems in GSM8K's published format × full and
+ * single-agent, the three report files checked against the runs themselves,
+ * and a second invocation that re-attaches to the same workflows instead of
+ * starting new ones. The simulator is no model, so the pass rate is not
+ * asserted; the pipeline is. The problems are written here, in the format
+ * (`question`, `answer` ending in `#### N`), not taken from the benchmark.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -16,12 +18,10 @@ import { gsm8kExpected } from '../../mas/eval/datasets';
 import { SIMULATOR_POOL } from '../../mas/simulatorPool';
 import { strongestBackbone } from '../../mas/pool';
 import { formatUsdShort } from '../../client/eval/pareto';
-import { datasetFile } from '../helpers/datasets';
 import { tempHome, testClient } from './harness';
 import { testServerAddress } from './server';
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'mas2.js');
-const DATA = datasetFile('gsm8k');
 const home = tempHome('mas2-eval-');
 const queue = `eval-${process.pid}-${Date.now().toString(36)}`;
 
@@ -36,10 +36,19 @@ function mas2(args: string[]) {
 
 const read = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as EvalResults;
 
-if (!DATA) {
-  test.skip('mas2 eval on GSM8K: skipped, no shared/datasets/gsm8k/dev.jsonl beside the repo (set MAS2_DATASETS to its folder)', () => {});
-} else {
-  const data = DATA;
+/** Six grade-school problems in GSM8K's JSONL format (worked answer, then `#### N`). */
+const PROBLEMS: { question: string; answer: string }[] = [
+  { question: 'A baker makes 12 trays of rolls with 13 rolls on each tray. How many rolls does she make?', answer: 'She makes 12 * 13 = <<12*13=156>>156 rolls.\n#### 156' },
+  { question: 'Tom has 45 marbles. He gives 17 to his sister and buys 8 more. How many marbles does he have now?', answer: 'After giving, he has 45 - 17 = <<45-17=28>>28. After buying, 28 + 8 = <<28+8=36>>36.\n#### 36' },
+  { question: 'A bus carries 38 people on each trip and makes 6 trips a day. How many people does it carry in a day?', answer: '38 * 6 = <<38*6=228>>228 people.\n#### 228' },
+  { question: 'Ana reads 15 pages a day. How many days does she need for a book of 315 pages?', answer: '315 / 15 = <<315/15=21>>21 days.\n#### 21' },
+  { question: 'A shirt costs $24 and is sold at a quarter off. What does it cost after the discount?', answer: 'A quarter of 24 is 24 / 4 = <<24/4=6>>6, so it costs 24 - 6 = <<24-6=18>>18 dollars.\n#### 18' },
+  { question: 'A garden has 7 rows of 9 tulips and 5 rows of 4 roses. How many flowers are there?', answer: '7 * 9 = <<7*9=63>>63 tulips and 5 * 4 = <<5*4=20>>20 roses, 63 + 20 = <<63+20=83>>83.\n#### 83' },
+];
+
+{
+  const data = path.join(home, 'gsm8k-format.jsonl');
+  fs.writeFileSync(data, PROBLEMS.map((p) => JSON.stringify(p)).join('\n') + '\n');
   const out1 = path.join(home, 'out1');
   const out2 = path.join(home, 'out2');
   let client: Client;
@@ -49,14 +58,14 @@ if (!DATA) {
   });
   afterAll(async () => client?.connection.close());
 
-  test('five GSM8K problems × full, single-agent: results.json, report.md and pareto.svg agree with the runs; a second invocation re-attaches', async () => {
-    const args = ['eval', '--suite', 'gsm8k', '--data', data, '--limit', '5', '--variants', 'full,single-agent', '--local-worker', '--concurrency', '4'];
+  test('five problems in the GSM8K format × full, single-agent: results.json, report.md and pareto.svg agree with the runs; a second invocation re-attaches', async () => {
+    const args = ['eval', '--suite', 'gsm8k', '--data', data, '--limit', '5', '--variants', 'full,single-agent', '--pool', 'sim', '--local-worker', '--concurrency', '4'];
     const first = mas2([...args, '--out', out1]);
-    expect(first.stderr).toMatch(/offline simulator backbone/);
+    expect(first.stderr).toMatch(/using the simulator: .*not a model/);
     expect(first.code).toBe(0);
     const r = read(out1);
     expect(r).toMatchObject({ format: 'mas2-eval/1', suite: 'gsm8k', variants: ['full', 'single-agent'], budgetUsd: 1, seed: 1 });
-    expect(r.data).toMatchObject({ problemsInFile: 600, offset: 0, limit: 5, evaluated: 5 });
+    expect(r.data).toMatchObject({ problemsInFile: PROBLEMS.length, offset: 0, limit: 5, evaluated: 5 });
     expect(r.runs).toHaveLength(10);
     expect(new Set(r.runs.map((x) => x.workflowId)).size).toBe(10);
     expect(r.runs.every((x) => !x.attached)).toBe(true);

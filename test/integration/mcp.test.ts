@@ -151,7 +151,7 @@ describe('the CLI', () => {
   });
 
   test('mas2 run --config: the simulated team calls the MCP tool inside the run', () => {
-    const r = mas2(['run', 'What is the sum of 2 and 3?', '--config', cfg, '--local-worker', '--json', '--id', `mcp-run-${process.pid}`]);
+    const r = mas2(['run', 'What is the sum of 2 and 3?', '--pool', 'sim', '--config', cfg, '--local-worker', '--json', '--id', `mcp-run-${process.pid}`]);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout) as Result;
     expect(doc.status).toBe('completed');

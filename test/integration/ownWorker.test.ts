@@ -91,7 +91,7 @@ test("the user's own workflow runs on the same worker", async () => {
 });
 
 test('a mas2 task on their queue calls their own tool; follow() reports it and ends with the result', async () => {
-  const run = await mas2.start('Count the words in "to be or not to be"', { id: `count-${taskQueue}` });
+  const run = await mas2.start('Count the words in "to be or not to be"', { id: `count-${taskQueue}`, pool: 'sim' });
   const events: RunEvent[] = [];
   for await (const e of run.follow()) events.push(e);
   const last = events[events.length - 1];
@@ -114,18 +114,18 @@ test('a mas2 task on their queue calls their own tool; follow() reports it and e
 });
 
 test('a ToolError goes back to the agent; any other exception is a crash that fires the Rectifier', async () => {
-  const refused = await (await mas2.start('Please echo "hello" with strict echo', { id: `strict-${taskQueue}` })).result();
+  const refused = await (await mas2.start('Please echo "hello" with strict echo', { id: `strict-${taskQueue}`, pool: 'sim' })).result();
   expect(refused.steps).toContainEqual(expect.objectContaining({ kind: 'tool', name: 'strict_echo', status: 'completed', error: 'refusing to echo "hello"' }));
   expect(refused.rectifications).toHaveLength(0);
 
-  const crashed = await (await mas2.start('Do a lookup of the capital of France', { id: `flaky-${taskQueue}`, options: { maxRectifications: 1 } })).result();
+  const crashed = await (await mas2.start('Do a lookup of the capital of France', { id: `flaky-${taskQueue}`, pool: 'sim', options: { maxRectifications: 1 } })).result();
   const failedStep = crashed.steps.find((s) => s.kind === 'tool' && s.name === 'flaky_lookup' && s.status === 'failed');
   expect(failedStep?.error).toMatch(/crashed: Error: database connection refused/);
   expect(crashed.rectifications[0].trigger).toMatchObject({ kind: 'failure', tool: 'flaky_lookup' });
 });
 
 test("an own tool's timeoutMs is its activity's start-to-close timeout: retried, then a failure trigger", async () => {
-  const r = await (await mas2.start('Write the slow report for today', { id: `slow-${taskQueue}`, options: { maxRectifications: 0 } })).result();
+  const r = await (await mas2.start('Write the slow report for today', { id: `slow-${taskQueue}`, pool: 'sim', options: { maxRectifications: 0 } })).result();
   const step = r.steps.find((s) => s.kind === 'tool' && s.name === 'slow_report');
   expect(step).toMatchObject({ status: 'failed', attempts: 3 });
   expect(step!.error).toMatch(/timeout|timed out/i);

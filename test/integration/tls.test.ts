@@ -84,7 +84,7 @@ async function runThrough(proxy: Proxy, env: Record<string, string>): Promise<Re
   // Generous start timeout: on a loaded shared machine a worker can take a minute to start.
   const w = await spawnWorker({ address: proxy.address, home, ledger: path.join(home, 'ledger.jsonl'), taskQueue: queue, env, readyTimeoutMs: 180_000 });
   workers.push(w);
-  const out = await runCli(['run', 'Compute 17 * 23 + 4', '--json', '--quiet'], { TEMPORAL_ADDRESS: proxy.address, MAS2_HOME: tempHome('mas2-tls-cli-'), MAS2_TASK_QUEUE: queue, ...env }, 120_000);
+  const out = await runCli(['run', 'Compute 17 * 23 + 4', '--pool', 'sim', '--json', '--quiet'], { TEMPORAL_ADDRESS: proxy.address, MAS2_HOME: tempHome('mas2-tls-cli-'), MAS2_TASK_QUEUE: queue, ...env }, 120_000);
   await w.stop();
   if (out.code !== 0) throw new Error(`mas2 run exited ${out.code}: ${out.stderr}`);
   return JSON.parse(out.stdout) as Result;

@@ -1,14 +1,13 @@
 /**
- * Blob stores: the folder store always; PostgreSQL when MAS2_TEST_POSTGRES_URL
- * names a database this test may create tables in (`npm run test:cluster`
- * runs the same suite against the PostgreSQL it starts).
+ * Blob stores: the folder store, and the choice of store from MAS2_BLOB_STORE.
+ * The same suite runs against a real PostgreSQL in
+ * test/integration/pgBlobStore.test.ts (it starts a server of its own).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BlobStoreConfigError, LocalBlobStore, openBlobStore, refHex } from '../../activities/blobStore';
 import { blobStoreSuite } from '../helpers/blobStoreSuite';
-import { postgresSuiteHooks } from '../helpers/pgBlobStoreHooks';
 
 describe('LocalBlobStore', () => {
   blobStoreSuite({
@@ -27,13 +26,6 @@ describe('LocalBlobStore', () => {
     },
   });
 });
-
-const pgUrl = process.env.MAS2_TEST_POSTGRES_URL;
-if (pgUrl) {
-  describe('PostgresBlobStore (MAS2_TEST_POSTGRES_URL)', () => blobStoreSuite(postgresSuiteHooks(pgUrl)));
-} else {
-  test.skip('PostgresBlobStore: skipped, no MAS2_TEST_POSTGRES_URL (npm run test:cluster runs it against a real PostgreSQL)', () => undefined);
-}
 
 describe('openBlobStore (MAS2_BLOB_STORE)', () => {
   test('default and `file` are the folder under $MAS2_HOME; file:/dir another folder', () => {

@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { PoolSchema } from '../../mas/schemas';
 import { parseFault } from '../../mas/faults';
 import { buildChatParams } from '../../activities/models/openai';
-import { choosePool } from '../../client/inputs';
+import { choosePool } from '../../client/pools';
 import { summary } from '../../client/format';
 import { LOCAL_MODELS, modelPart, modelSpec } from '../../client/localModel/catalog';
 import { localPool, nominalPerM, MEASURED_TOKENS_PER_SECOND } from '../../client/localModel/pool';
@@ -65,7 +65,7 @@ describe('the local pool preset', () => {
 
   test('--pool local picks the preset; the cost summary repeats the note', () => {
     const c = choosePool('local', {});
-    expect(c.local).toBe(true);
+    expect(c.kind).toBe('local');
     expect(c.pool.backbones[0].local).toBe('qwen-0.5b');
     const line = summary({
       workflowId: 'w', status: 'completed', task: 't', answer: '156', budgetUsd: 1,
@@ -143,7 +143,10 @@ describe('catalog and server settings', () => {
     expect(idleSeconds({})).toBe(1200);
     expect(idleSeconds({ MAS2_LOCAL_IDLE_SECONDS: '0' })).toBe(0);
     expect(() => idleSeconds({ MAS2_LOCAL_IDLE_SECONDS: '-1' })).toThrow(/MAS2_LOCAL_IDLE_SECONDS/);
-    expect(localModelsDir({ MAS2_HOME: '/h' })).toBe('/h/local-models');
+    // One default for the CLI, the worker and the tests, whatever the home: the user's cache folder.
+    expect(localModelsDir({ MAS2_HOME: '/h' })).toBe(path.join(os.homedir(), '.cache', 'mas2', 'local-models'));
+    expect(localModelsDir({ MAS2_HOME: '/h', XDG_CACHE_HOME: '/xdg' })).toBe('/xdg/mas2/local-models');
+    expect(localModelsDir({ MAS2_HOME: '/h', XDG_CACHE_HOME: 'relative' })).toBe(path.join(os.homedir(), '.cache', 'mas2', 'local-models'));
     expect(localModelsDir({ MAS2_HOME: '/h', MAS2_LOCAL_MODELS_DIR: '/c' })).toBe('/c');
     expect(serverFiles('/h', 'qwen-0.5b').state).toBe('/h/local-servers/qwen-0.5b.json');
   });

@@ -1,6 +1,7 @@
 /** Text a model or a user wrote reaches the terminal with its control characters visible; --json stays JSON. */
 import { jsonText, oneLine, printable } from '../../../client/terminal';
-import { ProgressPrinter, stepLine, summary } from '../../../client/format';
+import { stepLine, summary } from '../../../client/format';
+import { ProgressDisplay } from '../../../client/progressDisplay';
 import type { Result } from '../../../mas/schemas';
 
 const ATTACKS = [
@@ -33,8 +34,8 @@ test('jsonText parses back to the same value and carries no raw DEL, C1 or bidi 
 });
 
 test('progress lines and the summary carry a model-written reason or tool error as one visible line', () => {
-  const lines: string[] = [];
-  const printer = new ProgressPrinter((l) => lines.push(oneLine(l)));
+  let written = '';
+  const printer = new ProgressDisplay({ stream: { write: (s: string) => ((written += s), true) } as unknown as NodeJS.WritableStream, live: false });
   const r = {
     status: 'failed',
     reason: 'tool crashed\n\u001b]52;c;cHduZWQ=\u0007',
@@ -47,6 +48,8 @@ test('progress lines and the summary carry a model-written reason or tool error 
     simulated: true,
   } as unknown as Result;
   printer.update(r);
+  printer.stop();
+  const lines = written.split('\n').filter(Boolean);
   expect(lines).toHaveLength(1);
   expect(lines[0]).not.toMatch(RAW);
   expect(stepLine(r.steps[0])).toContain('Traceback');

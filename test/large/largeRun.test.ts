@@ -8,19 +8,15 @@ import type { Result } from '../../mas/schemas';
 import { chainTemplate, forcedInput } from '../../bench/tasks';
 import { maxPayload, historyBytes } from '../../bench/history';
 import { fetchAudit, fetchRunHistories } from '../../client/audit';
-import { blobsOf, resolved, useTestWorker } from './harness';
+import { blobsOf, resolved, useTestWorker } from '../integration/harness';
 
 const env = useTestWorker('large', { homePrefix: 'mas2-large-' });
 
-/**
- * About 6.5 minutes on the shared 2-core machine (load ~20): too long for every run of the suite,
- * so it runs when asked: MAS2_LARGE_RUN=1 npx jest --selectProjects integration test/integration/largeRun.test.ts
- */
-const enabled = process.env.MAS2_LARGE_RUN === '1';
+/** Minutes of work: not part of `npm test`; `npm run test:large` runs it. */
 const CALLS = 1000;
 const OUTPUT_CHARS = 21_000;
 
-(enabled ? test : test.skip)(`${CALLS} model calls and ${(CALLS * OUTPUT_CHARS) / 1e6} MB of agent output: the run completes and nothing is lost`, async () => {
+test(`${CALLS} model calls and ${(CALLS * OUTPUT_CHARS) / 1e6} MB of agent output: the run completes and nothing is lost`, async () => {
   const input = forcedInput(chainTemplate(CALLS), 0, { budgetUsd: 100_000 });
   input.pool.backbones = input.pool.backbones.map((b) => ({ ...b, sim: { ...b.sim!, outputChars: OUTPUT_CHARS } }));
   const workflowId = `large-${Date.now().toString(36)}`;

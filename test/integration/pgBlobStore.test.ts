@@ -1,4 +1,10 @@
-/** The blob store suite against a real PostgreSQL started here (same binaries and setup as the cluster). */
+/**
+ * The blob store suite against a real PostgreSQL: a throwaway server of its
+ * own (Debian's postgresql, which `npm run setup` installs as root; the same
+ * binaries and setup as `npm run test:cluster`), on loopback in a temp dir,
+ * stopped and removed afterwards. Without PostgreSQL it fails with one line
+ * saying how to get it.
+ */
 import { startPostgres, type Postgres } from '../../scripts/cluster/cluster';
 import { blobStoreSuite } from '../helpers/blobStoreSuite';
 import { postgresSuiteHooks } from '../helpers/pgBlobStoreHooks';
