@@ -5,6 +5,7 @@
 import type { AgentSpec, Assignment, Template } from './schemas';
 import { fnv1a, stableStringify } from './hash';
 import { KNOWN_TOOLS } from './tools';
+import { operatorProblems } from './operators';
 
 export function predecessors(t: Template, agent: string): string[] {
   return t.edges.filter((e) => e.to === agent).map((e) => e.from);
@@ -113,6 +114,7 @@ export function templateProblems(t: Template, knownTools: readonly string[] = KN
     if (loopsFrom.has(l.from)) problems.push(`agent "${l.from}" starts two feedback loops; keep one`);
     loopsFrom.add(l.from);
   }
+  problems.push(...operatorProblems(t, knownTools));
   return problems;
 }
 
