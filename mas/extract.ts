@@ -69,6 +69,11 @@ export function codeBlocks(answer: string): CodeBlock[] {
 
 export const PYTHON_TAGS: ReadonlySet<string> = new Set(['python', 'python3', 'py']);
 
+/** The Python blocks of a text: tagged python, or untagged ones that read as Python (they start a definition, an import, an assert or a print). */
+export function pythonBlocks(text: string): CodeBlock[] {
+  return codeBlocks(text).filter((b) => PYTHON_TAGS.has(b.lang) || (b.lang === '' && /^\s*(def|class|import|from|assert|print)\b/m.test(b.code)));
+}
+
 export function definesFunction(code: string, name: string): boolean {
   return new RegExp(`^[ \\t]*(?:async[ \\t]+)?def[ \\t]+${name.replace(/[^\w]/g, '')}[ \\t]*\\(`, 'm').test(code);
 }

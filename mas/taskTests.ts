@@ -1,0 +1,416 @@
+/**
+ * Tests a code answer can be run against, and the program that runs them. Two sources: the
+ * public examples the task itself shows (MBPP's `assert` lines, HumanEval's doctest
+ * `>>> f(x)` / expected-output pairs, `f(x) => y` example lines) and the asserts the team
+ * wrote in its outputs. One sandbox run of `testProgram` gives, per test, pass / fail / error
+ * and the value the call returned, which is what code selection (mas/codeSelect.ts), the test
+ * step and the evidence rule (mas/evidence.ts) read. Pure and free of zod.
+ */
+import { pythonBlocks } from './extract';
+
+export type TestSource = 'task' | 'team';
+
+export type TaskTest =
+  /** Python statements that raise when the test fails (usually one `assert`). */
+  | { id: string; source: TestSource; kind: 'assert'; code: string }
+  /** An expression and the output the task shows for it (doctest style): compared by value, then by repr. */
+  | { id: string; source: TestSource; kind: 'example'; call: string; expected: string };
+
+/** At most this many tests of each source: enough to choose among candidates, bounded in time. */
+export const MAX_TESTS_PER_SOURCE = 20;
+/** Longest test kept, in characters: a "test" longer than this is a program, not a check. */
+const MAX_TEST_CHARS = 2000;
+
+// ---------------------------------------------------------------- Python statements
+function bracketDepth(line: string, depth: number): number {
+  let d = depth;
+  let quote: string | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = null;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '#') break;
+    else if ('([{'.includes(c)) d++;
+    else if (')]}'.includes(c)) d = Math.max(0, d - 1);
+  }
+  return d;
+}
+
+/**
+ * The top-level statements of a piece of Python, each with its indented body and its
+ * bracket or backslash continuations. Comments and blank lines between statements are dropped.
+ */
+export function topLevelStatements(code: string): string[] {
+  const out: string[] = [];
+  let current: string[] = [];
+  let depth = 0;
+  let continued = false;
+  const flush = () => {
+    while (current.length && (!current[current.length - 1].trim() || /^\s*#/.test(current[current.length - 1]))) current.pop();
+    if (current.length) out.push(current.join('\n'));
+    current = [];
+  };
+  for (const line of code.replace(/\r\n?/g, '\n').split('\n')) {
+    const blank = !line.trim() || /^\s*#/.test(line);
+    const startsStatement = !blank && !/^\s/.test(line) && depth === 0 && !continued;
+    if (startsStatement) flush();
+    if (blank && !current.length) continue;
+    current.push(line);
+    if (!blank) {
+      depth = bracketDepth(line, depth);
+      continued = /\\\s*$/.test(line);
+    }
+  }
+  flush();
+  // A dedented `else:` / `except:` / `elif` / `finally:` belongs to the statement before it, a decorated definition to its decorators.
+  const merged: string[] = [];
+  for (const s of out) {
+    const prev = merged[merged.length - 1];
+    if (prev !== undefined && (/^(else|elif|except|finally)\b/.test(s) || /^@/.test(prev.split('\n').pop() ?? ''))) merged[merged.length - 1] += `\n${s}`;
+    else merged.push(s);
+  }
+  return merged;
+}
+
+const IS_ASSERT = /^assert\b/;
+const IS_DEFINITION = /^(?:@|(?:async\s+)?def\s|class\s)/;
+const IS_NOISE = /^(?:print\s*\(|if\s+__name__\s*==|unittest\.main|doctest\.testmod|check\s*\()/;
+
+/** The code without its function and class definitions: what a test block adds to the code under test. */
+export function withoutDefinitions(code: string): string {
+  return topLevelStatements(code)
+    .filter((s) => !IS_DEFINITION.test(s))
+    .join('\n');
+}
+
+/**
+ * The checks in a block of team-written Python: one test per `assert`, each preceded by the
+ * block's imports and setup assignments above it. Definitions are the code under test (a
+ * test block that redefines the function would test its own copy), prints and `__main__`
+ * guards are not checks.
+ */
+export function assertsIn(code: string): string[] {
+  const prefix: string[] = [];
+  const tests: string[] = [];
+  for (const s of topLevelStatements(code)) {
+    if (IS_ASSERT.test(s)) tests.push([...prefix, s].join('\n'));
+    else if (IS_DEFINITION.test(s) || IS_NOISE.test(s)) continue;
+    else prefix.push(s);
+  }
+  return tests;
+}
+
+// ---------------------------------------------------------------- examples in a task
+/** Function names the task defines or names as its entry point: example lines must call one of them. */
+function definedNames(task: string): Set<string> {
+  return new Set([...task.matchAll(/\bdef\s+([A-Za-z_]\w*)\s*\(/g)].map((m) => m[1]));
+}
+
+/** `>>> expr` (with `... ` continuations) followed by the expected output lines, in doctest's own format. */
+function doctestExamples(task: string): { call: string; expected: string }[] {
+  const lines = task.replace(/\r\n?/g, '\n').split('\n');
+  const out: { call: string; expected: string }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^(\s*)>>>\s?(.*)$/.exec(lines[i]);
+    if (!m) continue;
+    const indent = m[1];
+    const call = [m[2]];
+    while (i + 1 < lines.length && new RegExp(`^${indent}\\.\\.\\.(?: |$)`).test(lines[i + 1])) call.push(lines[++i].slice(indent.length + 4));
+    const expected: string[] = [];
+    while (i + 1 < lines.length && lines[i + 1].trim() && !/^\s*>>>/.test(lines[i + 1]) && !/^\s*("""|''')/.test(lines[i + 1]) && !/^\s*```/.test(lines[i + 1])) {
+      expected.push(lines[++i].slice(Math.min(indent.length, lines[i].length - lines[i].trimStart().length)));
+    }
+    // A statement (`>>> x = f(1)`) or a call that shows nothing is setup, not an example.
+    if (expected.length && !/^\s*(?:[A-Za-z_]\w*\s*=[^=]|import\s|from\s)/.test(call[0])) out.push({ call: call.join('\n'), expected: expected.join('\n').trim() });
+  }
+  return out;
+}
+
+const ARROW = /^\s*([A-Za-z_]\w*\s*\(.*\))\s*(?:==>|=>|➞|->|→|==|returns|should return|should be|gives)\s*(.+?)\s*$/;
+
+/**
+ * Example lines such as `f(1, 2) => 3`, `f("ab") ➞ "ba"`, `f(x) == y`, for functions the task
+ * defines. Arithmetic shown on the right ("-> 19 - 5 - 6 = 8") keeps its result.
+ */
+function arrowExamples(task: string, names: Set<string>): { call: string; expected: string }[] {
+  const out: { call: string; expected: string }[] = [];
+  for (const line of task.split('\n')) {
+    if (/^\s*(>>>|assert\b)/.test(line)) continue;
+    const m = ARROW.exec(line);
+    if (!m) continue;
+    const name = /^([A-Za-z_]\w*)/.exec(m[1])![1];
+    if (!names.has(name) || bracketDepth(m[1], 0) !== 0) continue;
+    let expected = m[2].replace(/[.,;]$/, '').trim();
+    if (/\s=\s/.test(expected)) expected = expected.slice(expected.lastIndexOf('=') + 1).trim();
+    if (expected) out.push({ call: m[1].trim(), expected });
+  }
+  return out;
+}
+
+/** `assert` statements the task shows, fenced or not (MBPP lists its tests this way). */
+function taskAsserts(task: string): string[] {
+  const blocks = pythonBlocks(task).map((b) => b.code);
+  const fenced = blocks.flatMap((b) => assertsIn(b));
+  const loose = task
+    .split('\n')
+    .filter((l) => /^\s*assert\s/.test(l))
+    .map((l) => l.trim());
+  return [...fenced, ...loose];
+}
+
+/** The code without whitespace outside string literals: two spellings of one test compare equal. */
+function normalised(code: string): string {
+  let out = '';
+  let quote: string | null = null;
+  for (let i = 0; i < code.length; i++) {
+    const c = code[i];
+    if (quote) {
+      out += c;
+      if (c === '\\') out += code[++i] ?? '';
+      else if (c === quote) quote = null;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      out += c;
+    } else if (!/\s/.test(c)) out += c;
+  }
+  return out;
+}
+
+function bounded<T extends TaskTest>(tests: T[]): T[] {
+  const seen = new Set<string>();
+  const out: T[] = [];
+  for (const t of tests) {
+    const key = normalised(t.kind === 'assert' ? t.code : `${t.call} == ${t.expected}`);
+    if (seen.has(key) || key.length > MAX_TEST_CHARS) continue;
+    seen.add(key);
+    out.push(t);
+    if (out.length >= MAX_TESTS_PER_SOURCE) break;
+  }
+  return out;
+}
+
+/** The public tests a task shows: its asserts, its doctest examples and its example lines. */
+export function taskTests(task: string): TaskTest[] {
+  const names = definedNames(task);
+  const asserts = taskAsserts(task).map((code, i): TaskTest => ({ id: `task-${i + 1}`, source: 'task', kind: 'assert', code }));
+  const examples = [...doctestExamples(task), ...arrowExamples(task, names)].map((e, i): TaskTest => ({ id: `task-ex-${i + 1}`, source: 'task', kind: 'example', ...e }));
+  return bounded([...asserts, ...examples]);
+}
+
+/** The asserts the team wrote in ```python blocks of its outputs (the code under test itself is skipped). */
+export function teamTests(texts: readonly string[]): TaskTest[] {
+  const codes = texts.flatMap((t) => pythonBlocks(t).flatMap((b) => assertsIn(b.code)));
+  return bounded(codes.map((code, i): TaskTest => ({ id: `team-${i + 1}`, source: 'team', kind: 'assert', code })));
+}
+
+// ---------------------------------------------------------------- running them
+/** Seconds one test (and the candidate's own top-level code) may take before it counts as an error. */
+export const SECONDS_PER_TEST = 3;
+const REPORT = '@@mas2-test ';
+
+/**
+ * A Python literal for any text: JSON string syntax is Python string syntax (the escapes JSON
+ * uses — \" \\ \n \t \b \f \r \uXXXX — mean the same in Python), so no quoting can break out.
+ */
+const pyString = (s: string) => JSON.stringify(s);
+
+/**
+ * A program that loads the candidate code, then runs every test in its namespace, each under
+ * its own time limit, and reports one line per test on stdout (`@@mas2-test {json}`). What the
+ * candidate prints is discarded (only a bounded capture for print-style examples), so a
+ * flood of output cannot hide the report. The candidate runs as a module named `__mas2__`: its
+ * own `if __name__ == "__main__":` block does not run.
+ */
+export function testProgram(code: string, tests: readonly TaskTest[]): string {
+  const spec = tests.map((t) => (t.kind === 'assert' ? { id: t.id, kind: t.kind, code: t.code } : { id: t.id, kind: t.kind, call: t.call, expected: t.expected }));
+  return `${HARNESS}
+_CODE = ${pyString(code)}
+_TESTS = _json.loads(${pyString(JSON.stringify(spec))})
+_main(_CODE, _TESTS, ${SECONDS_PER_TEST})
+`;
+}
+
+const HARNESS = String.raw`import ast as _ast, io as _io, json as _json, re as _re, signal as _signal, sys as _sys, traceback as _traceback
+_REAL_OUT = _sys.stdout
+def _emit(d):
+    _REAL_OUT.write(${pyString(REPORT)} + _json.dumps(d) + "\n")
+    _REAL_OUT.flush()
+class _Capture(_io.StringIO):
+    def write(self, s):
+        if self.tell() < 10000:
+            super().write(s[: 10000 - self.tell()])
+        return len(s)
+def _why(e):
+    return (type(e).__name__ + (": " + str(e) if str(e) else ""))[:300]
+def _short(v):
+    try:
+        r = repr(v)
+    except BaseException as e:
+        r = "<unrepresentable: " + _why(e) + ">"
+    return r[:200]
+class _Timeout(BaseException):
+    pass
+def _alarm(*_):
+    raise _Timeout()
+def _limited(seconds, fn):
+    _signal.setitimer(_signal.ITIMER_REAL, seconds)
+    try:
+        return fn()
+    finally:
+        _signal.setitimer(_signal.ITIMER_REAL, 0)
+def _assert_test(ns, src):
+    tree = _ast.parse(src, "<test>", "exec")
+    last = tree.body[-1] if tree.body else None
+    if isinstance(last, _ast.Assert):
+        setup = _ast.Module(body=tree.body[:-1], type_ignores=[])
+        exec(compile(setup, "<test>", "exec"), ns)
+        t = last.test
+        if isinstance(t, _ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], _ast.Eq):
+            got = eval(compile(_ast.Expression(t.left), "<test>", "eval"), ns)
+            want = eval(compile(_ast.Expression(t.comparators[0]), "<test>", "eval"), ns)
+            return got == want, _short(got), "expected " + _short(want) + ", got " + _short(got)
+        got = eval(compile(_ast.Expression(t), "<test>", "eval"), ns)
+        return bool(got), _short(got), "the assertion is false" + (": " + _short(got) if not isinstance(got, bool) else "")
+    exec(compile(tree, "<test>", "exec"), ns)
+    return True, None, ""
+def _example_test(ns, call, expected):
+    cap = _Capture()
+    _sys.stdout = cap
+    try:
+        got = eval(compile(call, "<example>", "eval"), ns)
+    finally:
+        _sys.stdout = _DISCARD
+    printed = cap.getvalue().strip()
+    if repr(got) == expected or (got is None and printed == expected.strip()):
+        return "pass", _short(got), ""
+    try:
+        want = eval(compile(expected, "<expected>", "eval"), {})
+    except BaseException:
+        return "invalid", _short(got), "the expected output " + _short(expected) + " is not a Python value"
+    if got == want:
+        return "pass", _short(got), ""
+    return "fail", _short(got), "expected " + expected[:200] + ", got " + _short(got)
+_DISCARD = _Capture()
+def _main(code, tests, seconds):
+    _signal.signal(_signal.SIGALRM, _alarm)
+    _sys.stdout = _DISCARD
+    ns = {"__name__": "__mas2__"}
+    try:
+        _limited(seconds, lambda: exec(compile(code, "candidate.py", "exec"), ns))
+    except _Timeout:
+        _emit({"id": "load", "status": "error", "detail": "the code's own top-level statements took longer than %s s" % seconds})
+        return
+    except BaseException as e:
+        _emit({"id": "load", "status": "error", "detail": _why(e)})
+        return
+    _emit({"id": "load", "status": "pass"})
+    for t in tests:
+        try:
+            if t["kind"] == "assert":
+                try:
+                    compile(t["code"], "<test>", "exec")
+                except SyntaxError as e:
+                    _emit({"id": t["id"], "status": "invalid", "detail": "the test is not valid Python: " + _why(e)})
+                    continue
+                ok, out, why = _limited(seconds, lambda: _assert_test(ns, t["code"]))
+                status = "pass" if ok else "fail"
+            else:
+                try:
+                    compile(t["call"], "<example>", "eval")
+                except SyntaxError as e:
+                    _emit({"id": t["id"], "status": "invalid", "detail": "the example is not a Python expression: " + _why(e)})
+                    continue
+                status, out, why = _limited(seconds, lambda: _example_test(ns, t["call"], t["expected"]))
+            _emit({"id": t["id"], "status": status, "output": out, "detail": why if status != "pass" else ""})
+        except _Timeout:
+            _emit({"id": t["id"], "status": "error", "detail": "took longer than %s s" % seconds})
+        except NameError as e:
+            # A name the test itself uses but nobody defines ("f(n) -> f(n-1) + ...", "is_happy(a) => False")
+            # makes the test unusable; a function it calls that the code lacks is the code's failure.
+            frames = _traceback.extract_tb(e.__traceback__)
+            name = getattr(e, "name", None) or (_re.findall(r"name '(\w+)'", str(e)) or [None])[0]
+            src = t.get("code") or t.get("call") or ""
+            own = bool(frames) and frames[-1].filename in ("<test>", "<example>")
+            called = name in [n.func.id for n in _ast.walk(_ast.parse(src)) if isinstance(n, _ast.Call) and isinstance(n.func, _ast.Name)]
+            if own and not called:
+                _emit({"id": t["id"], "status": "invalid", "detail": "the test uses a name nothing defines: " + _why(e)})
+            else:
+                _emit({"id": t["id"], "status": "error", "detail": _why(e)})
+        except AssertionError as e:
+            _emit({"id": t["id"], "status": "fail", "detail": _why(e)})
+        except BaseException as e:
+            _emit({"id": t["id"], "status": "error", "detail": _why(e)})
+        finally:
+            _sys.stdout = _DISCARD
+    _emit({"id": "done", "status": "pass"})`;
+
+export type TestStatus = 'pass' | 'fail' | 'error' | 'invalid' | 'missing';
+
+export interface TestResult {
+  id: string;
+  source: TestSource;
+  /**
+   * pass / fail (the check is false) / error (the code raised or ran out of time) / invalid
+   * (the test itself is not usable: not Python, or an expected output that is no value) /
+   * missing (the run stopped before it: a sandbox limit).
+   */
+  status: TestStatus;
+  /** What the call under test returned (repr, clipped): candidates that return the same behave the same. */
+  output?: string;
+  detail?: string;
+}
+
+export interface TestRun {
+  /** False when the code itself failed to load (syntax error, crash or time-out at top level). */
+  loaded: boolean;
+  loadError?: string;
+  results: TestResult[];
+  /** False when the report stops early (time, memory or output limit of the sandbox). */
+  complete: boolean;
+}
+
+/** Reads the report of a `testProgram` run; `runError` is what the sandbox said when the run failed. */
+export function parseTestReport(stdout: string, tests: readonly TaskTest[], runError?: string): TestRun {
+  const lines = new Map<string, { status: TestStatus; output?: string; detail?: string }>();
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith(REPORT)) continue;
+    try {
+      const d = JSON.parse(line.slice(REPORT.length)) as { id?: unknown; status?: unknown; output?: unknown; detail?: unknown };
+      if (typeof d.id !== 'string' || typeof d.status !== 'string' || lines.has(d.id)) continue;
+      lines.set(d.id, { status: d.status as TestStatus, ...(typeof d.output === 'string' ? { output: d.output } : {}), ...(typeof d.detail === 'string' && d.detail ? { detail: d.detail } : {}) });
+    } catch {
+      // A line cut by the output limit: that test counts as missing.
+    }
+  }
+  const load = lines.get('load');
+  const stopped = runError ? `the run stopped before this test: ${runError.slice(0, 200)}` : 'the run stopped before this test (a sandbox limit)';
+  if (!load || load.status !== 'pass') {
+    const loadError = load?.detail ?? (runError ? runError.slice(0, 300) : 'the program produced no report');
+    return { loaded: false, loadError, complete: load !== undefined, results: tests.map((t) => ({ id: t.id, source: t.source, status: 'error', detail: `the code did not load: ${loadError}` })) };
+  }
+  const results = tests.map((t): TestResult => {
+    const r = lines.get(t.id);
+    return r ? { id: t.id, source: t.source, ...r } : { id: t.id, source: t.source, status: 'missing', detail: stopped };
+  });
+  return { loaded: true, results, complete: lines.has('done') };
+}
+
+export interface TestCounts {
+  passed: number;
+  failed: number;
+  /** Tests that can judge the code: everything but invalid ones. */
+  usable: number;
+}
+
+export function countResults(results: readonly TestResult[], source?: TestSource): TestCounts {
+  const rs = results.filter((r) => (source ? r.source === source : true) && r.status !== 'invalid');
+  const passed = rs.filter((r) => r.status === 'pass').length;
+  return { passed, failed: rs.length - passed, usable: rs.length };
+}
+
+/** The test as one line of Python, for feedback to a producer and for the audit. */
+export function testText(t: TaskTest): string {
+  return t.kind === 'assert' ? t.code : `${t.call}  # expected: ${t.expected}`;
+}
