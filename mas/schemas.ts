@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { ID_PATTERN, MAX_AGENTS } from './graph';
 import { ANSWER_KINDS, ENSEMBLE_MEMBERS, OPERATOR_BOUNDS } from './operators';
+import { BLUEPRINT_IDS } from './blueprints';
 
 const id = z.string().min(1).max(64).regex(ID_PATTERN, 'ids start with a letter and use letters, digits, "_" or "-"');
 /** Backbone ids may also carry dots, as model sizes do ("qwen-1.5b"). */
@@ -171,6 +172,33 @@ export const ConfigSchema = z.object({
 export type Config = z.infer<typeof ConfigSchema>;
 
 // ---------------------------------------------------------------- meta-agent outputs
+/**
+ * The Generator's choice from the blueprint catalogue (mas/blueprints.ts): its enums cannot
+ * name a graph that breaks the rules, and expandChoice builds the team. Field order is the
+ * order a model writes them in: what the answer is first, then the shape.
+ */
+export const BlueprintChoiceSchema = z.object({
+  answer: AnswerKindSchema,
+  blueprint: z.enum(BLUEPRINT_IDS),
+  k: z.number().int().min(OPERATOR_BOUNDS.k.min).max(OPERATOR_BOUNDS.k.max).optional(),
+  tools: z.array(z.string().min(1).max(64)).max(5).optional(),
+  instructions: z.string().max(600).optional(),
+  rationale: z.string().max(600).default(''),
+});
+export type BlueprintChoice = z.infer<typeof BlueprintChoiceSchema>;
+
+/** A free-form team for strong Generators: normalised by rule (normaliseCustom), then checked like any template. */
+export const CustomDesignSchema = z.object({
+  blueprint: z.literal('custom'),
+  template: TemplateSchema,
+  rationale: z.string().max(600).default(''),
+});
+export type CustomDesign = z.infer<typeof CustomDesignSchema>;
+
+/** What the Generator answers: a catalogue choice, or (when offered) a custom design. */
+export const GeneratorChoiceSchema = z.discriminatedUnion('blueprint', [BlueprintChoiceSchema, CustomDesignSchema]);
+export type GeneratorChoice = z.infer<typeof GeneratorChoiceSchema>;
+
 export const ImplementerOutputSchema = z.object({
   assignment: z.array(z.object({ agent: z.string(), backbone: z.string(), reason: z.string().default('') })),
   rationale: z.string().default(''),
@@ -187,6 +215,12 @@ export const PatchOpSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('remove_edge'), from: z.string(), to: z.string() }),
   z.object({ op: z.literal('set_final'), agent: z.string() }),
   z.object({ op: z.literal('replace_topology'), template: TemplateSchema, assignment: AssignmentSchema }),
+  /** Makes an agent a programmer, an ensemble (a vote) or a test step; null: a plain agent again. A programmer's tools are removed. */
+  z.object({ op: z.literal('set_operator'), agent: z.string(), operator: OperatorSchema.nullable() }),
+  /** Changes the number of samples of an ensemble (raise k for a closer vote). */
+  z.object({ op: z.literal('set_k'), agent: z.string(), k: z.number().int().min(OPERATOR_BOUNDS.k.min).max(OPERATOR_BOUNDS.k.max) }),
+  /** Drops a flaky step and joins its inputs to its outputs; a final agent hands the answer to its one input. */
+  z.object({ op: z.literal('bypass_agent'), agent: z.string() }),
 ]);
 export type PatchOp = z.infer<typeof PatchOpSchema>;
 
