@@ -9,7 +9,7 @@
  * it costs, which samples it draws). Pure and free of zod: workflow code uses it.
  */
 import type { AgentSpec, Operator, Template } from './schemas';
-import { fnv1a } from './hash';
+import { seededRandom } from './hash';
 
 /** How an answer is read, compared and checked: a number, a short text, or code. */
 export const ANSWER_KINDS = ['number', 'text', 'code'] as const;
@@ -71,6 +71,12 @@ export function sampleMember(op: Ensemble, i: number): 'agent' | 'programmer' {
   return op.member;
 }
 
+/** Which sample of an ensemble a model call draws: passed with the call (and to the simulator) so it can be told apart and replayed. */
+export interface EnsembleSample {
+  index: number;
+  seed: number;
+}
+
 /**
  * The seeds of an ensemble's k samples: derived from the run's seed, the agent and a nonce the
  * workflow records (its model-call index when the samples are drawn), so a replay or a retried
@@ -78,7 +84,8 @@ export function sampleMember(op: Ensemble, i: number): 'agent' | 'programmer' {
  * integers (llama.cpp and OpenAI accept them).
  */
 export function sampleSeeds(runSeed: number, agent: string, nonce: number, k: number): number[] {
-  return Array.from({ length: k }, (_, i) => (parseInt(fnv1a(`${runSeed}|${agent}|${nonce}|sample ${i}`).slice(0, 8), 16) % 0x7fffffff) + 1);
+  // Through the PRNG rather than the bare hash: hashes of keys that differ in one character lie close together.
+  return Array.from({ length: k }, (_, i) => Math.floor(seededRandom(`${runSeed}|${agent}|${nonce}|sample ${i}`)() * 0x7ffffffe) + 1);
 }
 
 /**
