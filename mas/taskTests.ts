@@ -7,6 +7,7 @@
  * step and the evidence rule (mas/evidence.ts) read. Pure and free of zod.
  */
 import { pythonBlocks } from './extract';
+import { fnv1a } from './hash';
 
 export type TestSource = 'task' | 'team';
 
@@ -408,6 +409,29 @@ export function countResults(results: readonly TestResult[], source?: TestSource
   const rs = results.filter((r) => (source ? r.source === source : true) && r.status !== 'invalid');
   const passed = rs.filter((r) => r.status === 'pass').length;
   return { passed, failed: rs.length - passed, usable: rs.length };
+}
+
+/**
+ * A run as workflow history keeps it: pass / fail per test intact, each returned value by its
+ * hash (agreement between candidates needs only equality), the details of the first
+ * `maxDetails` failures clipped, the rest dropped. Nine candidates × forty tests stay a few KB.
+ */
+export function compactRun(run: TestRun, maxDetails = 5): TestRun {
+  let details = 0;
+  return {
+    ...run,
+    ...(run.loadError !== undefined ? { loadError: run.loadError.slice(0, 300) } : {}),
+    results: run.results.map((r) => {
+      const keepDetail = r.detail !== undefined && r.status !== 'pass' && details++ < maxDetails;
+      return {
+        id: r.id,
+        source: r.source,
+        status: r.status,
+        ...(r.output !== undefined ? { output: fnv1a(r.output) } : {}),
+        ...(keepDetail ? { detail: r.detail!.slice(0, 200) } : {}),
+      };
+    }),
+  };
 }
 
 /** The test as one line of Python, for feedback to a producer and for the audit. */

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { humanevalTask, mbppTask, parseDataset } from '../../../mas/eval/datasets';
-import { assertsIn, countResults, parseTestReport, taskTests, teamTests, testProgram, topLevelStatements, withoutDefinitions, type TaskTest, type TestRun } from '../../../mas/taskTests';
+import { assertsIn, compactRun, countResults, parseTestReport, taskTests, teamTests, testProgram, topLevelStatements, withoutDefinitions, type TaskTest, type TestRun } from '../../../mas/taskTests';
 import { datasetFile } from '../../helpers/datasets';
 
 // Real Python runs of the test program (the harness is Python; only running it tests it).
@@ -159,6 +159,20 @@ describe('testProgram: one sandbox-style run, one line per test', () => {
     expect(cut.results[1].detail).toBe('the run stopped before this test: wall-time limit');
     expect(parseTestReport('', t, 'memory limit')).toMatchObject({ loaded: false, loadError: 'memory limit', complete: false });
   });
+});
+
+test('compactRun keeps what selection and feedback need, bounded', () => {
+  const run: TestRun = {
+    loaded: true,
+    complete: true,
+    results: Array.from({ length: 8 }, (_, i) => ({ id: `t${i}`, source: 'team' as const, status: i < 7 ? ('fail' as const) : ('pass' as const), output: 'x'.repeat(200), detail: 'd'.repeat(300) })),
+  };
+  const c = compactRun(run);
+  expect(c.results.map((r) => r.status)).toEqual(run.results.map((r) => r.status));
+  expect(c.results.filter((r) => r.detail).map((r) => r.detail!.length)).toEqual([200, 200, 200, 200, 200]);
+  expect(new Set(c.results.map((r) => r.output)).size).toBe(1);
+  expect(c.results[0].output).toHaveLength(16);
+  expect(JSON.stringify(c).length).toBeLessThan(JSON.stringify(run).length / 2);
 });
 
 describe('on the real dev splits: the reference solutions pass every usable public test', () => {
