@@ -20,9 +20,15 @@ const arbSpecFields = fc.record({
   instructions: fc.constantFrom('solve it', 'check it', 'summarise it'),
   tools: fc.subarray(TOOLS),
   maxTurns: fc.integer({ min: 1, max: 5 }),
+  // Some agents vote (a chain-of-thought ensemble is valid with any tools): set_k has something to raise.
+  votes: fc.option(fc.integer({ min: 2, max: 9 }), { nil: undefined, freq: 2 }),
 });
 
-const spec = (id: string, f: { role: string; instructions: string; tools: string[]; maxTurns: number }): AgentSpec => ({ id, ...f });
+const spec = (id: string, { votes, ...f }: { role: string; instructions: string; tools: string[]; maxTurns: number; votes?: number }): AgentSpec => ({
+  id,
+  ...f,
+  ...(votes !== undefined ? { operator: { kind: 'ensemble', k: votes, member: 'agent', answer: 'number', temperature: 0.7, maxRounds: 3 } } : {}),
+});
 
 /** A random DAG of 2–7 agents: edges only go from a lower to a higher index; the last agent is final. */
 function arbTemplate(prefix: string): fc.Arbitrary<{ template: Template; assignment: Record<string, string> }> {
