@@ -6,7 +6,7 @@
  * examples come first because they are the task's own; the team's tests are model-written
  * and may be wrong, which agreement between independent candidates corrects for. Pure.
  */
-import { countResults, type TestRun } from './taskTests';
+import { countResults, type TestRun } from './testRun';
 
 export interface Candidate {
   /** The sample's index in the ensemble (its seed order). */

@@ -11,7 +11,7 @@
 import type { AnswerKind } from './operators';
 import { extractCode } from './extract';
 import { extractAnswer, sameAnswer } from './vote';
-import { countResults, type TestResult, type TestRun } from './taskTests';
+import { countResults, type TestResult, type TestRun } from './testRun';
 
 export type Evidence =
   /** The answer's code crashed, or did not load, when run. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { selectCode, type Candidate } from '../../../mas/codeSelect';
-import type { TestResult, TestRun, TestStatus } from '../../../mas/taskTests';
+import type { TestResult, TestRun, TestStatus } from '../../../mas/testRun';
 
 const result = (id: string, source: 'task' | 'team', status: TestStatus, output?: string): TestResult => ({ id, source, status, ...(output !== undefined ? { output } : {}) });
 const ran = (results: TestResult[]): TestRun => ({ loaded: true, complete: true, results });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { bearingOf, describeEvidence, evidenceFromAnswer, evidenceFromExecution, evidenceFromTests, judge, type Evidence, type VerdictWord } from '../../../mas/evidence';
-import type { TestRun } from '../../../mas/taskTests';
+import type { TestRun } from '../../../mas/testRun';
 
 describe('gathering evidence', () => {
   test('the 12*13 run: the calculator computed 156 and the answer says 156', () => {

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { humanevalTask, mbppTask, parseDataset } from '../../../mas/eval/datasets';
-import { assertsIn, compactRun, countResults, parseTestReport, taskTests, teamTests, testProgram, topLevelStatements, withoutDefinitions, type TaskTest, type TestRun } from '../../../mas/taskTests';
+import { assertsIn, taskTests, teamTests, topLevelStatements, withoutDefinitions, type TaskTest } from '../../../mas/taskTests';
+import { compactRun, countResults, parseTestReport, testProgram, type TestRun } from '../../../mas/testRun';
 import { datasetFile } from '../../helpers/datasets';
 
 // Real Python runs of the test program (the harness is Python; only running it tests it).
