@@ -106,7 +106,7 @@ export interface Judgement {
   decidedBy: 'evidence' | 'model';
   /** A model's FAIL or REVISE that did not stand: kept for the audit, it changes nothing. */
   advisory?: { said: 'FAIL' | 'REVISE'; why: string };
-  /** The model said PASS (or nothing) and evidence rejected the answer. */
+  /** The model said PASS and evidence rejected the answer. */
   overruledPass: boolean;
   against: Evidence[];
   supports: Evidence[];
@@ -122,7 +122,7 @@ export function judge(input: JudgeInput): Judgement {
     return {
       action,
       decidedBy: 'evidence',
-      overruledPass: input.said === 'PASS' || input.said === null,
+      overruledPass: input.said === 'PASS',
       against,
       supports,
       reason: against.map(describeEvidence).join('; '),
