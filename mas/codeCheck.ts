@@ -1,5 +1,5 @@
 /**
- * Executable checks (issue 16): when a verifier checks code, the code is run in the sandbox
+ * Executable checks: when a verifier checks code, the code is run in the sandbox
  * instead of trusting a model's verdict. This module picks what to run from the team's
  * outputs and combines the execution result with the model's verdict; the workflow runs it
  * with the `python` tool. Pure.

@@ -328,9 +328,9 @@ function userText(messages: ChatMessage[]): string {
 }
 
 /**
- * What an operator tells the simulated agent (phase 2 passes it in the sim context): the
- * agent's operator and, for an ensemble's sample, which sample it is. A sample's answer
- * depends on its seed, not on its call key, so equal seeds answer alike.
+ * What an operator tells the simulated agent, passed by the workflow in the call's sim context
+ * (docs/operators.md): the agent's operator and, for an ensemble's sample, which sample it is.
+ * A sample's answer depends on its seed, not on its call key, so equal seeds answer alike.
  */
 function operatorOf(ctx: SimContext): { op?: Operator; sample?: EnsembleSample } {
   return { op: ctx.extra?.operator as Operator | undefined, sample: ctx.extra?.sample as EnsembleSample | undefined };
