@@ -13,7 +13,7 @@ import { Context } from '@temporalio/activity';
 import type { EvaluateInput, EvaluateOutput } from '../mas/cto';
 import type { Result } from '../mas/schemas';
 import { executeTool } from './tools/registry';
-import { extractCode } from '../mas/eval/code';
+import { extractCode } from '../mas/extract';
 import { runDir } from './home';
 import { dataPaths } from './dataPaths';
 import type { ToolContext } from './tools/types';

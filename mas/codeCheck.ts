@@ -1,20 +1,12 @@
 /**
- * Executable checks (issue 16): when a verifier checks code, the code is run in the sandbox
+ * Executable checks: when a verifier checks code, the code is run in the sandbox
  * instead of trusting a model's verdict. This module picks what to run from the team's
  * outputs and combines the execution result with the model's verdict; the workflow runs it
  * with the `python` tool. Pure.
  */
 import { stripVerdict, verdictOf } from './verdict';
-
-interface Block {
-  lang: string;
-  code: string;
-}
-
-function pythonBlocks(text: string): Block[] {
-  const blocks = [...text.matchAll(/```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\r?\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1].toLowerCase(), code: m[2] }));
-  return blocks.filter((b) => ['python', 'python3', 'py'].includes(b.lang) || (b.lang === '' && /^\s*(def|class|import|from|assert|print)\b/m.test(b.code)));
-}
+import { pythonBlocks } from './extract';
+import { withoutDefinitions } from './taskTests';
 
 const DEFINES = /^\s*(def|class)\s+\w+/m;
 const TESTS = /^\s*(assert\b|check\(|unittest\.main\(|doctest\.testmod\()/m;
@@ -46,8 +38,8 @@ export function codeToCheck(upstreamTexts: readonly string[], verifierText: stri
   for (const text of [...upstreamTexts, verifierText]) {
     for (const b of pythonBlocks(text)) {
       if (b.code === main || !TESTS.test(b.code)) continue;
-      // A test block that redefines the function would test its own copy: keep only its test lines.
-      const code = DEFINES.test(b.code) ? b.code.split('\n').filter((l) => TESTS.test(l)).join('\n') : b.code;
+      // A test block that redefines the function would test its own copy: keep only its other statements.
+      const code = DEFINES.test(b.code) ? withoutDefinitions(b.code) : b.code;
       if (code.trim() && !tests.includes(code)) tests.push(code);
     }
   }

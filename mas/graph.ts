@@ -6,6 +6,7 @@ import type { AgentSpec, Assignment, Template } from './schemas';
 import { fnv1a, stableStringify } from './hash';
 import { KNOWN_TOOLS } from './tools';
 import { ASSIGNMENT_RULES, TEMPLATE_RULES as R } from './prompts/rules';
+import { operatorProblems } from './operators';
 
 export function predecessors(t: Template, agent: string): string[] {
   return t.edges.filter((e) => e.to === agent).map((e) => e.from);
@@ -114,6 +115,7 @@ export function templateProblems(t: Template, knownTools: readonly string[] = KN
     if (loopsFrom.has(l.from)) problems.push(R.twoLoops(l.from));
     loopsFrom.add(l.from);
   }
+  problems.push(...operatorProblems(t, knownTools));
   return problems;
 }
 

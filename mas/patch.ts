@@ -4,7 +4,8 @@
  * Rectifier activity can dry-run a proposal before returning it.
  */
 import type { AgentOutput, Config, Patch, PatchOp, Pool, Template } from './schemas';
-import { assignmentProblems, fingerprints, neededAgents, templateProblems } from './graph';
+import { assignmentProblems, fingerprints, neededAgents, predecessors, successors, templateProblems } from './graph';
+import { describeOperator } from './operators';
 import { stableStringify } from './hash';
 
 export class PatchError extends Error {
@@ -59,7 +60,49 @@ function applyOp(t: Template, assignment: Record<string, string>, op: PatchOp): 
       for (const k of Object.keys(assignment)) delete assignment[k];
       Object.assign(assignment, op.assignment);
       return op.template;
+    case 'set_operator': {
+      requireAgent(t, op.agent, op.op);
+      const operator = op.operator;
+      // A programmer's program runs in the sandbox by itself: switching to one removes the tools it would not be offered.
+      const toolless = operator?.kind === 'programmer' || operator?.kind === 'test' || (operator?.kind === 'ensemble' && operator.member === 'programmer');
+      return {
+        ...t,
+        agents: t.agents.map((a) => {
+          if (a.id !== op.agent) return a;
+          const { operator: _old, ...plain } = a;
+          return { ...plain, ...(operator ? { operator: { ...operator } } : {}), ...(toolless ? { tools: [] } : {}) };
+        }),
+      };
+    }
+    case 'set_k': {
+      requireAgent(t, op.agent, op.op);
+      const a = t.agents.find((x) => x.id === op.agent)!;
+      if (a.operator?.kind !== 'ensemble') throw new PatchError(`set_k: agent "${op.agent}" is not an ensemble (use set_operator to make it one)`);
+      return { ...t, agents: t.agents.map((x) => (x.id === op.agent && x.operator?.kind === 'ensemble' ? { ...x, operator: { ...x.operator, k: op.k } } : x)) };
+    }
+    case 'bypass_agent':
+      return bypass(t, assignment, op.agent);
   }
+}
+
+/**
+ * Removes a step and joins each of its inputs to each of its outputs, so the team stays
+ * connected. A final agent hands the answer to its one input; with several inputs the
+ * Rectifier has to choose (set_final first).
+ */
+function bypass(t: Template, assignment: Record<string, string>, id: string): Template {
+  requireAgent(t, id, 'bypass_agent');
+  const inputs = predecessors(t, id);
+  const outputs = successors(t, id);
+  let finalAgent = t.finalAgent;
+  if (finalAgent === id) {
+    if (inputs.length !== 1) throw new PatchError(`bypass_agent: "${id}" is the final agent and has ${inputs.length} inputs; set_final to the agent that should answer first`);
+    finalAgent = inputs[0];
+  }
+  const edges = t.edges.filter((e) => e.from !== id && e.to !== id);
+  for (const from of inputs) for (const to of outputs) if (!edges.some((e) => e.from === from && e.to === to)) edges.push({ from, to });
+  delete assignment[id];
+  return { ...t, agents: t.agents.filter((a) => a.id !== id), edges, loops: t.loops.filter((l) => l.from !== id && l.to !== id), finalAgent };
 }
 
 /**
@@ -133,6 +176,7 @@ export function describeDiff(prev: Config, next: Config): string[] {
     if (b.instructions !== a.instructions) lines.push(`~ ${id}.instructions: ${instructionsChange(b.instructions, a.instructions)}`);
     if (stableStringify(b.tools) !== stableStringify(a.tools)) lines.push(`~ ${id}.tools: [${b.tools.join(', ')}] → [${a.tools.join(', ')}]`);
     if (b.role !== a.role) lines.push(`~ ${id}.role: ${b.role} → ${a.role}`);
+    if (stableStringify(b.operator ?? null) !== stableStringify(a.operator ?? null)) lines.push(`~ ${id}.operator: ${describeOperator(b.operator)} → ${describeOperator(a.operator)}`);
   }
   for (const id of before.keys()) if (!after.has(id)) lines.push(`- agent ${id}`);
   const edgeKey = (e: { from: string; to: string }) => `${e.from} → ${e.to}`;

@@ -52,6 +52,19 @@ export function usesSimulator(pool: Pool): boolean {
   return pool.backbones.some((b) => b.provider === 'sim');
 }
 
+/** The agents feeding `checker` that run on a costlier backbone than it does: a checker weaker than what it checks. */
+export function strongerThanChecker(t: Template, assignment: Assignment, pool: Pool, checker: string): string[] {
+  const mine = backbonePrice(pool, assignment[checker]);
+  if (mine === undefined) return [];
+  return t.edges
+    .filter((e) => e.to === checker)
+    .map((e) => e.from)
+    .filter((p) => {
+      const theirs = backbonePrice(pool, assignment[p]);
+      return theirs !== undefined && mine < theirs;
+    });
+}
+
 /**
  * Verifiers on a cheaper backbone than an agent they check. A checker weaker than the
  * producer is not evidence: on the local pool the 0.5B checker rejected the 1.5B solver's
@@ -59,16 +72,7 @@ export function usesSimulator(pool: Pool): boolean {
  * ended `unverified`. One sentence per pair, for the Implementer's repair round.
  */
 export function weakVerifiers(t: Template, assignment: Assignment, pool: Pool): string[] {
-  const price = (agent: string) => backbonePrice(pool, assignment[agent]);
-  const problems: string[] = [];
-  for (const v of t.agents.filter((a) => a.verifier)) {
-    const mine = price(v.id);
-    for (const e of t.edges.filter((x) => x.to === v.id)) {
-      const theirs = price(e.from);
-      if (mine !== undefined && theirs !== undefined && mine < theirs) {
-        problems.push(ASSIGNMENT_RULES.weakVerifier(v.id, assignment[v.id], e.from, assignment[e.from]));
-      }
-    }
-  }
-  return problems;
+  return t.agents
+    .filter((a) => a.verifier)
+    .flatMap((v) => strongerThanChecker(t, assignment, pool, v.id).map((p) => ASSIGNMENT_RULES.weakVerifier(v.id, assignment[v.id], p, assignment[p])));
 }

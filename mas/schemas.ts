@@ -6,12 +6,51 @@
 import { z } from 'zod';
 import { ID_PATTERN, MAX_AGENTS } from './graph';
 import { TRIGGER_KINDS, type TriggerKind } from './triggers';
+import { ANSWER_KINDS, ENSEMBLE_MEMBERS, OPERATOR_BOUNDS } from './operators';
+import { BLUEPRINT_IDS } from './blueprints';
 
 const id = z.string().min(1).max(64).regex(ID_PATTERN, 'ids start with a letter and use letters, digits, "_" or "-"');
 /** Backbone ids may also carry dots, as model sizes do ("qwen-1.5b"). */
 const backboneId = z.string().min(1).max(64).regex(/^[A-Za-z][A-Za-z0-9._-]{0,63}$/, 'backbone ids start with a letter and use letters, digits, ".", "_" or "-"');
 
 // ---------------------------------------------------------------- R, P, T
+/** How an answer is read, compared and checked (mas/vote.ts, mas/evidence.ts). */
+export const AnswerKindSchema = z.enum(ANSWER_KINDS);
+
+const operatorRounds = z.number().int().min(OPERATOR_BOUNDS.rounds.min).max(OPERATOR_BOUNDS.rounds.max);
+
+/**
+ * What an agent does beyond a plain model turn loop (mas/operators.ts; docs/operators.md).
+ * Absent: a plain agent, as in every run recorded before operators existed.
+ */
+export const OperatorSchema = z.discriminatedUnion('kind', [
+  z.object({
+    /** Writes a Python program; the sandbox runs it; an error goes back to it for the next round. */
+    kind: z.literal('programmer'),
+    /** number / text: the program's printed output, read as such, is the answer; code: the program is the answer and must run cleanly. */
+    answer: AnswerKindSchema,
+    /** Write → run → read the error, at most this many times (= model calls). */
+    maxRounds: operatorRounds.default(OPERATOR_BOUNDS.rounds.programmerDefault),
+  }),
+  z.object({
+    /** k samples of one member, drawn at once with their own seeds; a vote on the extracted answers (code: tests passed, then agreement). */
+    kind: z.literal('ensemble'),
+    k: z.number().int().min(OPERATOR_BOUNDS.k.min).max(OPERATOR_BOUNDS.k.max).default(OPERATOR_BOUNDS.k.default),
+    /** agent: chain-of-thought samples; programmer: program samples; mixed: both in turn. */
+    member: z.enum(ENSEMBLE_MEMBERS).default('agent'),
+    answer: AnswerKindSchema,
+    /** Sampling temperature of every sample (> 0, or the samples would all be alike). */
+    temperature: z.number().gt(0).max(OPERATOR_BOUNDS.temperature.max).default(OPERATOR_BOUNDS.temperature.default),
+    /** Rounds of each programmer sample. */
+    maxRounds: operatorRounds.default(OPERATOR_BOUNDS.rounds.programmerDefault),
+  }),
+  z.object({
+    /** Runs the code it receives on the task's examples and the team's asserts; no model call. */
+    kind: z.literal('test'),
+  }),
+]);
+export type Operator = z.infer<typeof OperatorSchema>;
+
 export const AgentSpecSchema = z.object({
   id,
   role: z.string().min(1),
@@ -23,6 +62,7 @@ export const AgentSpecSchema = z.object({
   verifier: z.boolean().optional(),
   /** Upper bound on model calls in this agent's turn loop (model → tools → model). */
   maxTurns: z.number().int().min(1).max(20).default(4),
+  operator: OperatorSchema.optional(),
 });
 export type AgentSpec = z.infer<typeof AgentSpecSchema>;
 
@@ -133,6 +173,33 @@ export const ConfigSchema = z.object({
 export type Config = z.infer<typeof ConfigSchema>;
 
 // ---------------------------------------------------------------- meta-agent outputs
+/**
+ * The Generator's choice from the blueprint catalogue (mas/blueprints.ts): its enums cannot
+ * name a graph that breaks the rules, and expandChoice builds the team. Field order is the
+ * order a model writes them in: what the answer is first, then the shape.
+ */
+export const BlueprintChoiceSchema = z.object({
+  answer: AnswerKindSchema,
+  blueprint: z.enum(BLUEPRINT_IDS),
+  k: z.number().int().min(OPERATOR_BOUNDS.k.min).max(OPERATOR_BOUNDS.k.max).optional(),
+  tools: z.array(z.string().min(1).max(64)).max(5).optional(),
+  instructions: z.string().max(600).optional(),
+  rationale: z.string().max(600).default(''),
+});
+export type BlueprintChoice = z.infer<typeof BlueprintChoiceSchema>;
+
+/** A free-form team for strong Generators: normalised by rule (normaliseCustom), then checked like any template. */
+export const CustomDesignSchema = z.object({
+  blueprint: z.literal('custom'),
+  template: TemplateSchema,
+  rationale: z.string().max(600).default(''),
+});
+export type CustomDesign = z.infer<typeof CustomDesignSchema>;
+
+/** What the Generator answers: a catalogue choice, or (when offered) a custom design. */
+export const GeneratorChoiceSchema = z.discriminatedUnion('blueprint', [BlueprintChoiceSchema, CustomDesignSchema]);
+export type GeneratorChoice = z.infer<typeof GeneratorChoiceSchema>;
+
 export const ImplementerOutputSchema = z.object({
   assignment: z.array(z.object({ agent: z.string(), backbone: z.string(), reason: z.string().default('') })),
   rationale: z.string().default(''),
@@ -149,6 +216,12 @@ export const PatchOpSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('remove_edge'), from: z.string(), to: z.string() }),
   z.object({ op: z.literal('set_final'), agent: z.string() }),
   z.object({ op: z.literal('replace_topology'), template: TemplateSchema, assignment: AssignmentSchema }),
+  /** Makes an agent a programmer, an ensemble (a vote) or a test step; null: a plain agent again. A programmer's tools are removed. */
+  z.object({ op: z.literal('set_operator'), agent: z.string(), operator: OperatorSchema.nullable() }),
+  /** Changes the number of samples of an ensemble (raise k for a closer vote). */
+  z.object({ op: z.literal('set_k'), agent: z.string(), k: z.number().int().min(OPERATOR_BOUNDS.k.min).max(OPERATOR_BOUNDS.k.max) }),
+  /** Drops a flaky step and joins its inputs to its outputs; a final agent hands the answer to its one input. */
+  z.object({ op: z.literal('bypass_agent'), agent: z.string() }),
 ]);
 export type PatchOp = z.infer<typeof PatchOpSchema>;
 

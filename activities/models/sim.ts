@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChatMessage, ModelResponse, SimContext, ToolCall } from '../../mas/messages';
-import type { Config, Patch, PatchOp, Pool, Template, Trigger } from '../../mas/schemas';
+import type { BlueprintChoice, Config, Operator, Patch, PatchOp, Pool, Template, Trigger } from '../../mas/schemas';
 import { seededRandom } from '../../mas/hash';
 import { classifyTask, fallbackTemplate } from '../../mas/templates';
 import { backbonePrice, cheapestBackbone, strongestBackbone, typicalPrice } from '../../mas/pool';
@@ -16,6 +16,7 @@ import { sampleOfCallKey } from '../../mas/cto';
 import { templateProblems } from '../../mas/graph';
 import { KNOWN_TOOLS, type ToolSpec } from '../../mas/tools';
 import { TemplateSchema } from '../../mas/schemas';
+import { sampleMember, type AnswerKind, type EnsembleSample } from '../../mas/operators';
 import { ModelError, type ModelClient, type ModelRequest } from './types';
 
 export class SimulatorClient implements ModelClient {
@@ -34,7 +35,7 @@ export class SimulatorClient implements ModelClient {
     let toolCalls: ToolCall[] = [];
     switch (ctx.purpose) {
       case 'generator':
-        content = simGenerator(ctx, req.messages, rng, quality);
+        content = asksForBlueprint(req.responseFormat?.schema) ? simBlueprintChoice(ctx, req.messages, rng, quality) : simGenerator(ctx, req.messages, rng, quality);
         break;
       case 'implementer':
         content = simImplementer(ctx, req.messages, rng, quality);
@@ -77,6 +78,37 @@ function simGenerator(ctx: SimContext, messages: ChatMessage[], rng: () => numbe
   const variant = sampleOfCallKey(ctx.callKey) % 3;
   const team = variant === 0 ? template : generatorVariant(template, variant);
   return JSON.stringify(withOfferedTools(team, ctx.task, (ctx.extra?.tools as ToolSpec[] | undefined) ?? []));
+}
+
+/** Whether the requested JSON schema is the blueprint choice (alone, or beside a custom design). */
+function asksForBlueprint(schema: Record<string, unknown> | undefined): boolean {
+  if (!schema) return false;
+  const branches = [schema, ...((schema.anyOf as Record<string, unknown>[] | undefined) ?? [])];
+  return branches.some((b) => (b.properties as { blueprint?: { enum?: unknown[] } } | undefined)?.blueprint?.enum !== undefined);
+}
+
+const ANSWER_OF_KIND: Record<ReturnType<typeof classifyTask>, AnswerKind> = { code: 'code', math: 'number', qa: 'text' };
+
+/**
+ * The simulated Generator's choice from the catalogue, its stand-in for reading the task: the
+ * kind of task decides the answer; a short task with one arithmetic expression gets one agent;
+ * math gets a programmer, code the plan → code → test team. CTO samples (callKey `cto:…:<n>`)
+ * choose differently: 1 — self-consistency, 2 — a vote of programs (code: code + tests).
+ * Below-quality answers name a blueprint outside the catalogue once, so the repair path runs.
+ */
+function simBlueprintChoice(ctx: SimContext, messages: ChatMessage[], rng: () => number, quality: number): string {
+  if (malformedOnce(messages, rng, quality)) return JSON.stringify({ answer: 'number', blueprint: 'debate', rationale: 'two agents argue' });
+  const kind = classifyTask(ctx.task);
+  const answer = ANSWER_OF_KIND[kind];
+  const easy = kind === 'math' && ctx.task.length < 120 && mathExpression(ctx.task) !== null;
+  const variant = sampleOfCallKey(ctx.callKey) % 3;
+  let choice: BlueprintChoice;
+  if (variant === 1) choice = { answer, blueprint: 'self-consistency', k: 3, rationale: 'Several samples and a vote.' };
+  else if (variant === 2) choice = { answer, blueprint: kind === 'code' ? 'code-tests' : kind === 'math' ? 'program-vote' : 'self-consistency', k: 3, rationale: 'Execution and a vote.' };
+  else if (kind === 'code') choice = { answer, blueprint: 'plan-code-test', rationale: 'Code is checked best by running it on the examples.' };
+  else if (kind === 'math') choice = easy ? { answer, blueprint: 'single', rationale: 'One expression: one agent is enough.' } : { answer, blueprint: 'program', rationale: 'A program computes the quantities exactly.' };
+  else choice = { answer, blueprint: 'single', rationale: 'A short question: one agent.' };
+  return JSON.stringify(choice);
 }
 
 const TOOL_WORD_STOPLIST = new Set(['get', 'set', 'the', 'and', 'run', 'tool', 'use', 'make', 'list', 'call', 'with', 'for']);
@@ -294,7 +326,61 @@ function userText(messages: ChatMessage[]): string {
     .join('\n');
 }
 
-function simAgent(ctx: SimContext, req: ModelRequest, rng: () => number, quality: number): Turn {
+/**
+ * What an operator tells the simulated agent, passed by the workflow in the call's sim context
+ * (docs/operators.md): the agent's operator and, for an ensemble's sample, which sample it is.
+ * A sample's answer depends on its seed, not on its call key, so equal seeds answer alike.
+ */
+function operatorOf(ctx: SimContext): { op?: Operator; sample?: EnsembleSample } {
+  return { op: ctx.extra?.operator as Operator | undefined, sample: ctx.extra?.sample as EnsembleSample | undefined };
+}
+
+/** The last number of a text moved by one: a wrong answer that still reads as a number. */
+function offByOne(text: string): string {
+  const m = [...text.matchAll(/-?\d+(?:\.\d+)?/g)].pop();
+  if (!m || m.index === undefined) return text;
+  return text.slice(0, m.index) + String(Number(m[0]) + 1) + text.slice(m.index + m[0].length);
+}
+
+/**
+ * A simulated programmer: one ```python block that prints the answer (number / text) or is
+ * the code (code). Below quality the first round's program crashes (NameError) or, for a
+ * sample, prints a wrong number; after the error comes back ("Your program failed") it is right.
+ */
+function simProgram(ctx: SimContext, req: ModelRequest, rng: () => number, quality: number, answer: AnswerKind): string {
+  const retry = /program failed/i.test(userText(req.messages));
+  const slip = !retry && rng() > quality;
+  let code: string;
+  if (answer === 'code') {
+    code = pythonFor(ctx.task, slip, retry);
+  } else if (answer === 'number') {
+    const expr = mathExpression(ctx.task)?.replace(/\^/g, '**');
+    const fallback = (ctx.task.match(/-?\d+(?:\.\d+)?/g) ?? ['0']).pop()!;
+    const value = expr ?? fallback;
+    code = slip ? (operatorOf(ctx).sample ? `print(${value} + 1)` : `total = ${value}\nprint(totl)`) : `total = ${value}\nprint(total)`;
+  } else {
+    code = `print(${JSON.stringify(lastUpstream(userText(req.messages)).split('\n')[0] || `an answer to: ${ctx.task.slice(0, 60)}`)})`;
+  }
+  return `${ctx.agentRole ?? 'Programmer'}: here is the program.\n\n\`\`\`python\n${code}\n\`\`\``;
+}
+
+function simAgent(ctx: SimContext, req: ModelRequest, callRng: () => number, quality: number): Turn {
+  const { op, sample } = operatorOf(ctx);
+  const rng = sample ? seededRandom(`${ctx.seed}|${req.backbone.id}|sample seed ${sample.seed}`) : callRng;
+  if (op?.kind === 'programmer') return { content: simProgram(ctx, req, rng, quality, op.answer), toolCalls: [] };
+  if (op?.kind === 'ensemble' && sample) {
+    if (sampleMember(op, sample.index) === 'programmer') return { content: simProgram(ctx, req, rng, quality, op.answer), toolCalls: [] };
+    // A chain-of-thought sample for code writes its code in the answer (its samples get no tools).
+    if (op.answer === 'code' && !(req.tools ?? []).length) return { content: `${ctx.agentRole ?? 'Solver'}: my code.\n\n\`\`\`python\n${pythonFor(ctx.task, rng() > quality, false)}\n\`\`\``, toolCalls: [] };
+    const turn = simAgentTurn(ctx, req, rng, quality);
+    // Below quality a sample's final answer is off by one: the vote has something to outvote.
+    if (turn.content !== null && !turn.toolCalls.length && op.answer === 'number' && rng() > quality) return { ...turn, content: offByOne(turn.content) };
+    return turn;
+  }
+  return simAgentTurn(ctx, req, rng, quality);
+}
+
+function simAgentTurn(ctx: SimContext, req: ModelRequest, rng: () => number, quality: number): Turn {
   const tools = (req.tools ?? []).map((t) => t.name);
   const toolResults = req.messages.filter((m) => m.role === 'tool');
   const lastResult = toolResults[toolResults.length - 1]?.content ?? '';

@@ -11,7 +11,8 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { mas2Home } from '../../activities/home';
 import { DatasetError, parseDataset, SUITES, type Suite } from '../../mas/eval/datasets';
-import { isVariant, VARIANTS, type Variant } from '../../mas/eval/variants';
+import { DEFAULT_VARIANTS, isVariant, variantUnavailable, VARIANTS, type Variant } from '../../mas/eval/variants';
+import { OPERATOR_BOUNDS } from '../../mas/operators';
 import type { EvalRow } from '../../mas/eval/summary';
 import { createWorker } from '../../workers/worker';
 import { connectClient, hasSearchAttributes, resolveTarget } from '../connect';
@@ -38,6 +39,12 @@ function nonNegativeInt(value: string): number {
   return n;
 }
 
+function scK(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < OPERATOR_BOUNDS.k.min || n > OPERATOR_BOUNDS.k.max) throw new InvalidArgumentError(`must be a whole number from ${OPERATOR_BOUNDS.k.min} to ${OPERATOR_BOUNDS.k.max}`);
+  return n;
+}
+
 function integer(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n)) throw new InvalidArgumentError('must be a whole number');
@@ -58,6 +65,7 @@ interface EvalOptions {
   compare?: string[];
   localWorker?: boolean;
   progress: boolean;
+  scK?: number;
 }
 
 export function parseVariants(list: string): Variant[] {
@@ -68,6 +76,8 @@ export function parseVariants(list: string): Variant[] {
   if (!names.length) throw new UserError(`--variants is empty; choose from ${VARIANTS.join(', ')}`);
   const bad = names.filter((n) => !isVariant(n));
   if (bad.length) throw new UserError(`unknown variant${bad.length > 1 ? 's' : ''} ${bad.map((b) => `"${b}"`).join(', ')} in --variants; choose from ${VARIANTS.join(', ')}`);
+  const unavailable = (names as Variant[]).map(variantUnavailable).find((why) => why !== null);
+  if (unavailable) throw new UserError(`${unavailable}; choose from ${DEFAULT_VARIANTS.join(', ')}`);
   return [...new Set(names)] as Variant[];
 }
 
@@ -105,7 +115,7 @@ async function evalCommand(o: EvalOptions): Promise<number> {
   const choice = choosePool(o.pool, process.env);
   say(choice.note);
   const { pool, label: poolLabel } = choice;
-  const settings = { suite, dataSha256: sha256(text), pool, budgetUsd, seed: o.seed };
+  const settings = { suite, dataSha256: sha256(text), pool, budgetUsd, seed: o.seed, ...(o.scK !== undefined ? { scK: o.scK } : {}) };
 
   const home = mas2Home();
   const target = await resolveTarget({ log: say });
@@ -207,7 +217,8 @@ export function registerEval(program: Command): void {
     .option('--data <file>', 'the benchmark file (JSONL, its published field names)')
     .option('--limit <n>', 'at most this many problems', positiveInt)
     .option('--offset <k>', 'skip the first K problems', nonNegativeInt, 0)
-    .option('--variants <list>', `comma-separated: ${VARIANTS.join(', ')}`, VARIANTS.join(','))
+    .option('--variants <list>', `comma-separated: ${VARIANTS.join(', ')}`, DEFAULT_VARIANTS.join(','))
+    .option('--sc-k <k>', `samples of the cot-sc variant (${OPERATOR_BOUNDS.k.min}–${OPERATOR_BOUNDS.k.max}; default ${OPERATOR_BOUNDS.k.default}; docs/operators.md says how to match full's cost)`, scK)
     .option('--pool <file|local|sim>', 'backbone pool: a JSON or YAML file, "local" or "sim"; default as for `mas2 run` ($MAS2_POOL, else OpenAI with OPENAI_API_KEY, else local)')
     .option('--budget <usd>', 'hard budget of each run in USD', '1')
     .option('--concurrency <n>', 'runs in flight at once', positiveInt, 4)

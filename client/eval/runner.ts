@@ -25,6 +25,8 @@ export interface EvalSettings {
   pool: Pool;
   budgetUsd: number;
   seed: number;
+  /** k of the cot-sc variant (absent: its default). */
+  scK?: number;
 }
 
 export interface EvalJob {
@@ -49,7 +51,7 @@ export function evalWorkflowId(s: EvalSettings, problem: EvalProblem, variant: V
 export function evalJobs(problems: EvalProblem[], variants: readonly Variant[], s: EvalSettings, searchAttributes: boolean): EvalJob[] {
   return problems.flatMap((problem) =>
     variants.map((variant) => {
-      const options = variantOptions(variant, s.suite, s.pool);
+      const options = variantOptions(variant, s.suite, s.pool, { k: s.scK });
       const input: TaskInput = {
         task: problem.task,
         budgetUsd: s.budgetUsd,

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { JsonlError, parseJsonLines } from '../jsonl';
+import { lastBoxedIn } from '../extract';
 
 export const SUITES = ['humaneval', 'mbpp', 'gsm8k', 'math'] as const;
 export type Suite = (typeof SUITES)[number];
@@ -98,18 +99,6 @@ function parseLine<T>(schema: z.ZodType<T>, value: unknown, where: string, suite
   const r = schema.safeParse(value);
   if (!r.success) throw new DatasetError(`${where}: ${describe(r.error)} (not a ${suite} line; see "Formats" in docs/evaluation.md)`);
   return r.data;
-}
-
-export function lastBoxedIn(text: string): string | null {
-  let at = -1;
-  for (const m of text.matchAll(/\\(?:boxed|fbox)\s*\{/g)) at = (m.index ?? -1) + m[0].length;
-  if (at < 0) return null;
-  let depth = 1;
-  for (let i = at; i < text.length; i++) {
-    if (text[i] === '{') depth++;
-    else if (text[i] === '}' && --depth === 0) return text.slice(at, i);
-  }
-  return null;
 }
 
 function toProblem(suite: Suite, value: unknown, line: number, where: string): EvalProblem {

@@ -4,7 +4,7 @@
  * against the reference, both normalised the way the MATH paper's checker
  * does (string rewriting, not symbolic algebra; docs/evaluation.md says what that misses).
  */
-import { lastBoxedIn } from './datasets';
+import { afterLastMarker, finalNumber, lastBoxedIn, toNumber } from '../extract';
 
 export interface ScoreOutcome {
   pass: boolean;
@@ -13,39 +13,7 @@ export interface ScoreOutcome {
   detail: string;
 }
 
-// ---------------------------------------------------------------- final segment
-const MARKERS = /(?:final answer|the answer is|answer\s*[:：]|####)\s*[:：]?/gi;
-
-/** The text after the last "Final answer:" / "The answer is" / "####" marker, or null without one. */
-export function afterLastMarker(answer: string): string | null {
-  let end = -1;
-  for (const m of answer.matchAll(MARKERS)) end = (m.index ?? 0) + m[0].length;
-  return end < 0 ? null : answer.slice(end);
-}
-
 // ---------------------------------------------------------------- GSM8K
-const NUMBER = /[-−]?\$?\s?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-−]?\.\d+/g;
-
-export function toNumber(token: string): number {
-  return Number(token.replace(/−/g, '-').replace(/[$,\s]/g, ''));
-}
-
-/**
- * The final number of an answer: inside its last \boxed{}, else the first
- * number after its last final-answer marker, else its last number. "$1,234."
- * reads 1234 (currency, thousands commas and a sentence's full stop are not part of it).
- */
-export function finalNumber(answer: string): string | null {
-  const boxed = lastBoxedIn(answer);
-  const pick = (text: string | null, which: 'first' | 'last'): string | null => {
-    if (text === null) return null;
-    const all = text.match(NUMBER) ?? [];
-    const t = which === 'first' ? all[0] : all[all.length - 1];
-    return t === undefined ? null : String(toNumber(t));
-  };
-  return pick(boxed, 'last') ?? pick(afterLastMarker(answer)?.split('\n').find((l) => /\d/.test(l)) ?? null, 'first') ?? pick(answer, 'last');
-}
-
 export function scoreGsm8k(answer: string | null, expected: string): ScoreOutcome {
   const want = toNumber(expected);
   if (!answer?.trim()) return { pass: false, extracted: null, detail: 'no answer' };

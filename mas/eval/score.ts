@@ -4,7 +4,8 @@
  * returns the program and the caller runs it (client/eval/score.ts).
  */
 import type { ScoringSpec } from './datasets';
-import { buildTestProgram, extractCode } from './code';
+import { buildTestProgram } from './code';
+import { extractCode } from '../extract';
 import { scoreGsm8k, scoreMath, type ScoreOutcome } from './math';
 
 export type { ScoreOutcome } from './math';

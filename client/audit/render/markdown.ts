@@ -1,5 +1,6 @@
 /** The audit as a Markdown report (the default `mas2 audit` format). */
 import { formatUsd } from '../../../mas/cost';
+import { describeOperator } from '../../../mas/operators';
 import type { Audit } from '../schemas';
 import { cell, clip, describeOp, dur, price } from './text';
 
@@ -45,7 +46,7 @@ export function renderMarkdown(a: Audit): string {
   if (t) {
     L.push('', `Template **${t.name}** — final agent \`${t.finalAgent}\``, '');
     L.push('| agent | role | tools | instructions |', '|---|---|---|---|');
-    for (const ag of t.agents) L.push(`| ${cell(ag.id)}${ag.verifier ? ' (verifier)' : ''} | ${cell(ag.role)} | ${cell(ag.tools.join(', ') || '–')} | ${cell(clip(ag.instructions, 120))} |`);
+    for (const ag of t.agents) L.push(`| ${cell(ag.id)}${ag.verifier ? ' (verifier)' : ''}${ag.operator ? `: ${cell(describeOperator(ag.operator))}` : ''} | ${cell(ag.role)} | ${cell(ag.tools.join(', ') || '–')} | ${cell(clip(ag.instructions, 120))} |`);
     L.push('', `Edges: ${t.edges.map((e) => `${e.from} → ${e.to}`).join(', ') || 'none'}${t.loops.length ? `; loops: ${t.loops.map((l) => `${l.from} ⟲ ${l.to} (≤${l.maxRounds})`).join(', ')}` : ''}`);
   } else if (a.generator.source !== 'pending') L.push('', '_No template in the history yet._');
   L.push('');

@@ -6,6 +6,7 @@
 import type { Config } from '../../../mas/schemas';
 import type { Audit, AuditStep } from '../schemas';
 import { clip, dur } from './text';
+import { describeOperator } from '../../../mas/operators';
 import { formatUsd } from '../../../mas/cost';
 
 /** HTML/SVG text and attribute escaping: task text and model output are untrusted. */
@@ -81,7 +82,7 @@ export function graphSvg(config: Config, changed: string[], addedEdges: string[]
     const [id, role, backbone] = label(a.id);
     const cls = ['node', changed.includes(a.id) ? 'changed' : '', a.id === t.finalAgent ? 'final' : '', a.verifier ? 'verifier' : ''].filter(Boolean).join(' ');
     out.push(
-      `<g class="${cls}" data-agent="${esc(a.id)}"><title>${esc(`${a.id} (${a.role}) on ${config.assignment[a.id] ?? '?'}\ntools: ${a.tools.join(', ') || 'none'}\n${a.instructions}`)}</title>` +
+      `<g class="${cls}" data-agent="${esc(a.id)}"><title>${esc(`${a.id} (${a.role}) on ${config.assignment[a.id] ?? '?'}\n${a.operator ? `${describeOperator(a.operator)}\n` : ''}tools: ${a.tools.join(', ') || 'none'}\n${a.instructions}`)}</title>` +
         `<rect x="${p.x}" y="${p.y}" width="${p.w}" height="${NODE_H}" rx="8"/>` +
         `<text x="${p.x + 11}" y="${p.y + 18}" class="n-id">${esc(id)}${a.id === t.finalAgent ? ' ★' : ''}</text>` +
         `<text x="${p.x + 11}" y="${p.y + 33}" class="n-role">${esc(role)}</text>` +

@@ -1,5 +1,6 @@
 /** Small text helpers shared by the renderers. */
 import type { PatchOp } from '../../../mas/schemas';
+import { describeOperator } from '../../../mas/operators';
 
 /** A Markdown table cell: pipes escaped, on one line. */
 export const cell = (v: unknown): string =>
@@ -31,5 +32,11 @@ export function describeOp(op: PatchOp): string {
       return `set_final(${op.agent})`;
     case 'replace_topology':
       return `replace_topology(${op.template.agents.map((x) => x.id).join(', ')}; final ${op.template.finalAgent})`;
+    case 'set_operator':
+      return `set_operator(${op.agent}: ${describeOperator(op.operator ?? undefined)})`;
+    case 'set_k':
+      return `set_k(${op.agent}: ${op.k})`;
+    case 'bypass_agent':
+      return `bypass_agent(${op.agent})`;
   }
 }

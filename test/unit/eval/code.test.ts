@@ -5,7 +5,8 @@
 import * as os from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildTestProgram, codeBlocks, extractCode } from '../../../mas/eval/code';
+import { buildTestProgram } from '../../../mas/eval/code';
+import { codeBlocks, extractCode } from '../../../mas/extract';
 import { parseDataset, type ScoringSpec } from '../../../mas/eval/datasets';
 import { planScore } from '../../../mas/eval/score';
 import { runTestProgram } from '../../../activities/evaluate';

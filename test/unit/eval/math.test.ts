@@ -1,4 +1,5 @@
-import { finalNumber, mathEquivalent, mathFinalAnswer, normalizeMath, scoreGsm8k, scoreMath } from '../../../mas/eval/math';
+import { finalNumber } from '../../../mas/extract';
+import { mathEquivalent, mathFinalAnswer, normalizeMath, scoreGsm8k, scoreMath } from '../../../mas/eval/math';
 
 describe('GSM8K scorer', () => {
   test.each([

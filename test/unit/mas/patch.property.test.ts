@@ -7,7 +7,8 @@ import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { fingerprints, templateProblems, topologicalOrder } from '../../../mas/graph';
 import { applyPatch, PatchError, survivingOutputs } from '../../../mas/patch';
-import { ConfigSchema, TemplateSchema, type AgentOutput, type AgentSpec, type Config, type Patch, type PatchOp, type Template } from '../../../mas/schemas';
+import { ConfigSchema, TemplateSchema, type AgentOutput, type AgentSpec, type Config, type Operator, type Patch, type PatchOp, type Template } from '../../../mas/schemas';
+import type { AnswerKind } from '../../../mas/operators';
 import { POOL } from './fixtures';
 
 const TOOLS = ['python', 'calculator', 'search', 'workspace'];
@@ -19,9 +20,15 @@ const arbSpecFields = fc.record({
   instructions: fc.constantFrom('solve it', 'check it', 'summarise it'),
   tools: fc.subarray(TOOLS),
   maxTurns: fc.integer({ min: 1, max: 5 }),
+  // Some agents vote (a chain-of-thought ensemble is valid with any tools): set_k has something to raise.
+  votes: fc.option(fc.integer({ min: 2, max: 9 }), { nil: undefined, freq: 2 }),
 });
 
-const spec = (id: string, f: { role: string; instructions: string; tools: string[]; maxTurns: number }): AgentSpec => ({ id, ...f });
+const spec = (id: string, { votes, ...f }: { role: string; instructions: string; tools: string[]; maxTurns: number; votes?: number }): AgentSpec => ({
+  id,
+  ...f,
+  ...(votes !== undefined ? { operator: { kind: 'ensemble', k: votes, member: 'agent', answer: 'number', temperature: 0.7, maxRounds: 3 } } : {}),
+});
 
 /** A random DAG of 2–7 agents: edges only go from a lower to a higher index; the last agent is final. */
 function arbTemplate(prefix: string): fc.Arbitrary<{ template: Template; assignment: Record<string, string> }> {
@@ -82,8 +89,19 @@ function arbOp(config: Config): fc.Arbitrary<PatchOp> {
     existingEdge.map((e): PatchOp => ({ op: 'remove_edge', from: e.from, to: e.to })),
     edgeEnd.map((agent): PatchOp => ({ op: 'set_final', agent })),
     arbTemplate('R').map(({ template, assignment }): PatchOp => ({ op: 'replace_topology', template, assignment })),
+    fc.record({ agent: anyId, operator: fc.option(arbOperator, { nil: null }) }).map((o): PatchOp => ({ op: 'set_operator', ...o })),
+    fc.record({ agent: anyId, k: fc.integer({ min: 2, max: 9 }) }).map((o): PatchOp => ({ op: 'set_k', ...o })),
+    anyId.map((agent): PatchOp => ({ op: 'bypass_agent', agent })),
   );
 }
+
+const arbOperator: fc.Arbitrary<Operator> = fc.oneof(
+  fc.record({ answer: fc.constantFrom<AnswerKind>('number', 'text', 'code'), maxRounds: fc.integer({ min: 1, max: 5 }) }).map((o): Operator => ({ kind: 'programmer', ...o })),
+  fc
+    .record({ k: fc.integer({ min: 2, max: 9 }), member: fc.constantFrom<'agent' | 'programmer' | 'mixed'>('agent', 'programmer', 'mixed'), answer: fc.constantFrom<AnswerKind>('number', 'text', 'code') })
+    .map((o): Operator => ({ kind: 'ensemble', ...o, temperature: 0.7, maxRounds: 3 })),
+  fc.constant<Operator>({ kind: 'test' }),
+);
 
 const arbCase = arbConfig.chain((config) =>
   fc.record({

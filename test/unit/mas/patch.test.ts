@@ -158,6 +158,59 @@ describe('applyPatch: each op', () => {
     );
   });
 
+  test('set_operator: a producer becomes a programmer (its tools go), then a plain agent again', () => {
+    const next = applyPatch(base(), patch({ op: 'set_operator', agent: 'B', operator: { kind: 'programmer', answer: 'number', maxRounds: 3 } }), POOL);
+    expect(next.template.agents.find((a) => a.id === 'B')).toMatchObject({ tools: [], operator: { kind: 'programmer', answer: 'number', maxRounds: 3 } });
+    const back = applyPatch(next, patch({ op: 'set_operator', agent: 'B', operator: null }), POOL);
+    expect(back.template.agents.find((a) => a.id === 'B')!.operator).toBeUndefined();
+    expect(Object.keys(back.template.agents.find((a) => a.id === 'B')!)).not.toContain('operator');
+  });
+
+  test('set_operator: add a vote, and the agent and everything downstream re-run', () => {
+    const config = base();
+    const next = applyPatch(config, patch({ op: 'set_operator', agent: 'C', operator: { kind: 'ensemble', k: 5, member: 'agent', answer: 'number', temperature: 0.7, maxRounds: 3 } }), POOL);
+    expect(next.template.agents.find((a) => a.id === 'C')!.operator).toMatchObject({ kind: 'ensemble', k: 5 });
+    expect(survivingOutputs(outputsFor(config), next).rerun).toEqual(['C', 'D']);
+  });
+
+  test('set_operator: an operator the rules refuse is a PatchError naming the rule', () => {
+    expect(applyErr(base(), patch({ op: 'set_operator', agent: 'A', operator: { kind: 'test' } }))).toContain('agent "A" is a test step but nothing feeds it');
+    const noSandbox = (() => {
+      try {
+        applyPatch(base(), patch({ op: 'set_operator', agent: 'C', operator: { kind: 'programmer', answer: 'text', maxRounds: 2 } }), POOL, ['calculator']);
+        return 'applied';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })();
+    expect(noSandbox).toContain('the python sandbox is not available here');
+  });
+
+  test('set_k raises the samples of an ensemble, and only of an ensemble', () => {
+    const voting = applyPatch(base(), patch({ op: 'set_operator', agent: 'C', operator: { kind: 'ensemble', k: 3, member: 'mixed', answer: 'number', temperature: 0.7, maxRounds: 3 } }), POOL);
+    const next = applyPatch(voting, patch({ op: 'set_k', agent: 'C', k: 7 }), POOL);
+    expect(next.template.agents.find((a) => a.id === 'C')!.operator).toMatchObject({ kind: 'ensemble', k: 7, member: 'mixed' });
+    expect(applyErr(base(), patch({ op: 'set_k', agent: 'C', k: 7 }))).toBe('set_k: agent "C" is not an ensemble (use set_operator to make it one)');
+  });
+
+  test('bypass_agent drops a step and joins its inputs to its outputs', () => {
+    const next = applyPatch(base(), patch({ op: 'bypass_agent', agent: 'B' }), POOL);
+    expect(next.template.agents.map((a) => a.id)).toEqual(['A', 'C', 'D']);
+    expect(next.template.edges).toEqual([
+      { from: 'A', to: 'C' },
+      { from: 'C', to: 'D' },
+      { from: 'A', to: 'D' },
+    ]);
+    expect(next.assignment).toEqual({ A: 'mid', C: 'mid', D: 'mid' });
+  });
+
+  test('bypass_agent of a final agent with one input makes that input final; with two it is refused', () => {
+    const chain = cfg(tmpl(['P', 'Q', { id: 'R', verifier: true }], ['P>Q', 'Q>R'], 'R', [{ from: 'R', to: 'Q', maxRounds: 2 }]), 'mid', 1);
+    const next = applyPatch(chain, patch({ op: 'bypass_agent', agent: 'R' }), POOL);
+    expect(next.template).toMatchObject({ finalAgent: 'Q', loops: [], edges: [{ from: 'P', to: 'Q' }] });
+    expect(applyErr(base(), patch({ op: 'bypass_agent', agent: 'D' }))).toBe('bypass_agent: "D" is the final agent and has 2 inputs; set_final to the agent that should answer first');
+  });
+
   test('ops apply in order: a later op sees an earlier one', () => {
     const next = applyPatch(
       base(),
