@@ -27,6 +27,7 @@ import { registerGc } from './commands/gc';
 import { runToolCommand } from '../activities/tools/cli';
 import { registerTools, toolsetFromConfig } from './commands/tools';
 import { Run } from '../lib/run';
+import { describePolicy, loadMetaPolicy, poolUnderPolicy } from './metaPolicy';
 
 const EXIT: Record<Result['status'], number> = { completed: 0, failed: 1, budget_exhausted: 3, cancelled: 4, running: 0, branched: 0, unverified: 5 };
 
@@ -98,7 +99,10 @@ async function runCommand(taskArg: string, o: Record<string, unknown>): Promise<
   const choice = choosePool(checkPoolPath(o.pool as string | undefined), process.env);
   if (choice.note) say(choice.note);
   const home = mas2Home();
-  const pool = choice.local ? await startLocalPool({ home, log: say }) : choice.pool;
+  const policy = o.metaPolicy !== undefined ? loadMetaPolicy(String(o.metaPolicy)) : undefined;
+  const basePool = choice.local ? await startLocalPool({ home, log: say }) : choice.pool;
+  const pool = policy ? poolUnderPolicy(basePool, policy) : basePool;
+  if (policy) say(`${describePolicy(policy)}${policy.manifest.trainer === 'prior' ? ' — recorded with the run; the meta-agents do not read priors yet' : ''}`);
   const toolset = await toolsetFromConfig(o.config as string | undefined);
   const catalogue = toolset ? await toolset.catalogue() : undefined;
   const { client, target } = await clientFor();
@@ -118,6 +122,7 @@ async function runCommand(taskArg: string, o: Record<string, unknown>): Promise<
       searchAttributes: await hasSearchAttributes(client, target.namespace),
     }),
     ...(catalogue ? { tools: catalogue } : {}),
+    ...(policy ? { metaPolicy: policy.ref } : {}),
   };
   const { attached } = await startRun(client, input, workflowId);
   say(`${attached ? 're-attached to' : 'started'} run ${workflowId}${target.embedded ? '' : ` on ${target.address}`}`);
@@ -178,6 +183,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--seed <n>', 'simulator seed (a whole number)').argParser(numberArg(RULES.seed)))
     .option('--local-worker', 'with TEMPORAL_ADDRESS: also run a worker in this process')
     .option('--config <file>', 'own tools and MCP servers (see "Own tools and MCP servers" in the README); the worker needs the same file')
+    .option('--meta-policy <dir>', 'a trained meta policy (`mas2 cto train`): its name and version are recorded; LoRA adapters serve the meta-agents')
     .action(async (task: string, o: Record<string, unknown>) => {
       process.exitCode = await runCommand(task, o);
     });

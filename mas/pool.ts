@@ -1,5 +1,5 @@
 /** Pool helpers: look-ups and rankings by price. */
-import type { Assignment, Backbone, Pool, Template } from './schemas';
+import type { Assignment, Backbone, MetaRole, Pool, Template } from './schemas';
 
 export function backboneById(pool: Pool, id: string): Backbone | undefined {
   return pool.backbones.find((b) => b.id === id);
@@ -29,8 +29,28 @@ export function strongestBackbone(pool: Pool): Backbone {
   return [...pool.backbones].sort((a, b) => typicalPrice(b) - typicalPrice(a))[0];
 }
 
+/** The backbone a meta-agent calls: its `meta` entry (else the default), with the role's LoRA adapter when the pool has one. */
 export function metaBackbone(pool: Pool, role: 'generator' | 'implementer' | 'rectifier'): Backbone {
-  return backboneById(pool, pool.meta[role] ?? pool.default) ?? backboneById(pool, pool.default)!;
+  const b = backboneById(pool, pool.meta[role] ?? pool.default) ?? backboneById(pool, pool.default)!;
+  const lora = pool.metaAdapters?.[role];
+  return lora ? { ...b, lora } : b;
+}
+
+/**
+ * The pool with a LoRA adapter per meta-agent role over the backbone `base` (a local model): those
+ * roles call `base` with their adapter; every adapter file is in each entry, so one server loads
+ * them all. Roles without an adapter and the team's agents keep what the pool says.
+ */
+export function withMetaAdapters(pool: Pool, base: string, adapters: Partial<Record<MetaRole, string>>): Pool {
+  const roles = (['generator', 'implementer', 'rectifier'] as const).filter((r) => adapters[r]);
+  const files = roles.map((r) => adapters[r]!);
+  const meta = { ...pool.meta };
+  const metaAdapters: NonNullable<Pool['metaAdapters']> = {};
+  roles.forEach((r, i) => {
+    meta[r] = base;
+    metaAdapters[r] = { adapters: files, apply: i };
+  });
+  return { ...pool, meta, metaAdapters };
 }
 
 export function usesSimulator(pool: Pool): boolean {

@@ -28,7 +28,7 @@ export class LocalModelClient implements ModelClient {
     const id = req.backbone.local!;
     let baseURL: string;
     try {
-      baseURL = (await ensureServer({ home: this.home, cacheDir: localModelsDir(this.env, this.home), id, env: this.env })).baseURL;
+      baseURL = (await ensureServer({ home: this.home, cacheDir: localModelsDir(this.env, this.home), id, lora: req.backbone.lora?.adapters, env: this.env })).baseURL;
     } catch (e) {
       if (e instanceof NotProvisionedError) throw new ModelError(e.message, 'config', false);
       throw new ModelError(`backbone ${req.backbone.id}: ${(e as Error).message}`, 'server', true);

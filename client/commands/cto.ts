@@ -15,6 +15,7 @@ import { connectClient, resolveTarget } from '../connect';
 import { UserError } from '../errors';
 import { RULES, checkPoolPath, choosePool, parseBudget, parseFaults, parseNumber, type NumberRule } from '../inputs';
 import { collectTrees, exportPreferences, parseTasksFile, sha256, type CollectSettings, type QueryRun } from '../cto';
+import { DEFAULT_DPO_BASE, trainPolicy, type TrainOptions } from '../ctoTrain';
 
 const say = (line: string) => process.stderr.write(`mas2: ${line}\n`);
 
@@ -142,9 +143,18 @@ async function ctoCommand(tasksFile: string, o: CtoOptions): Promise<number> {
   return failed.length ? 1 : 0;
 }
 
+async function trainCommand(trees: string, o: TrainOptions): Promise<number> {
+  const m = await trainPolicy(trees, o, say);
+  const what = m.trainer === 'dpo' ? `LoRA adapters for ${Object.keys(m.dpo!.adapters).join(', ')} over ${m.dpo!.baseModel}` : 'a value-guided prior';
+  say(`wrote meta policy ${m.name} v${m.version} (${what}) to ${path.resolve(o.out)}; use it with --meta-policy ${o.out} on problems other than its ${m.training.problems.length} training problems`);
+  return 0;
+}
+
 export function registerCto(program: Command): void {
-  program
+  const cto = program
     .command('cto')
+    // `mas2 cto train ... --out DIR`: options after the subcommand belong to it, not to `cto`.
+    .enablePositionalOptions()
     .description('collect CTO trees (K templates × N assignments × M rectifier branches per query) and export preference data for DPO (docs/cto.md)')
     .argument('<tasks>', 'TASKS.jsonl: one {"id", "task", "expected"?, "tests"?, "evaluator": "exact"|"numeric"|"python-tests"} per line')
     .requiredOption('--out <file>', 'preference pairs (JSONL); the trees go to <file without .jsonl>.tree.json')
@@ -162,5 +172,21 @@ export function registerCto(program: Command): void {
     .option('--no-progress', 'no progress bar')
     .action(async (tasks: string, o: CtoOptions) => {
       process.exitCode = await ctoCommand(tasks, o);
+    });
+
+  cto
+    .command('train')
+    .description('train a named, versioned meta policy from collected trees: a value-guided prior (seconds) or LoRA adapters by value-weighted DPO (docs/cto.md)')
+    .argument('<trees>', 'TREES.tree.json written by `mas2 cto` (from dev problems only: evaluations must use others)')
+    .requiredOption('--out <dir>', 'the policy folder (policy.json and the artefacts); training into it again makes the next version')
+    .addOption(new Option('--trainer <name>', 'prior: best-valued decisions per task kind; dpo: LoRA on the meta-agent model (opt-in, installs torch)').choices(['prior', 'dpo']).default('prior'))
+    .option('--name <name>', 'the policy name (default: the folder name)')
+    .option('--install', 'dpo: install the trainer environment (≈2 GB: CPU-only torch, transformers, PEFT, TRL) when it is missing')
+    .option('--base-model <id>', 'dpo: the local model the adapters train (qwen-0.5b or qwen-1.5b)', DEFAULT_DPO_BASE)
+    .option('--max-pairs <n>', 'dpo: train on at most this many pairs (largest ΔV first, roles in turn)', positiveInt)
+    .option('--max-length <tokens>', 'dpo: tokens per pair (prompt + decision); longer ones keep their end', positiveInt, 768)
+    .option('--epochs <n>', 'dpo: passes over the pairs', positiveInt, 2)
+    .action(async (trees: string, o: TrainOptions) => {
+      process.exitCode = await trainCommand(trees, o);
     });
 }

@@ -1,7 +1,7 @@
 /** The report files of `mas2 eval --out DIR`: results.json, report.md, pareto.svg. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Pool } from '../../mas/schemas';
+import type { MetaPolicyRef, Pool } from '../../mas/schemas';
 import { strongestBackbone } from '../../mas/pool';
 import type { Suite } from '../../mas/eval/datasets';
 import type { Variant } from '../../mas/eval/variants';
@@ -19,6 +19,8 @@ export interface EvalResults {
   pool: { label: string; default: string; strongest: string; backbones: { id: string; provider: string; model: string; inputPerM: number; outputPerM: number }[] };
   budgetUsd: number;
   seed: number;
+  /** The trained meta policy the runs used (`--meta-policy`). */
+  metaPolicy?: MetaPolicyRef;
   variants: Variant[];
   summary: VariantSummary[];
   /** Variants on the cost–pass-rate Pareto frontier, cheapest first. */
@@ -42,6 +44,7 @@ export function buildResults(o: Omit<EvalResults, 'format' | 'generatedAt' | 'su
     },
     budgetUsd: o.budgetUsd,
     seed: o.seed,
+    ...(o.metaPolicy ? { metaPolicy: o.metaPolicy } : {}),
     variants: o.variants,
     summary,
     frontier,
@@ -61,6 +64,7 @@ export function reportMarkdown(r: EvalResults): string {
   L.push(`- data: \`${r.data.file}\` (sha256 ${r.data.sha256.slice(0, 12)}…), problems ${r.data.offset + 1}–${r.data.offset + n} of ${r.data.problemsInFile}`);
   L.push(`- pool: ${r.pool.label} — ${r.pool.backbones.map((b) => `${b.id} (${b.model}, $${b.inputPerM}/$${b.outputPerM} per M in/out)`).join(', ')}; default ${r.pool.default}; single-agent backbone ${r.pool.strongest}`);
   L.push(`- budget $${r.budgetUsd} per run, seed ${r.seed}, generated ${r.generatedAt}`);
+  if (r.metaPolicy) L.push(`- meta policy: ${r.metaPolicy.name} v${r.metaPolicy.version} (${r.metaPolicy.trainer}, manifest ${r.metaPolicy.digest})`);
   L.push('');
   L.push('## Pass rate and cost per variant');
   L.push('');

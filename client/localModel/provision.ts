@@ -31,7 +31,7 @@ export interface ProvisionTimings {
   at?: string;
 }
 
-const PYTHON = process.env.MAS2_PYTHON || 'python3';
+export const PYTHON = process.env.MAS2_PYTHON || 'python3';
 
 // ---------------------------------------------------------------- checks
 

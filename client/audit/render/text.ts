@@ -1,5 +1,6 @@
 /** Small text helpers shared by the renderers. */
 import type { PatchOp } from '../../../mas/schemas';
+import type { Audit } from '../schemas';
 
 /** A Markdown table cell: pipes escaped, on one line. */
 export const cell = (v: unknown): string =>
@@ -32,4 +33,10 @@ export function describeOp(op: PatchOp): string {
     case 'replace_topology':
       return `replace_topology(${op.template.agents.map((x) => x.id).join(', ')}; final ${op.template.finalAgent})`;
   }
+}
+
+/** "name vN (trainer, manifest digest)" and the adapter each role applied. */
+export function metaPolicyLine(p: NonNullable<Audit['metaPolicy']>): string {
+  const adapters = Object.entries(p.adapters ?? {}).map(([role, file]) => `${role}: ${file}`);
+  return `${p.name} v${p.version} (${p.trainer}, manifest ${p.digest})${adapters.length ? `; LoRA ${adapters.join(', ')}` : ''}`;
 }
