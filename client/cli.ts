@@ -161,6 +161,8 @@ export function buildProgram(): Command {
     .name('mas2')
     .description('MAS² on Temporal: a Generator designs a team of agents for a task, an Implementer assigns models, a Rectifier repairs the team while it runs.')
     .showHelpAfterError('(run `mas2 --help` for usage)')
+    // A command's options belong to it alone (`mas2 cto train … --out DIR` is not `mas2 cto --out`).
+    .enablePositionalOptions()
     .exitOverride();
 
   program

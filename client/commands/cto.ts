@@ -51,6 +51,7 @@ interface CtoOptions {
 }
 
 async function ctoCommand(tasksFile: string, o: CtoOptions): Promise<number> {
+  if (!o.out) throw new UserError("required option '--out <file>' not specified: where the preference pairs go");
   let text: string;
   try {
     text = fs.readFileSync(tasksFile, 'utf8');
@@ -157,7 +158,8 @@ export function registerCto(program: Command): void {
     .enablePositionalOptions()
     .description('collect CTO trees (K templates × N assignments × M rectifier branches per query) and export preference data for DPO (docs/cto.md)')
     .argument('<tasks>', 'TASKS.jsonl: one {"id", "task", "expected"?, "tests"?, "evaluator": "exact"|"numeric"|"python-tests"} per line')
-    .requiredOption('--out <file>', 'preference pairs (JSONL); the trees go to <file without .jsonl>.tree.json')
+    // Not a commander requiredOption: commander checks those of every ancestor, so `cto train` would need it too.
+    .option('--out <file>', 'preference pairs (JSONL), required; the trees go to <file without .jsonl>.tree.json')
     .option('--k <k>', 'Generator samples per query', positiveInt, 3)
     .option('--n <n>', 'Implementer samples per template', positiveInt, 3)
     .option('--m <m>', 'Rectifier samples per trigger', positiveInt, 2)

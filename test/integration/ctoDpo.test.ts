@@ -1,0 +1,65 @@
+/**
+ * Opt-in (MAS2_TEST_DPO=1; needs the DPO trainer installed by `mas2 cto train --trainer dpo
+ * --install` and the local models): the ΔV-weighted loss on a tiny fixed batch (trainer/test_dpo.py,
+ * torch), and — with MAS2_TEST_DPO_POLICY=<a DPO policy folder> — the adapter served by
+ * llama-server for one meta-agent prompt of its training data: the same prompt gives a different
+ * answer with the adapter applied than without, on one server.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { mas2Home } from '../../activities/home';
+import { localModelsDir } from '../../client/localModel/paths';
+import { ensureServer, stopServer, instanceId } from '../../client/localModel/server';
+import { trainerFiles, trainerInstalled, trainerSources } from '../../client/localModel/trainer';
+import { loadMetaPolicy } from '../../client/metaPolicy';
+import type { DpoRow } from '../../mas/ctoTraining';
+
+const cacheDir = localModelsDir(process.env, mas2Home());
+const enabled = process.env.MAS2_TEST_DPO === '1';
+const maybe = enabled ? test : test.skip;
+
+maybe('the trainer scales TRL’s DPO loss by each pair’s weight (tiny fixed batch)', () => {
+  if (!trainerInstalled(cacheDir)) throw new Error(`MAS2_TEST_DPO=1 but the DPO trainer is not installed in ${cacheDir}: run \`mas2 cto train … --trainer dpo --install\` first`);
+  const bases = trainerFiles(cacheDir).bases;
+  const tokenizer = fs.existsSync(bases) ? fs.readdirSync(bases).map((b) => path.join(bases, b)).find((b) => fs.existsSync(path.join(b, 'tokenizer.json'))) : undefined;
+  if (!tokenizer) throw new Error(`no dequantised base with a tokenizer in ${bases}: train a DPO policy once first`);
+  const r = spawnSync(trainerFiles(cacheDir).python, ['-m', 'unittest', '-v', path.join(trainerSources().dir, 'test_dpo.py')], { encoding: 'utf8', env: { ...process.env, MAS2_DPO_TOKENIZER: tokenizer }, timeout: 600_000 });
+  expect(r.stderr).toMatch(/Ran 2 tests/);
+  expect(r.status).toBe(0);
+});
+
+const policyDir = process.env.MAS2_TEST_DPO_POLICY;
+(enabled && policyDir ? test : test.skip)('a meta-agent answers differently with its adapter than without, on the same prompt', async () => {
+  const policy = loadMetaPolicy(policyDir!);
+  const [role, adapter] = Object.entries(policy.adapters)[0];
+  const rows = fs
+    .readFileSync(path.join(policy.dir, policy.manifest.dpo!.pairsFile), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as DpoRow);
+  const row = rows.find((r) => r.role === role)!;
+  const home = mas2Home();
+  const adapters = Object.values(policy.adapters);
+  const server = await ensureServer({ home, cacheDir, id: policy.manifest.dpo!.baseModel, lora: adapters });
+  try {
+    const ask = async (lora?: { id: number; scale: number }[]) => {
+      const res = await fetch(`${server.baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'm', messages: row.prompt, max_tokens: 96, temperature: 0, seed: 42, ...(lora ? { lora } : {}) }),
+      });
+      expect(res.ok).toBe(true);
+      return ((await res.json()) as { choices: { message: { content: string } }[] }).choices[0].message.content;
+    };
+    const base = await ask();
+    const tuned = await ask([{ id: adapters.indexOf(adapter!), scale: 1 }]);
+    process.stderr.write(`${role} prompt, base:\n${base}\n\nwith the adapter:\n${tuned}\n`);
+    expect(base.length).toBeGreaterThan(0);
+    expect(tuned).not.toBe(base);
+    // Without a `lora` field the adapters stay off: the base answer again.
+    expect(await ask()).toBe(base);
+  } finally {
+    await stopServer(home, instanceId(policy.manifest.dpo!.baseModel, adapters));
+  }
+});
