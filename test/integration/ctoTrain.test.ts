@@ -4,7 +4,6 @@
  * refusal to evaluate it on its own training problems, and one line with exit 2 for every bad input.
  * The DPO trainer itself needs torch: its loss test is opt-in (ctoDpo.test.ts).
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -13,22 +12,14 @@ import type { MetaPolicyManifest } from '../../mas/ctoSchemas';
 import { modelSpec } from '../../client/localModel/catalog';
 import { modelFiles } from '../../client/localModel/paths';
 import { tempHome } from './harness';
-import { testServerAddress } from './server';
+import { mas2Runner } from './cliRunner';
 import { build, treeOf } from '../helpers/ctoTrees';
 
-const BIN = path.join(__dirname, '..', '..', 'bin', 'mas2.js');
 const home = tempHome('mas2-cto-train-');
 const queue = `cto-train-${process.pid}-${Date.now().toString(36)}`;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cto-train-'));
 
-function mas2(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { ...process.env, TEMPORAL_ADDRESS: testServerAddress(), MAS2_HOME: home, MAS2_TASK_QUEUE: queue, OPENAI_API_KEY: '', ...env },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const mas2 = mas2Runner(home, queue);
 
 /** One line, naming the problem, exit code 2. */
 function oneLine(r: { code: number | null; stderr: string }, pattern: RegExp): void {
