@@ -38,18 +38,19 @@ export function metaBackbone(pool: Pool, role: 'generator' | 'implementer' | 're
 
 /**
  * The pool with a LoRA adapter per meta-agent role over the backbone `base` (a local model): those
- * roles call `base` with their adapter; every adapter file is in each entry, so one server loads
- * them all. Roles without an adapter and the team's agents keep what the pool says.
+ * roles call `base` with their adapter. Roles without an adapter and the team's agents keep what
+ * the pool says. One adapter per server: the llama.cpp we build reserves graph nodes for the model's
+ * own tensors only, and every loaded adapter adds nodes even when a request leaves it off — with the
+ * three role adapters of the 0.5B loaded together the first request aborts (GGML_ASSERT in ggml_new_object).
  */
 export function withMetaAdapters(pool: Pool, base: string, adapters: Partial<Record<MetaRole, string>>): Pool {
-  const roles = (['generator', 'implementer', 'rectifier'] as const).filter((r) => adapters[r]);
-  const files = roles.map((r) => adapters[r]!);
   const meta = { ...pool.meta };
   const metaAdapters: NonNullable<Pool['metaAdapters']> = {};
-  roles.forEach((r, i) => {
+  for (const r of ['generator', 'implementer', 'rectifier'] as const) {
+    if (!adapters[r]) continue;
     meta[r] = base;
-    metaAdapters[r] = { adapters: files, apply: i };
-  });
+    metaAdapters[r] = { adapters: [adapters[r]!], apply: 0 };
+  }
   return { ...pool, meta, metaAdapters };
 }
 

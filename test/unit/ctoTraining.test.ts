@@ -166,15 +166,15 @@ describe('problems a policy was trained on', () => {
 });
 
 describe('adapters reach the meta-agents only', () => {
-  test('withMetaAdapters puts each role on the base model with its own adapter; the team keeps its backbones', () => {
+  test('withMetaAdapters puts each role on the base model with its own adapter (one per server); the team keeps its backbones', () => {
     const pool = withMetaAdapters(localPool(), 'qwen-0.5b', { generator: '/p/generator.gguf', rectifier: '/p/rectifier.gguf' });
     expect(PoolSchema.safeParse(pool).success).toBe(true);
-    expect(metaBackbone(pool, 'generator')).toMatchObject({ id: 'qwen-0.5b', lora: { adapters: ['/p/generator.gguf', '/p/rectifier.gguf'], apply: 0 } });
-    expect(metaBackbone(pool, 'rectifier').lora).toEqual({ adapters: ['/p/generator.gguf', '/p/rectifier.gguf'], apply: 1 });
+    expect(metaBackbone(pool, 'generator')).toMatchObject({ id: 'qwen-0.5b', lora: { adapters: ['/p/generator.gguf'], apply: 0 } });
+    expect(metaBackbone(pool, 'rectifier').lora).toEqual({ adapters: ['/p/rectifier.gguf'], apply: 0 });
     expect(metaBackbone(pool, 'implementer')).toMatchObject({ id: 'qwen-1.5b' });
     expect(metaBackbone(pool, 'implementer').lora).toBeUndefined();
     expect(pool.backbones.every((b) => !b.lora)).toBe(true);
-    expect(buildChatParams({ backbone: metaBackbone(pool, 'rectifier'), messages: [{ role: 'user', content: 'hi' }] })).toMatchObject({ lora: [{ id: 1, scale: 1 }] });
+    expect(buildChatParams({ backbone: metaBackbone(pool, 'rectifier'), messages: [{ role: 'user', content: 'hi' }] })).toMatchObject({ lora: [{ id: 0, scale: 1 }] });
     expect(buildChatParams({ backbone: metaBackbone(pool, 'implementer'), messages: [{ role: 'user', content: 'hi' }] })).not.toHaveProperty('lora');
   });
 
