@@ -64,9 +64,9 @@ export const SimKnobsSchema = z.object({
 export type SimKnobs = z.infer<typeof SimKnobsSchema>;
 
 /**
- * LoRA adapters (GGUF files) over a local model (llama-server `--lora`): its server loads every file of
- * `adapters` without applying it, and a request applies `adapters[apply]` only. The same list on every
- * backbone that shares a server, so one server per model and adapter set serves all of them.
+ * LoRA adapters (GGUF files) over a local model (llama-server `--lora`): one server per model and
+ * adapter list loads every file of `adapters` without applying it, and a request applies
+ * `adapters[apply]` only. mas2's meta policies put one adapter in each list (mas/pool.ts withMetaAdapters).
  */
 export const LoraSchema = z
   .object({ adapters: z.array(z.string().min(1)).min(1).max(8), apply: z.number().int().min(0) })
