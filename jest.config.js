@@ -29,5 +29,7 @@ module.exports = {
       globalSetup: '<rootDir>/test/integration/globalSetup.js',
       globalTeardown: '<rootDir>/test/integration/globalTeardown.js',
     },
+    // Opt-in (`npm run test:dpo`, not in `npm test`): the DPO trainer (torch, 2 GB) and a trained adapter.
+    { ...common, displayName: 'dpo', testMatch: ['<rootDir>/test/dpo/**/*.test.ts'] },
   ],
 };

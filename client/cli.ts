@@ -31,6 +31,7 @@ import { registerGc } from './commands/gc';
 import { runToolCommand } from '../activities/tools/cli';
 import { registerTools, toolsetFromConfig } from './commands/tools';
 import { Run } from '../lib/run';
+import { describePolicy, loadMetaPolicy, poolUnderPolicy } from './metaPolicy';
 
 const EXIT: Record<Result['status'], number> = { completed: 0, failed: 1, budget_exhausted: 3, cancelled: 4, running: 0, branched: 0, unverified: 5 };
 
@@ -101,11 +102,14 @@ async function runCommand(taskArg: string, o: Record<string, unknown>): Promise<
   const choice = choosePool(o.pool as string | undefined, process.env);
   say(choice.note);
   const home = mas2Home();
+  const policy = o.metaPolicy !== undefined ? loadMetaPolicy(String(o.metaPolicy)) : undefined;
+  if (policy) say(`${describePolicy(policy)}${policy.manifest.trainer === 'prior' ? ' — recorded with the run; the meta-agents do not read priors yet' : ''}`);
   const toolset = await toolsetFromConfig(o.config as string | undefined);
   const catalogue = toolset ? await toolset.catalogue() : undefined;
   const { client, target } = await clientFor();
   // The local models are served where the worker runs: here when this process hosts it.
-  const pool = await preparePool(choice, { home, log: say, hostsWorker: target.embedded || Boolean(o.localWorker) });
+  const prepared = await preparePool(choice, { home, log: say, hostsWorker: target.embedded || Boolean(o.localWorker) });
+  const pool = policy ? poolUnderPolicy(prepared, policy) : prepared;
   const input: TaskInput = {
     task,
     budgetUsd,
@@ -122,6 +126,7 @@ async function runCommand(taskArg: string, o: Record<string, unknown>): Promise<
       searchAttributes: await hasSearchAttributes(client, target.namespace),
     }),
     ...(catalogue ? { tools: catalogue } : {}),
+    ...(policy ? { metaPolicy: policy.ref } : {}),
   };
   const { attached } = await startRun(client, input, workflowId);
   say(`${attached ? 're-attached to' : 'started'} run ${workflowId}${target.embedded ? '' : ` on ${target.address}`}`);
@@ -169,6 +174,8 @@ export function buildProgram(): Command {
     .name('mas2')
     .description('MAS² on Temporal: a Generator designs a team of agents for a task, an Implementer assigns models, a Rectifier repairs the team while it runs.')
     .showHelpAfterError('(run `mas2 --help` for usage)')
+    // A command's options belong to it alone (`mas2 cto train … --out DIR` is not `mas2 cto --out`).
+    .enablePositionalOptions()
     .exitOverride();
 
   program
@@ -191,6 +198,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--seed <n>', 'simulator seed (a whole number)').argParser(numberArg(RULES.seed)))
     .option('--local-worker', 'with TEMPORAL_ADDRESS: also run a worker in this process')
     .option('--config <file>', 'own tools and MCP servers (see docs/tools.md); the worker needs the same file')
+    .option('--meta-policy <dir>', 'a trained meta policy (`mas2 cto train`): its name and version are recorded; LoRA adapters serve the meta-agents')
     .action(async (task: string, o: Record<string, unknown>) => {
       process.exitCode = await runCommand(task, o);
     });

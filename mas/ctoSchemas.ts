@@ -5,7 +5,7 @@
  * workflow and costs milliseconds there).
  */
 import { z } from 'zod';
-import { FaultSchema, PoolSchema, TaskOptionsSchema, TaskTextSchema } from './schemas';
+import { FaultSchema, MetaPolicyRefSchema, MetaRoleSchema, PoolSchema, TaskOptionsSchema, TaskTextSchema } from './schemas';
 
 // ---------------------------------------------------------------- input lines and workflow input
 export const EVALUATORS = ['exact', 'numeric', 'python-tests'] as const;
@@ -76,3 +76,81 @@ export type CtoInput = z.infer<typeof CtoInputSchema>;
 export type CtoRequest = z.input<typeof CtoInputSchema>;
 
 // ---------------------------------------------------------------- evaluation (the evaluate activity's contract)
+
+// ---------------------------------------------------------------- the trees file (`mas2 cto` output, `mas2 cto train` input)
+export const CTO_TREES_FORMAT = 'mas2-cto-trees/1';
+
+const CtoNodeSchema = z.looseObject({
+  id: z.string().min(1),
+  parent: z.string().nullable(),
+  role: z.enum(['root', ...MetaRoleSchema.options]),
+  sample: z.number().int().min(0),
+  depth: z.number().int().min(0),
+  children: z.array(z.string()),
+  decision: z
+    .looseObject({ output: z.unknown(), promptRef: z.string().optional(), source: z.string(), costUsd: z.number().min(0), callKey: z.string(), rationale: z.string().default('') })
+    .optional(),
+  outcome: z.object({ pass: z.boolean(), detail: z.string(), runCostUsd: z.number().min(0) }).optional(),
+});
+
+const CtoTreeSchema = z.looseObject({
+  queryId: z.string().min(1),
+  task: z.string().min(1),
+  workflowId: z.string(),
+  evaluator: EvaluatorNameSchema,
+  params: CtoParamsSchema,
+  root: z.string().min(1),
+  nodes: z.record(z.string(), CtoNodeSchema),
+});
+
+/** What `mas2 cto train` needs of a trees file; credit is recomputed from the nodes (mas/cto.ts). */
+export const CtoTreesFileSchema = z.looseObject({
+  format: z.literal(CTO_TREES_FORMAT),
+  tasksFile: z.string().optional(),
+  tasksSha256: z.string().optional(),
+  trees: z.array(CtoTreeSchema),
+});
+
+// ---------------------------------------------------------------- a trained meta policy (`mas2 cto train --out DIR`)
+/** The folder layout's version: a mas2 that reads another one refuses the folder instead of guessing. */
+export const META_POLICY_FORMAT = 'mas2-meta-policy/1';
+export const META_POLICY_MANIFEST = 'policy.json';
+
+export const TrainerNameSchema = MetaPolicyRefSchema.shape.trainer;
+export type TrainerName = z.infer<typeof TrainerNameSchema>;
+
+export const MetaPolicyManifestSchema = z.object({
+  format: z.literal(META_POLICY_FORMAT),
+  name: MetaPolicyRefSchema.shape.name,
+  version: MetaPolicyRefSchema.shape.version,
+  trainer: TrainerNameSchema,
+  createdAt: z.string(),
+  /** `git describe`-style id of the mas2 that trained it (package version and commit, when known). */
+  engine: z.string(),
+  training: z.object({
+    treesFile: z.string(),
+    treesSha256: z.string(),
+    tasksFile: z.string().optional(),
+    tasksSha256: z.string().optional(),
+    /** Every problem a tree saw. An evaluation of this policy must use others (`mas2 eval` refuses these). */
+    problems: z.array(z.object({ id: z.string(), task: z.string() })).min(1),
+    trees: z.number().int().min(1),
+    trajectories: z.number().int().min(0),
+    /** Preference pairs per role (the same pairs `mas2 cto` exports). */
+    pairs: z.partialRecord(MetaRoleSchema, z.number().int().min(0)),
+  }),
+  /** The value-guided prior (trainer "prior"): a file of the folder. */
+  prior: z.object({ file: z.string() }).optional(),
+  /** LoRA adapters (trainer "dpo"): files of the folder, over a local model of the catalogue. */
+  dpo: z
+    .object({
+      baseModel: z.string(),
+      baseModelSha256: z.string(),
+      adapters: z.partialRecord(MetaRoleSchema, z.string()),
+      pairsFile: z.string(),
+      hyper: z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()])),
+      metrics: z.record(z.string(), z.unknown()),
+    })
+    .optional(),
+});
+export type MetaPolicyManifest = z.infer<typeof MetaPolicyManifestSchema>;

@@ -1,5 +1,5 @@
 /** Pool helpers: look-ups and rankings by price. */
-import type { Assignment, Backbone, Pool, Template } from './schemas';
+import type { Assignment, Backbone, MetaRole, Pool, Template } from './schemas';
 import { ASSIGNMENT_RULES } from './prompts/rules';
 
 export function backboneById(pool: Pool, id: string): Backbone | undefined {
@@ -44,8 +44,29 @@ export function strongestBackbone(pool: Pool): Backbone {
   return [...pool.backbones].sort((a, b) => typicalPrice(b) - typicalPrice(a))[0];
 }
 
+/** The backbone a meta-agent calls: its `meta` entry (else the default), with the role's LoRA adapter when the pool has one. */
 export function metaBackbone(pool: Pool, role: 'generator' | 'implementer' | 'rectifier'): Backbone {
-  return backboneById(pool, pool.meta[role] ?? pool.default) ?? backboneById(pool, pool.default)!;
+  const b = backboneById(pool, pool.meta[role] ?? pool.default) ?? backboneById(pool, pool.default)!;
+  const lora = pool.metaAdapters?.[role];
+  return lora ? { ...b, lora } : b;
+}
+
+/**
+ * The pool with a LoRA adapter per meta-agent role over the backbone `base` (a local model): those
+ * roles call `base` with their adapter. Roles without an adapter and the team's agents keep what
+ * the pool says. One adapter per server: the llama.cpp we build reserves graph nodes for the model's
+ * own tensors only, and every loaded adapter adds nodes even when a request leaves it off — with the
+ * three role adapters of the 0.5B loaded together the first request aborts (GGML_ASSERT in ggml_new_object).
+ */
+export function withMetaAdapters(pool: Pool, base: string, adapters: Partial<Record<MetaRole, string>>): Pool {
+  const meta = { ...pool.meta };
+  const metaAdapters: NonNullable<Pool['metaAdapters']> = {};
+  for (const r of ['generator', 'implementer', 'rectifier'] as const) {
+    if (!adapters[r]) continue;
+    meta[r] = base;
+    metaAdapters[r] = { adapters: [adapters[r]!], apply: 0 };
+  }
+  return { ...pool, meta, metaAdapters };
 }
 
 export function usesSimulator(pool: Pool): boolean {

@@ -151,6 +151,7 @@ export function toResult(s: RunState, input: TaskInput, workflowId: string): Res
     continuedAsNew: s.continuedAsNew,
     branch: s.branch,
     parentWorkflowId: input.parentWorkflowId,
+    ...(input.metaPolicy ? { metaPolicy: input.metaPolicy } : {}),
     startedAt: s.startedAt,
     finishedAt: s.finishedAt,
     ...(s.rejectedSignalCount ? { rejectedSignals: s.rejectedSignals, rejectedSignalCount: s.rejectedSignalCount } : {}),

@@ -104,6 +104,16 @@ export const SimKnobsSchema = z.object({
 });
 export type SimKnobs = z.infer<typeof SimKnobsSchema>;
 
+/**
+ * LoRA adapters (GGUF files) over a local model (llama-server `--lora`): one server per model and
+ * adapter list loads every file of `adapters` without applying it, and a request applies
+ * `adapters[apply]` only. mas2's meta policies put one adapter in each list (mas/pool.ts withMetaAdapters).
+ */
+export const LoraSchema = z
+  .object({ adapters: z.array(z.string().min(1)).min(1).max(8), apply: z.number().int().min(0) })
+  .refine((l) => l.apply < l.adapters.length, { message: 'apply must be the index of one of the adapters' });
+export type Lora = z.infer<typeof LoraSchema>;
+
 export const BackboneSchema = z.object({
   id: backboneId,
   provider: z.enum(['openai', 'sim']),
@@ -130,6 +140,8 @@ export const BackboneSchema = z.object({
    * (re)starts its llama-server on demand and calls it, whatever `baseURL` says.
    */
   local: z.string().optional(),
+  /** With `local`: a LoRA adapter applied to this backbone's requests. */
+  lora: LoraSchema.optional(),
 });
 export type Backbone = z.infer<typeof BackboneSchema>;
 
@@ -143,6 +155,11 @@ export const PoolSchema = z
     default: backboneId,
     /** Each meta-agent may run on its own backbone (the paper fine-tunes one per role). */
     meta: z.partialRecord(MetaRoleSchema, backboneId).default({}),
+    /**
+     * A LoRA adapter per meta-agent, applied to that role's meta backbone (which must be local): a
+     * DPO-trained meta policy (`--meta-policy`, docs/cto.md). The team's agents never see it.
+     */
+    metaAdapters: z.partialRecord(MetaRoleSchema, LoraSchema).optional(),
     /** Shown with the run's cost (e.g. that the prices are nominal). */
     note: z.string().optional(),
   })
@@ -157,6 +174,13 @@ export const PoolSchema = z
     }
     for (const [role, b] of Object.entries(pool.meta)) {
       if (b && !ids.has(b)) ctx.addIssue({ code: 'custom', path: ['meta', role], message: `backbone "${b}" is not in backbones` });
+    }
+    for (const b of pool.backbones) {
+      if (b.lora && !b.local) ctx.addIssue({ code: 'custom', path: ['backbones'], message: `backbone "${b.id}" has a LoRA adapter but is not a local model` });
+    }
+    for (const role of Object.keys(pool.metaAdapters ?? {}) as MetaRole[]) {
+      const id = pool.meta[role] ?? pool.default;
+      if (!pool.backbones.find((b) => b.id === id)?.local) ctx.addIssue({ code: 'custom', path: ['metaAdapters', role], message: `the ${role}'s backbone "${id}" is not a local model, so it cannot take a LoRA adapter` });
     }
   });
 export type Pool = z.infer<typeof PoolSchema>;
@@ -247,6 +271,17 @@ export const ToolSpecSchema = z.object({
 });
 export type ToolSpec = z.infer<typeof ToolSpecSchema>;
 
+// ---------------------------------------------------------------- meta policy
+/** Which trained meta policy a run used (`--meta-policy DIR`): recorded in the result and the audit. */
+export const MetaPolicyRefSchema = z.object({
+  name: z.string().min(1).max(64),
+  version: z.number().int().min(1),
+  trainer: z.enum(['prior', 'dpo']),
+  /** sha256 of the policy's manifest (its first 16 hex digits): two folders of the same name and version differ here. */
+  digest: z.string().regex(/^[0-9a-f]{16}$/),
+});
+export type MetaPolicyRef = z.infer<typeof MetaPolicyRefSchema>;
+
 // ---------------------------------------------------------------- run input
 export const FaultSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('tool_crash'), tool: z.string(), at: z.number().int().min(1) }),
@@ -317,6 +352,8 @@ export const TaskInputSchema = z.object({
     }),
   /** Set when this run branches from a recorded state (CTO, what-if runs). */
   parentWorkflowId: z.string().optional(),
+  /** The trained meta policy the meta-agents use; its adapters, if any, are in `pool.metaAdapters`. */
+  metaPolicy: MetaPolicyRefSchema.optional(),
   /**
    * Start from a saved state s_t (a "branched" result's branch.state) and
    * apply this patch as the rectification of that trigger before resuming.
@@ -478,6 +515,7 @@ export const ResultSchema = z.object({
   /** With branchOnTrigger: the trigger that stopped the run and the state to resume from. */
   branch: z.object({ trigger: z.lazy(() => TriggerSchema), state: z.unknown() }).optional(),
   parentWorkflowId: z.string().optional(),
+  metaPolicy: MetaPolicyRefSchema.optional(),
   startedAt: z.string(),
   finishedAt: z.string().optional(),
   /** Malformed or unknown signals the run ignored (the first 50) and how many there were. */

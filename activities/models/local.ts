@@ -47,7 +47,7 @@ export class LocalModelClient implements ModelClient {
     }
     let server: ServerState;
     try {
-      server = await ensureServer({ home: this.home, cacheDir: localModelsDir(this.env), id, env: this.env });
+      server = await ensureServer({ home: this.home, cacheDir: localModelsDir(this.env), id, lora: req.backbone.lora?.adapters, env: this.env });
     } catch (e) {
       if (e instanceof NotProvisionedError) throw new ModelError(e.message, 'config', false);
       throw new ModelError(`backbone ${req.backbone.id}: ${(e as Error).message}`, 'server', true);

@@ -124,6 +124,8 @@ export function buildChatParams(req: ModelRequest): ChatParams {
       function: { name: t.name, description: t.description, parameters: t.parameters },
     }));
   }
+  // llama-server's own request field: apply this backbone's adapter, the server's others stay off.
+  if (backbone.lora) (params as ChatParams & { lora?: { id: number; scale: number }[] }).lora = [{ id: backbone.lora.apply, scale: 1 }];
   if (req.responseFormat && backbone.hints?.structuredOutputs !== false) {
     params.response_format = {
       type: 'json_schema',

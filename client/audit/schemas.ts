@@ -1,6 +1,6 @@
 /** The audit document: what `mas2 audit` projects from a run's history (zod, the one definition of its types). */
 import { z } from 'zod';
-import { AssignmentSchema, ConfigSchema, FaultSchema, MetaRoleSchema, PatchSchema, StorageFaultSchema, TemplateSchema, TriggerSchema } from '../../mas/schemas';
+import { AssignmentSchema, ConfigSchema, FaultSchema, MetaPolicyRefSchema, MetaRoleSchema, PatchSchema, StorageFaultSchema, TemplateSchema, TriggerSchema } from '../../mas/schemas';
 
 /** Where a piece of the audit came from, most to least direct. */
 export const EvidenceSchema = z.enum(['activity', 'result', 'rectifier-input', 'implementer-input', 'task-input', 'built-in', 'replayed-rule', 'none']);
@@ -198,6 +198,8 @@ export const AuditSchema = z.object({
   faults: z.array(FaultSchema),
   simulated: z.boolean(),
   parentWorkflowId: z.string().optional(),
+  /** The trained meta policy the run used (`--meta-policy`); its LoRA adapters, per role. */
+  metaPolicy: MetaPolicyRefSchema.extend({ adapters: z.partialRecord(MetaRoleSchema, z.string()).optional() }).optional(),
   pool: z.array(z.object({ id: z.string(), provider: z.string(), model: z.string(), inputPerM: z.number(), outputPerM: z.number() })),
   runs: z.array(AuditRunSchema),
   generator: GeneratorAuditSchema,

@@ -17,6 +17,7 @@ import { RULES, parseBudget, parseFaults, parseNumber, type NumberRule } from '.
 import { choosePool, preparePool } from '../pools';
 import { collectTrees, exportPreferences, parseTasksFile, sha256, type CollectSettings, type QueryRun } from '../cto';
 import { say } from '../terminal';
+import { DEFAULT_DPO_BASE, trainPolicy, type TrainOptions } from '../ctoTrain';
 
 
 /** Decimal numbers only (Number() would take "", "0x10" and "1e400"); a bad value is one line naming the option. */
@@ -51,6 +52,7 @@ interface CtoOptions {
 }
 
 async function ctoCommand(tasksFile: string, o: CtoOptions): Promise<number> {
+  if (!o.out) throw new UserError("required option '--out <file>' not specified: where the preference pairs go");
   let text: string;
   try {
     text = fs.readFileSync(tasksFile, 'utf8');
@@ -145,12 +147,22 @@ async function ctoCommand(tasksFile: string, o: CtoOptions): Promise<number> {
   return failed.length ? 1 : 0;
 }
 
+async function trainCommand(trees: string, o: TrainOptions): Promise<number> {
+  const m = await trainPolicy(trees, o, say);
+  const what = m.trainer === 'dpo' ? `LoRA adapters for ${Object.keys(m.dpo!.adapters).join(', ')} over ${m.dpo!.baseModel}` : 'a value-guided prior';
+  say(`wrote meta policy ${m.name} v${m.version} (${what}) to ${path.resolve(o.out)}; use it with --meta-policy ${o.out} on problems other than its ${m.training.problems.length} training problems`);
+  return 0;
+}
+
 export function registerCto(program: Command): void {
-  program
+  const cto = program
     .command('cto')
+    // `mas2 cto train ... --out DIR`: options after the subcommand belong to it, not to `cto`.
+    .enablePositionalOptions()
     .description('collect CTO trees (K templates × N assignments × M rectifier branches per query) and export preference data for DPO (docs/cto.md)')
     .argument('<tasks>', 'TASKS.jsonl: one {"id", "task", "expected"?, "tests"?, "evaluator": "exact"|"numeric"|"python-tests"} per line')
-    .requiredOption('--out <file>', 'preference pairs (JSONL); the trees go to <file without .jsonl>.tree.json')
+    // Not a commander requiredOption: commander checks those of every ancestor, so `cto train` would need it too.
+    .option('--out <file>', 'preference pairs (JSONL), required; the trees go to <file without .jsonl>.tree.json')
     .option('--k <k>', 'Generator samples per query', positiveInt, 3)
     .option('--n <n>', 'Implementer samples per template', positiveInt, 3)
     .option('--m <m>', 'Rectifier samples per trigger', positiveInt, 2)
@@ -165,5 +177,21 @@ export function registerCto(program: Command): void {
     .option('--no-progress', 'no progress bar')
     .action(async (tasks: string, o: CtoOptions) => {
       process.exitCode = await ctoCommand(tasks, o);
+    });
+
+  cto
+    .command('train')
+    .description('train a named, versioned meta policy from collected trees: a value-guided prior (seconds) or LoRA adapters by value-weighted DPO (docs/cto.md)')
+    .argument('<trees>', 'TREES.tree.json written by `mas2 cto` (from dev problems only: evaluations must use others)')
+    .requiredOption('--out <dir>', 'the policy folder (policy.json and the artefacts); training into it again makes the next version')
+    .addOption(new Option('--trainer <name>', 'prior: best-valued decisions per task kind; dpo: LoRA on the meta-agent model (opt-in, installs torch)').choices(['prior', 'dpo']).default('prior'))
+    .option('--name <name>', 'the policy name (default: the folder name)')
+    .option('--install', 'dpo: install the trainer environment (≈2 GB: CPU-only torch, transformers, PEFT, TRL) when it is missing')
+    .option('--base-model <id>', 'dpo: the local model the adapters train (qwen-0.5b or qwen-1.5b)', DEFAULT_DPO_BASE)
+    .option('--max-pairs <n>', 'dpo: train on at most this many pairs (largest ΔV first, roles in turn)', positiveInt)
+    .option('--max-length <tokens>', 'dpo: tokens per pair (prompt + decision); longer ones keep their end', positiveInt, 768)
+    .option('--epochs <n>', 'dpo: passes over the pairs', positiveInt, 2)
+    .action(async (trees: string, o: TrainOptions) => {
+      process.exitCode = await trainCommand(trees, o);
     });
 }

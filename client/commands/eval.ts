@@ -25,6 +25,8 @@ import { buildResults, writeReport } from '../eval/report';
 import { compareResults, formatComparison, loadResults } from '../eval/compare';
 import { formatUsdShort } from '../eval/pareto';
 import { out, say } from '../terminal';
+import { seenProblems } from '../../mas/ctoTraining';
+import { describePolicy, loadMetaPolicy, poolUnderPolicy } from '../metaPolicy';
 
 
 function positiveInt(value: string): number {
@@ -63,6 +65,7 @@ interface EvalOptions {
   out?: string;
   seed: number;
   compare?: string[];
+  metaPolicy?: string;
   localWorker?: boolean;
   progress: boolean;
   scK?: number;
@@ -112,10 +115,19 @@ async function evalCommand(o: EvalOptions): Promise<number> {
   }
   if (o.offset >= all.length) throw new UserError(`--offset ${o.offset} skips every problem: ${o.data} has ${all.length}`);
   const problems = all.slice(o.offset, o.limit !== undefined ? o.offset + o.limit : undefined);
+  const policy = o.metaPolicy !== undefined ? loadMetaPolicy(o.metaPolicy) : undefined;
+  if (policy) {
+    // A policy is measured on problems no tree of its training saw.
+    const seen = seenProblems(policy.manifest.training.problems, problems);
+    if (seen.byText.length) throw new UserError(`${describePolicy(policy)} was trained on ${seen.byText.length} of these problems (${seen.byText.slice(0, 5).join(', ')}${seen.byText.length > 5 ? ', …' : ''}): evaluate it on problems no tree saw (another --offset/--limit or file)`);
+    if (seen.byIdOnly.length) say(`warning: ${seen.byIdOnly.length} problem id${seen.byIdOnly.length === 1 ? '' : 's'} (${seen.byIdOnly.slice(0, 5).join(', ')}) equal training ids of the policy, with other texts: check they are different problems`);
+    say(describePolicy(policy));
+  }
   const choice = choosePool(o.pool, process.env);
   say(choice.note);
-  const { pool, label: poolLabel } = choice;
-  const settings = { suite, dataSha256: sha256(text), pool, budgetUsd, seed: o.seed, ...(o.scK !== undefined ? { scK: o.scK } : {}) };
+  const { label: poolLabel } = choice;
+  const pool = policy ? poolUnderPolicy(choice.pool, policy) : choice.pool;
+  const settings = { suite, dataSha256: sha256(text), pool, budgetUsd, seed: o.seed, ...(o.scK !== undefined ? { scK: o.scK } : {}), ...(policy ? { metaPolicy: policy.ref } : {}) };
 
   const home = mas2Home();
   const target = await resolveTarget({ log: say });
@@ -197,6 +209,7 @@ async function evalCommand(o: EvalOptions): Promise<number> {
     seed: o.seed,
     variants,
     runs: rows,
+    ...(policy ? { metaPolicy: policy.ref } : {}),
   });
   const files = writeReport(o.out, results);
   for (const s of results.summary) {
@@ -225,6 +238,7 @@ export function registerEval(program: Command): void {
     .option('--out <dir>', 'report folder: results.json, report.md, pareto.svg')
     .option('--seed <n>', 'simulator seed (part of the run ids)', integer, 1)
     .option('--compare <files...>', 'compare two results.json files instead of running (A B)')
+    .option('--meta-policy <dir>', 'evaluate under a trained meta policy (`mas2 cto train`); refused on problems it was trained on')
     .option('--local-worker', 'with TEMPORAL_ADDRESS: also run a worker in this process')
     .option('--no-progress', 'no progress bar or per-run lines')
     .action(async (o: EvalOptions) => {

@@ -3,10 +3,11 @@
  * `--pool local` (client/localModel): what is in the cache, which servers run
  * for this $MAS2_HOME, provisioning ahead of a run, stopping the servers.
  */
+import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { mas2Home } from '../../activities/home';
 import { LOCAL_MODELS, LLAMA_SDIST } from '../localModel/catalog';
-import { localModelsDir, modelFiles } from '../localModel/paths';
+import { localModelsDir, modelFiles, serverFiles } from '../localModel/paths';
 import { modelReady, readNativeRecord, readTimings, serverBinary, serverBuilt } from '../localModel/provision';
 import { cpuKey } from '../localModel/cpu';
 import { serving } from '../localModel/serving';
@@ -90,7 +91,9 @@ export function registerLocalModel(program: Command): void {
     .action(async () => {
       const home = mas2Home();
       const stopped: string[] = [];
-      for (const m of LOCAL_MODELS) if (await stopServer(home, m.id)) stopped.push(m.id);
+      // The models' own servers and those serving LoRA adapters (`<model>+lora-<hash>`, meta policies).
+      const recorded = fs.existsSync(serverFiles(home, '').dir) ? fs.readdirSync(serverFiles(home, '').dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)) : [];
+      for (const id of new Set([...LOCAL_MODELS.map((m) => m.id), ...recorded])) if (await stopServer(home, id)) stopped.push(id);
       say(stopped.length ? `stopped ${stopped.join(', ')}` : 'no local model server was running');
     });
 }

@@ -1,7 +1,7 @@
 /** The report files of `mas2 eval --out DIR`: results.json, report.md, pareto.svg. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Pool } from '../../mas/schemas';
+import type { MetaPolicyRef, Pool } from '../../mas/schemas';
 import { strongestBackbone } from '../../mas/pool';
 import type { Suite } from '../../mas/eval/datasets';
 import type { Variant } from '../../mas/eval/variants';
@@ -22,6 +22,8 @@ export interface EvalResults {
   seed: number;
   /** With local models: how their servers served the runs (mode, build, slots). */
   localServing?: LocalServingInfo;
+  /** The trained meta policy the runs used (`--meta-policy`). */
+  metaPolicy?: MetaPolicyRef;
   variants: Variant[];
   summary: VariantSummary[];
   /** Variants on the cost–pass-rate Pareto frontier, cheapest first. */
@@ -46,6 +48,7 @@ export function buildResults(o: Omit<EvalResults, 'format' | 'generatedAt' | 'su
     budgetUsd: o.budgetUsd,
     seed: o.seed,
     ...(o.localServing ? { localServing: o.localServing } : {}),
+    ...(o.metaPolicy ? { metaPolicy: o.metaPolicy } : {}),
     variants: o.variants,
     summary,
     frontier,
@@ -69,6 +72,7 @@ export function reportMarkdown(r: EvalResults): string {
     L.push(`- local serving: ${ls.mode}, ${ls.serversAtOnce} server${ls.serversAtOnce === 1 ? '' : 's'} computing at once; ${ls.servers.map((s) => `${s.id} ${s.build} build, ${s.slots} slots`).join('; ') || 'no server recorded'}`);
   }
   L.push(`- budget $${r.budgetUsd} per run, seed ${r.seed}, generated ${r.generatedAt}`);
+  if (r.metaPolicy) L.push(`- meta policy: ${r.metaPolicy.name} v${r.metaPolicy.version} (${r.metaPolicy.trainer}, manifest ${r.metaPolicy.digest})`);
   L.push('');
   L.push('## Pass rate and cost per variant');
   L.push('');

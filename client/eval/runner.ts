@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { TaskOptionsSchema, type Pool, type TaskInput } from '../../mas/schemas';
+import { TaskOptionsSchema, type MetaPolicyRef, type Pool, type TaskInput } from '../../mas/schemas';
 import { stableStringify } from '../../mas/hash';
 import { TASK_TEXT_VERSION, type EvalProblem, type Suite } from '../../mas/eval/datasets';
 import { variantOptions, type Variant } from '../../mas/eval/variants';
@@ -27,6 +27,8 @@ export interface EvalSettings {
   seed: number;
   /** k of the cot-sc variant (absent: its default). */
   scK?: number;
+  /** The trained meta policy every run uses, if any (`--meta-policy`). */
+  metaPolicy?: MetaPolicyRef;
 }
 
 export interface EvalJob {
@@ -44,7 +46,7 @@ export interface EvalJob {
  */
 export function evalWorkflowId(s: EvalSettings, problem: EvalProblem, variant: Variant, options: Record<string, unknown>): string {
   const safe = problem.id.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 60);
-  const key = sha256(stableStringify({ v: TASK_TEXT_VERSION, task: problem.task, pool: s.pool, budgetUsd: s.budgetUsd, seed: s.seed, variant, options }));
+  const key = sha256(stableStringify({ v: TASK_TEXT_VERSION, task: problem.task, pool: s.pool, budgetUsd: s.budgetUsd, seed: s.seed, variant, options, ...(s.metaPolicy ? { metaPolicy: s.metaPolicy } : {}) }));
   return `eval-${s.suite}-${s.dataSha256.slice(0, 10)}-${safe}-${variant}-${key.slice(0, 10)}`;
 }
 
@@ -58,6 +60,7 @@ export function evalJobs(problems: EvalProblem[], variants: readonly Variant[], 
         pool: s.pool,
         faults: [],
         options: TaskOptionsSchema.parse({ ...options, seed: s.seed, searchAttributes }),
+        ...(s.metaPolicy ? { metaPolicy: s.metaPolicy } : {}),
       };
       return { problem, variant, input, workflowId: evalWorkflowId(s, problem, variant, options) };
     }),

@@ -20,7 +20,8 @@ export function exec(cmd: string, args: string[], o: ExecOptions = {}): Promise<
     const child = spawn(cmd, args, { cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     if (o.nice && child.pid) {
       try {
-        os.setPriority(child.pid, 10);
+        // Never raise it: under a caller that is already nicer (a shared machine's queue), keep that.
+        os.setPriority(child.pid, Math.max(10, os.getPriority()));
       } catch {
         /* not permitted: run at normal priority */
       }

@@ -36,7 +36,7 @@ export interface ProvisionTimings {
   at?: string;
 }
 
-const PYTHON = process.env.MAS2_PYTHON || 'python3';
+export const PYTHON = process.env.MAS2_PYTHON || 'python3';
 const SDIST_ID = `${LLAMA_SDIST.name}==${LLAMA_SDIST.version}`;
 
 // ---------------------------------------------------------------- checks

@@ -6,6 +6,7 @@
  * `mas2 local-model stop` or by their idle watchdog (watchdog.ts).
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -94,6 +95,27 @@ export function serverArgs(gguf: string, spec: LocalModelSpec, port: number, thr
   ];
 }
 
+/** llama-server loads the adapters without applying them; each request applies its own (`lora` field). */
+export function loraArgs(adapters: readonly string[]): string[] {
+  return [...adapters.flatMap((a) => ['--lora', a]), '--lora-init-without-apply'];
+}
+
+/**
+ * The server of a model with LoRA adapters is its own process (`<model>+lora-<hash>`), so the
+ * model's plain server keeps running for the team. The hash covers each file's size and mtime:
+ * adapters retrained in place get a fresh server.
+ */
+export function instanceId(modelId: string, adapters: readonly string[] = []): string {
+  if (!adapters.length) return modelId;
+  const h = createHash('sha256');
+  for (const a of adapters) {
+    const st = fs.statSync(a, { throwIfNoEntry: false });
+    if (!st) throw new NotProvisionedError(`LoRA adapter ${a} does not exist`);
+    h.update(`${path.resolve(a)}\0${st.size}\0${st.mtimeMs}\n`);
+  }
+  return `${modelId}+lora-${h.digest('hex').slice(0, 12)}`;
+}
+
 export function readState(home: string, id: string): ServerState | undefined {
   try {
     return JSON.parse(fs.readFileSync(serverFiles(home, id).state, 'utf8')) as ServerState;
@@ -160,19 +182,21 @@ export async function liveServer(home: string, id: string): Promise<ServerState 
  * Provisioning is not done here (it takes minutes): missing files are a
  * NotProvisionedError naming the command that fixes it.
  */
-export async function ensureServer(opts: { home: string; cacheDir: string; id: string; log?: Log; env?: NodeJS.ProcessEnv }): Promise<ServerState & { started: boolean }> {
+export async function ensureServer(opts: { home: string; cacheDir: string; id: string; lora?: readonly string[]; log?: Log; env?: NodeJS.ProcessEnv }): Promise<ServerState & { started: boolean }> {
   const env = opts.env ?? process.env;
   const log = opts.log ?? (() => undefined);
   const spec = modelSpec(opts.id);
-  const running = await liveServer(opts.home, spec.id);
+  const adapters = opts.lora ?? [];
+  const id = instanceId(spec.id, adapters);
+  const running = await liveServer(opts.home, id);
   if (running) return { ...running, started: false };
-  const files = serverFiles(opts.home, spec.id);
+  const files = serverFiles(opts.home, id);
   fs.mkdirSync(files.dir, { recursive: true });
   return withLock(files.lock, START_TIMEOUT_MS + 30_000, async () => {
-    const again = await liveServer(opts.home, spec.id);
+    const again = await liveServer(opts.home, id);
     if (again) return { ...again, started: false };
     // One that is still loading its weights, or a dead one whose record is stale.
-    const old = readState(opts.home, spec.id);
+    const old = readState(opts.home, id);
     if (old && pidAlive(old.pid) && looksLike(old.pid, 'llama-server')) {
       await waitHealthy(old, files.log);
       return { ...old, started: false };
@@ -180,29 +204,39 @@ export async function ensureServer(opts: { home: string; cacheDir: string; id: s
     if (!modelReady(opts.cacheDir, spec) || !serverBuilt(opts.cacheDir, env)) {
       throw new NotProvisionedError(`local model ${spec.id} is not provisioned in ${opts.cacheDir}: run \`mas2 local-model provision\` (or any \`mas2 run --pool local\`) on this machine first`);
     }
-    const port = configuredPort(LOCAL_MODELS.indexOf(spec), env) ?? (await freePort());
+    // A server with adapters is a second process of the model: never on the model's configured port.
+    const port = (adapters.length ? undefined : configuredPort(LOCAL_MODELS.indexOf(spec), env)) ?? (await freePort());
     const binary = serverBinary(opts.cacheDir, env);
+    const instance = { spec, id, adapters };
     let state: ServerState;
     try {
-      state = await launch(binary, spec, port, opts, env, log);
+      state = await launch(binary, instance, port, opts, env, log);
     } catch (e) {
       if (binary.build !== 'native') throw e;
       // A build for this CPU that cannot serve (a compiler bug, a CPU flag the hypervisor hides) must not stop the run.
       log(`the llama-server built for this CPU did not start (${(e as Error).message.split('\n')[0]}); starting the portable build`);
-      state = await launch(serverBinary(opts.cacheDir, { ...env, MAS2_LOCAL_BUILD: 'portable' }), spec, port, opts, env, log);
+      state = await launch(serverBinary(opts.cacheDir, { ...env, MAS2_LOCAL_BUILD: 'portable' }), instance, port, opts, env, log);
     }
     return { ...state, started: true };
   });
 }
 
 /** Starts `binary` for `spec` detached, records it, waits until it answers, starts its idle watchdog. */
-async function launch(binary: ServerBinary, spec: LocalModelSpec, port: number, opts: { home: string; cacheDir: string }, env: NodeJS.ProcessEnv, log: Log): Promise<ServerState> {
-  const files = serverFiles(opts.home, spec.id);
+async function launch(
+  binary: ServerBinary,
+  instance: { spec: LocalModelSpec; id: string; adapters: readonly string[] },
+  port: number,
+  opts: { home: string; cacheDir: string },
+  env: NodeJS.ProcessEnv,
+  log: Log,
+): Promise<ServerState> {
+  const { spec, id, adapters } = instance;
+  const files = serverFiles(opts.home, id);
   const bin = binary.path;
   const threads = serverThreads(env);
   const slots = serving(env).slots;
-  const args = serverArgs(modelFiles(opts.cacheDir, spec).gguf, spec, port, threads, slots);
-  log(`starting llama-server (${binary.build} build) for ${spec.id} on 127.0.0.1:${port} with ${threads} thread${threads > 1 ? 's' : ''} and ${slots} slot${slots > 1 ? 's' : ''} (log ${files.log})`);
+  const args = [...serverArgs(modelFiles(opts.cacheDir, spec).gguf, spec, port, threads, slots), ...(adapters.length ? loraArgs(adapters) : [])];
+  log(`starting llama-server (${binary.build} build) for ${id} on 127.0.0.1:${port} with ${threads} thread${threads > 1 ? 's' : ''} and ${slots} slot${slots > 1 ? 's' : ''} (log ${files.log})`);
   const logFd = fs.openSync(files.log, 'a');
   fs.writeSync(logFd, `\n--- ${new Date().toISOString()} ${bin} ${args.join(' ')}\n`);
   const child = spawn(bin, args, { detached: true, stdio: ['ignore', logFd, logFd] });
@@ -213,7 +247,7 @@ async function launch(binary: ServerBinary, spec: LocalModelSpec, port: number, 
   await sleep(0);
   if (child.pid === undefined) throw new Error(`could not start ${bin}: ${spawnError?.message ?? 'no pid'}`);
   const state: ServerState = {
-    id: spec.id,
+    id,
     model: spec.model,
     pid: child.pid,
     port,
@@ -231,7 +265,7 @@ async function launch(binary: ServerBinary, spec: LocalModelSpec, port: number, 
     state.watchdogPid = startWatchdog(state, files.state, files.log);
     fs.writeFileSync(files.state, JSON.stringify(state, null, 2) + '\n');
   }
-  log(`llama-server for ${spec.id} ready at ${state.baseURL} (pid ${state.pid}${state.idleSeconds ? `, stops after ${state.idleSeconds} s idle` : ''})`);
+  log(`llama-server for ${id} ready at ${state.baseURL} (pid ${state.pid}${state.idleSeconds ? `, stops after ${state.idleSeconds} s idle` : ''})`);
   return state;
 }
 

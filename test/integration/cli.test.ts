@@ -8,22 +8,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Result } from '../../mas/schemas';
 import { simPool, tempHome } from './harness';
-import { testServerAddress } from './server';
+import { BIN, mas2Runner } from './cliRunner';
 import { stopDevServer } from '../../client/devServer';
 import { closedPort } from '../helpers/fakeOpenAI';
 
-const BIN = path.join(__dirname, '..', '..', 'bin', 'mas2.js');
 const home = tempHome('mas2-cli-');
 const queue = `cli-${process.pid}-${Date.now().toString(36)}`;
 
-function mas2(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { ...process.env, TEMPORAL_ADDRESS: testServerAddress(), MAS2_HOME: home, MAS2_TASK_QUEUE: queue, OPENAI_API_KEY: '', MAS2_POOL: '', ...env },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const mas2 = mas2Runner(home, queue);
 
 beforeAll(() => {
   if (!fs.existsSync(path.join(__dirname, '..', '..', 'dist', 'client', 'cli.js'))) throw new Error('dist/ is missing: run `npm run setup` (or `npm run build`) before the integration tests');

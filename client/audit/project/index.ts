@@ -3,7 +3,7 @@
  * first) into the audit document. Pure: no I/O, deterministic for the same
  * events. The per-activity reducers are in steps.ts.
  */
-import { ConfigSchema, StorageFaultSchema, type Config, type Template } from '../../../mas/schemas';
+import { ConfigSchema, StorageFaultSchema, type Config, type MetaRole, type Pool, type Template } from '../../../mas/schemas';
 import { gather, iso, type RunHistory } from '../history';
 import type { Audit } from '../schemas';
 import { createContext, type Context, type ProjectOptions } from './context';
@@ -58,6 +58,7 @@ export function projectHistory(runs: RunHistory[], opts: ProjectOptions = {}): A
     faults: (c.input.faults ?? []) as Audit['faults'],
     simulated: (c.pool?.backbones ?? []).some((b) => b.provider === 'sim'),
     parentWorkflowId: c.input.parentWorkflowId,
+    ...(c.input.metaPolicy ? { metaPolicy: { ...c.input.metaPolicy, ...(c.pool?.metaAdapters ? { adapters: metaAdapterFiles(c.pool.metaAdapters) } : {}) } } : {}),
     pool: (c.pool?.backbones ?? []).map((b) => ({ id: b.id, provider: b.provider, model: b.model, inputPerM: b.pricing.inputPerM, outputPerM: b.pricing.outputPerM })),
     runs: c.g.runs.map((r) => ({
       runId: r.runId,
@@ -122,4 +123,9 @@ function shownOptions(c: Context): Record<string, unknown> {
   const shown: Record<string, unknown> = { ...(c.options as Record<string, unknown>) };
   if (shown.template) shown.template = `(${(c.options.template as Template).agents.length} agents, given by the caller)`;
   return shown;
+}
+
+/** The adapter file each meta-agent role applied. */
+function metaAdapterFiles(adapters: NonNullable<Pool['metaAdapters']>): Partial<Record<MetaRole, string>> {
+  return Object.fromEntries(Object.entries(adapters).map(([role, l]) => [role, l!.adapters[l!.apply]]));
 }

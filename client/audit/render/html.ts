@@ -7,7 +7,7 @@
 import { formatUsd } from '../../../mas/cost';
 import type { Audit, ConfigVersion, RectificationAudit } from '../schemas';
 import { esc, graphSvg, timelineSvg } from './svg';
-import { clip, describeOp, dur } from './text';
+import { clip, describeOp, dur, metaPolicyLine } from './text';
 
 const STYLE = `
 :root{--fg:#1f2328;--muted:#656d76;--line:#d0d7de;--bg:#f6f8fa;--card:#fff;--accent:#0969da;--warn:#bf8700;--bad:#cf222e;--ok:#1a7f37;--meta:#8250df;--tool:#1a7f37;--llm:#0969da}
@@ -55,7 +55,7 @@ function header(a: Audit): string {
 ${a.reason ? `<div class="muted">${esc(clip(a.reason, 400))}</div>` : ''}
 <div class="task" data-role="task">${esc(a.task)}</div>
 <div class="kpis">${kpi(formatUsd(T.costUsd), `cost of ${budget} budget`)}${kpi(`${T.inputTokens} / ${T.outputTokens}`, 'tokens in / out')}${kpi(String(T.steps), `steps (${T.llmCalls} model, ${T.toolCalls} tool, ${T.metaCalls} meta)`)}${kpi(String(a.versions.length), `config versions · ${T.rectifications} rectification(s) applied`)}${kpi(`${T.failures} / ${T.retries}`, 'failures / retries')}${kpi(dur(T.wallMs), 'wall time')}</div>
-<div class="muted" style="margin-top:8px">Pool: ${a.pool.map((b) => `<span class="mono">${esc(b.id)}</span> (${esc(b.model)}, $${esc(b.inputPerM)}/$${esc(b.outputPerM)} per M)`).join(', ')}${a.simulated ? ' — <b>simulated backbones, not real models</b>' : ''}${a.parentWorkflowId ? ` · branch of <span class="mono">${esc(a.parentWorkflowId)}</span>` : ''}${a.faults.length ? ` · injected faults: <span class="mono">${esc(a.faults.map((f) => JSON.stringify(f)).join(', '))}</span>` : ''}</div>
+<div class="muted" style="margin-top:8px">Pool: ${a.pool.map((b) => `<span class="mono">${esc(b.id)}</span> (${esc(b.model)}, $${esc(b.inputPerM)}/$${esc(b.outputPerM)} per M)`).join(', ')}${a.simulated ? ' — <b>simulated backbones, not real models</b>' : ''}${a.parentWorkflowId ? ` · branch of <span class="mono">${esc(a.parentWorkflowId)}</span>` : ''}${a.metaPolicy ? ` · meta policy <span class="mono" data-role="meta-policy">${esc(metaPolicyLine(a.metaPolicy))}</span>` : ''}${a.faults.length ? ` · injected faults: <span class="mono">${esc(a.faults.map((f) => JSON.stringify(f)).join(', '))}</span>` : ''}</div>
 </header>`;
 }
 

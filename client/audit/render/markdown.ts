@@ -2,7 +2,7 @@
 import { formatUsd } from '../../../mas/cost';
 import { describeOperator } from '../../../mas/operators';
 import type { Audit } from '../schemas';
-import { cell, clip, describeOp, dur, price } from './text';
+import { cell, clip, describeOp, dur, metaPolicyLine, price } from './text';
 
 function metaLine(m: Audit['generator'] | Audit['implementer'], who: string): string {
   if (m.source === 'pending') return `_${who} is still running._`;
@@ -30,6 +30,7 @@ export function renderMarkdown(a: Audit): string {
   if (ablations.length) L.push(`- **Ablations:** ${ablations.join(', ')}`);
   if (a.faults.length) L.push(`- **Injected faults:** ${a.faults.map((f) => JSON.stringify(f)).join(', ')}`);
   if (a.parentWorkflowId) L.push(`- **Branch of:** ${a.parentWorkflowId}`);
+  if (a.metaPolicy) L.push(`- **Meta policy:** ${metaPolicyLine(a.metaPolicy)}`);
   L.push(
     `- **Runs:** ${a.runs.length}${a.runs.length > 1 ? ' (continue-as-new chain)' : ''}: ${a.runs.map((r, i) => `#${i + 1} \`${r.runId}\` ${r.end}${r.reason && r.end !== 'completed' ? ` (${clip(r.reason, 120)})` : ''}`).join('; ')}`,
   );

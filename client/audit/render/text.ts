@@ -1,6 +1,7 @@
 /** Small text helpers shared by the renderers. */
 import type { PatchOp } from '../../../mas/schemas';
 import { describeOperator } from '../../../mas/operators';
+import type { Audit } from '../schemas';
 
 /** A Markdown table cell: pipes escaped, on one line. */
 export const cell = (v: unknown): string =>
@@ -39,4 +40,10 @@ export function describeOp(op: PatchOp): string {
     case 'bypass_agent':
       return `bypass_agent(${op.agent})`;
   }
+}
+
+/** "name vN (trainer, manifest digest)" and the adapter each role applied. */
+export function metaPolicyLine(p: NonNullable<Audit['metaPolicy']>): string {
+  const adapters = Object.entries(p.adapters ?? {}).map(([role, file]) => `${role}: ${file}`);
+  return `${p.name} v${p.version} (${p.trainer}, manifest ${p.digest})${adapters.length ? `; LoRA ${adapters.join(', ')}` : ''}`;
 }
