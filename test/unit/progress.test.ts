@@ -119,7 +119,8 @@ test('not a terminal: plain lines only, no escape codes, no control characters o
   const text = out.text();
   expect(text).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
   expect(text).toContain('mas2: working: generator on sim-medium');
-  expect(text).toContain('mas2: answer (from solver): ]0;pwned156');
+  // Control characters are shown, not sent and not silently dropped (client/terminal.ts, the one rule).
+  expect(text).toContain('mas2: answer (from solver): \\x1b]0;pwned\\x07156');
   expect(text).toContain('mas2: working: rectifier on sim-medium');
   expect(text.split('\n').every((l) => l === '' || l.startsWith('mas2: '))).toBe(true);
 });
