@@ -1,5 +1,5 @@
 /**
- * The executable check of a verifier's verdict (issue 16: checks that can be executed are
+ * The executable check of a verifier's verdict (docs/history-weak-models.md: checks that can be executed are
  * executed). The workflow holds only previews of outputs, so the code to run is read here,
  * from the blob store; the verdict that stands is stored in full and previewed back.
  */

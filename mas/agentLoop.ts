@@ -1,5 +1,5 @@
 /**
- * Bounds on one agent's model → tools → model loop (issue 16). Small models repeat the same
+ * Bounds on one agent's model → tools → model loop (docs/history-weak-models.md). Small models repeat the same
  * tool call, emit dozens of calls in one turn, or never stop calling tools; each rule here
  * turns that into a bounded conversation that ends with an answer. Pure: the workflow decides
  * with it, deterministically.

@@ -1,5 +1,5 @@
 /**
- * CTO — Collaborative Tree Optimization (DESIGN §1, paper §3.2–3.3), the pure
+ * CTO — Collaborative Tree Optimization (docs/cto.md; the MAS² paper, §3.2–3.3), the pure
  * part: the shape of a query's decision tree, path credit propagation and the
  * preference tuples for value-weighted DPO. No I/O: the ctoCollect workflow
  * builds the tree, the client loads the prompts and writes the JSONL.

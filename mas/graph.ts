@@ -120,7 +120,7 @@ export function templateProblems(t: Template, knownTools: readonly string[] = KN
 }
 
 /**
- * Rules a weak Generator breaks most (issue 16): an agent whose output never reaches the
+ * Rules a weak Generator breaks most (docs/history-weak-models.md): an agent whose output never reaches the
  * final agent is a wasted call (or, worse, the real work while an upstream agent is final),
  * and a final agent that feeds others means the answer is taken before the team finished.
  * Only meaningful on a well-formed DAG; one sentence per agent so a repair round can act on it.

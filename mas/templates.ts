@@ -10,7 +10,7 @@ export { DEFAULT_TEMPLATE } from './prompts/teams';
 export type TaskKind = 'code' | 'math' | 'qa';
 
 /**
- * The task's kind, by structure first and keywords second (issue 16: a GSM8K word problem
+ * The task's kind, by structure first and keywords second (docs/history-weak-models.md: a GSM8K word problem
  * has no "calculate" in it, and a student "class" is not code). Code: a code fence, a
  * function signature, a doctest or a programming keyword. Math: quantities (two or more
  * numbers, or one with an operator) asked about with a question word, or a math keyword.

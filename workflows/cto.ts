@@ -1,5 +1,5 @@
 /**
- * ctoCollect: one query's CTO decision tree, collected durably (DESIGN §1).
+ * ctoCollect: one query's CTO decision tree, collected durably (docs/cto.md).
  *
  *   root ── K Generator samples (generateTemplate, callKey cto:<q>:root:gen:<k>)
  *            └─ N Implementer samples each (implementAssignment, cto:<q>:g<k>:imp:<n>)

@@ -283,7 +283,7 @@ export const searchTool: Tool<SearchInput> = createSearchTool();
 /**
  * Whether `search` can return anything here: a search service is configured, or the
  * documents folder holds at least one .md/.txt file. Meta-agents offer `search` only then
- * (issue 16: a team searching an empty folder wastes every turn).
+ * (docs/history-weak-models.md: a team searching an empty folder wastes every turn).
  */
 export async function searchAvailable(): Promise<boolean> {
   if (process.env.MAS2_SEARCH_URL) return true;

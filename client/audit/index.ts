@@ -1,6 +1,6 @@
 /**
  * `mas2 audit`: the decision history of a run, projected from its Temporal
- * history (DESIGN §2: "audit views are projections of the history, not a
+ * history (docs/engine.md: "audit views are projections of the history, not a
  * second log"). Every run of the continue-as-new chain is read; activity
  * inputs and results, failures, signals, updates and cancel requests are
  * decoded (history.ts) and folded into one audit document (schemas.ts) by

@@ -1,5 +1,5 @@
 /**
- * Chaos with real processes (DESIGN §6): the worker is `node bin/mas2.js worker`
+ * Chaos with real processes (docs/engine.md): the worker is `node bin/mas2.js worker`
  * in its own process, the server is the Jest test server on its SQLite file.
  *
  * - kill -9 the worker while a model call, a tool call, or the Rectifier is in

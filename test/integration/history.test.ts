@@ -1,5 +1,5 @@
 /**
- * History stays linear (DESIGN §2): content lives in the blob store and the
+ * History stays linear (docs/engine.md): content lives in the blob store and the
  * history carries references, so a run's history grows with the number of
  * calls, not with the square of it.
  *

@@ -1,6 +1,6 @@
 /**
  * Replays every saved history under test/histories/ against the current
- * workflow code (DESIGN §2 "Determinism"): a change to workflows/ or mas/ that
+ * workflow code (docs/replay.md): a change to workflows/ or mas/ that
  * would make the worker fail on runs already in flight fails here.
  *
  * When a workflow change is intended, re-record: docs/replay.md.
@@ -86,6 +86,6 @@ test('the replay check is not vacuous: a history the code would not produce is r
     error = e;
   }
   expect(error).toBeDefined();
-  // by name, not instanceof (Jest realms, DESIGN §6)
+  // by name, not instanceof (Jest runs tests in separate realms)
   expect((error as Error).name).toBe('DeterminismViolationError');
 });

@@ -1,5 +1,5 @@
 /**
- * A weak model, scripted over the OpenAI-compatible loopback server (issue 16): the engine
+ * A weak model, scripted over the OpenAI-compatible loopback server: the engine
  * must turn schema-invalid meta-agent output, runaway tool calls and a checker that always
  * says FAIL into an honest end — never a "completed" run whose answer is a rejection.
  */

@@ -37,7 +37,7 @@ export interface FailureInfo {
   storage?: StorageFaultDetails;
 }
 
-/** Reads an activity failure by its fields, never instanceof (Jest realms, DESIGN §6). */
+/** Reads an activity failure by its fields, never instanceof (an error crosses realms: Jest, the workflow sandbox). */
 export function failureInfo(e: unknown, maxAttempts: number): FailureInfo {
   const err = e as { message?: string; retryState?: string; cause?: { message?: string; type?: string; details?: unknown[] } };
   const cause = err.cause ?? {};

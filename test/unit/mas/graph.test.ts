@@ -157,7 +157,7 @@ describe('templateProblems', () => {
   });
 });
 
-describe('templateProblems: connectivity rules a weak Generator breaks (issue 16)', () => {
+describe('templateProblems: connectivity rules a weak Generator breaks', () => {
   test('an upstream agent as finalAgent: the final agent feeds another, which cannot reach it', () => {
     expect(templateProblems(tmpl(['planner', 'coder'], ['planner>coder'], 'planner'))).toEqual([
       'the final agent "planner" feeds "coder": the final agent\'s output is the answer, so it must be the last agent (make the last agent the finalAgent, or remove the edges out of "planner")',

@@ -64,7 +64,7 @@ describe('applyPatch: each op', () => {
     expect(next.template.finalAgent).toBe('V');
   });
 
-  test('add_agent connected to nothing is refused, naming the agent (issue 16)', () => {
+  test('add_agent connected to nothing is refused, naming the agent', () => {
     const msg = applyErr(base(), patch({ op: 'add_agent', agent: { id: 'X', role: 'r', instructions: 'i', tools: [], maxTurns: 4 }, backbone: 'mid' }));
     expect(msg).toMatch(/^the patched system is invalid: agent "X" cannot reach the final agent "D"/);
     // An edge out of it only is not enough either; one toward the final agent is.

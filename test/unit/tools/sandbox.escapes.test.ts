@@ -1,5 +1,5 @@
 /**
- * Escape classes closed by the nsjail sandbox (issue 11): kernel objects shared
+ * Escape classes closed by the nsjail sandbox (docs/tools.md): kernel objects shared
  * between runs (IPC namespace), keyrings, memory beyond the cap (cgroup),
  * tmpfs inode and size caps, fail-closed hiding when the interpreter lives in a
  * hidden folder, socket families, dangerous syscalls (seccomp), and host paths
