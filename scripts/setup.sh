@@ -32,6 +32,7 @@ fi
 say "building (tsc -p tsconfig.json)"
 TSC=(node_modules/.bin/tsc)
 [ -x node_modules/.bin/tsc ] || TSC=(npx --no-install tsc)
+node scripts/prune-dist.js
 "${TSC[@]}" -p tsconfig.json --incremental --tsBuildInfoFile dist/.tsbuildinfo \
   || die "build failed (see the TypeScript errors above)"
 node scripts/bundle-workflows.js || die "bundling the workflow code failed"

@@ -58,6 +58,7 @@ export function ensureBuilt(log: (line: string) => void = (l) => process.stderr.
     return;
   }
   log(`[processes] dist/ is stale (${why}): building (tsc + workflow bundle)`);
+  spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'prune-dist.js')], { cwd: ROOT, stdio: 'inherit' });
   const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json', '--incremental', '--tsBuildInfoFile', path.join('dist', '.tsbuildinfo')], { cwd: ROOT, encoding: 'utf8' });
   if (tsc.status !== 0) log(`[processes] tsc reported errors (output still emitted):\n${(tsc.stdout + tsc.stderr).split('\n').slice(0, 15).join('\n')}`);
   execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle-workflows.js')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
