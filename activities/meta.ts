@@ -28,7 +28,7 @@ import { usableTools } from './tools/available';
 import { completeStructured } from './models/structured';
 import { isBudgetRefusal, withBudget } from './models/budgetGuard';
 import { isModelError } from './models/types';
-import { ASSIGNMENT_RULES, generatorMessages, implementerMessages, rectifierMessages } from '../mas/prompts';
+import { ASSIGNMENT_RULES, generatorMessages, implementerMessages, rectifierMessages, withPrior } from '../mas/prompts';
 import { activityInfo, clientFor, toFailure, withHeartbeat, type Runtime } from './runtime';
 
 interface Asked<T> {
@@ -128,7 +128,7 @@ export async function generateTemplate(rt: Runtime, input: GenerateInput): Promi
     return result('generator', backbone, rule.value, asked, 'fallback', rule.value, rule.rationale, promptRef, started);
   };
   if (!input.allowModel) return fallback('No budget left for a model call', null);
-  const messages = generatorMessages(input.task, tools, specs);
+  const messages = withPrior(generatorMessages(input.task, tools, specs), 'generator', input.exemplars);
   const promptRef = await rt.blobs.put(JSON.stringify(messages));
   const rewritten = new WeakMap<Template, string>();
   const asked = await ask(rt, 'generator', backbone, messages, checkedTemplateSchema(tools, rewritten), input, { availableTools: tools, ...(specs ? { tools: specs } : {}) });
@@ -165,7 +165,7 @@ export async function implementAssignment(
     const chosen = Object.fromEntries(o.assignment.filter((a) => ids.includes(a.backbone)).map((a) => [a.agent, a.backbone]));
     for (const p of weakVerifiers(input.template, chosen, input.pool)) ctx.addIssue({ code: 'custom', message: p });
   });
-  const messages = implementerMessages(input.task, input.template, input.pool);
+  const messages = withPrior(implementerMessages(input.task, input.template, input.pool), 'implementer', input.exemplars);
   const promptRef = await rt.blobs.put(JSON.stringify(messages));
   const asked = await ask(rt, 'implementer', backbone, messages, Checked, input, { template: input.template, pool: input.pool });
   if (!asked.value) return fallback(`Implementer output unusable (${asked.error})`, asked, promptRef);
@@ -201,7 +201,7 @@ export async function rectify(rt: Runtime, input: RectifyInput): Promise<MetaRes
     const applied = tryApply(p);
     if (applied !== true) ctx.addIssue({ code: 'custom', message: applied });
   });
-  const messages = rectifierMessages(input.task, input.config, input.state, input.trigger, input.pool, tools, specs);
+  const messages = withPrior(rectifierMessages(input.task, input.config, input.state, input.trigger, input.pool, tools, specs), 'rectifier', input.exemplars);
   const promptRef = await rt.blobs.put(JSON.stringify(messages));
   const asked = await ask(rt, 'rectifier', backbone, messages, Checked, input, {
     config: input.config,

@@ -31,7 +31,7 @@ import { registerGc } from './commands/gc';
 import { runToolCommand } from '../activities/tools/cli';
 import { registerTools, toolsetFromConfig } from './commands/tools';
 import { Run } from '../lib/run';
-import { describePolicy, loadMetaPolicy, poolUnderPolicy } from './metaPolicy';
+import { describePolicy, loadMetaPolicy, metaExemplarsFor, poolUnderPolicy } from './metaPolicy';
 
 const EXIT: Record<Result['status'], number> = { completed: 0, failed: 1, budget_exhausted: 3, cancelled: 4, running: 0, branched: 0, unverified: 5 };
 
@@ -103,7 +103,8 @@ async function runCommand(taskArg: string, o: Record<string, unknown>): Promise<
   say(choice.note);
   const home = mas2Home();
   const policy = o.metaPolicy !== undefined ? loadMetaPolicy(String(o.metaPolicy)) : undefined;
-  if (policy) say(`${describePolicy(policy)}${policy.manifest.trainer === 'prior' ? ' — recorded with the run; the meta-agents do not read priors yet' : ''}`);
+  const metaExemplars = policy ? metaExemplarsFor(policy, task) : undefined;
+  if (policy) say(`${describePolicy(policy)}${policy.prior ? (metaExemplars ? `: advice for ${Object.keys(metaExemplars).join(', ')}` : ': no advice for this kind of task') : ''}`);
   const toolset = await toolsetFromConfig(o.config as string | undefined);
   const catalogue = toolset ? await toolset.catalogue() : undefined;
   const { client, target } = await clientFor();
@@ -127,6 +128,7 @@ async function runCommand(taskArg: string, o: Record<string, unknown>): Promise<
     }),
     ...(catalogue ? { tools: catalogue } : {}),
     ...(policy ? { metaPolicy: policy.ref } : {}),
+    ...(metaExemplars ? { metaExemplars } : {}),
   };
   const { attached } = await startRun(client, input, workflowId);
   say(`${attached ? 're-attached to' : 'started'} run ${workflowId}${target.embedded ? '' : ` on ${target.address}`}`);

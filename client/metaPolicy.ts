@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { META_POLICY_FORMAT, META_POLICY_MANIFEST, MetaPolicyManifestSchema, type MetaPolicyManifest } from '../mas/ctoSchemas';
 import { withMetaAdapters } from '../mas/pool';
-import type { MetaPolicyRef, MetaRole, Pool } from '../mas/schemas';
+import { priorExemplars, type Prior } from '../mas/ctoPrior';
+import { MetaExemplarsSchema, type MetaExemplars, type MetaPolicyRef, type MetaRole, type Pool } from '../mas/schemas';
 import { UserError } from './errors';
 import { zodLine } from './inputs';
 
@@ -18,6 +19,8 @@ export interface LoadedPolicy {
   ref: MetaPolicyRef;
   /** Absolute paths of the LoRA adapters, per role (trainer "dpo"). */
   adapters: Partial<Record<MetaRole, string>>;
+  /** The value-guided prior (trainer "prior"). */
+  prior?: Prior;
 }
 
 export function manifestDigest(text: string): string {
@@ -53,12 +56,13 @@ export function loadMetaPolicy(dirArg: string): LoadedPolicy {
     return p;
   };
   const adapters: Partial<Record<MetaRole, string>> = {};
-  if (manifest.trainer === 'prior') inside(manifest.prior?.file ?? 'prior.json', 'prior');
+  let prior: Prior | undefined;
+  if (manifest.trainer === 'prior') prior = readPrior(inside(manifest.prior?.file ?? 'prior.json', 'prior'), dirArg);
   if (manifest.trainer === 'dpo') {
     if (!manifest.dpo || !Object.keys(manifest.dpo.adapters).length) throw new UserError(`--meta-policy ${dirArg}: a DPO policy without adapters`);
     for (const [role, rel] of Object.entries(manifest.dpo.adapters) as [MetaRole, string][]) adapters[role] = inside(rel, `${role} adapter`);
   }
-  return { dir, manifest, adapters, ref: { name: manifest.name, version: manifest.version, trainer: manifest.trainer, digest: manifestDigest(text) } };
+  return { dir, manifest, adapters, ...(prior ? { prior } : {}), ref: { name: manifest.name, version: manifest.version, trainer: manifest.trainer, digest: manifestDigest(text) } };
 }
 
 /**
@@ -77,4 +81,38 @@ export function describePolicy(p: LoadedPolicy): string {
   const m = p.manifest;
   const what = m.trainer === 'dpo' ? `LoRA adapters for ${Object.keys(p.adapters).join(', ')} over ${m.dpo!.baseModel}` : 'a value-guided prior';
   return `meta policy ${m.name} v${m.version} (${what}; trained on ${m.training.problems.length} problems)`;
+}
+
+const ROLES: MetaRole[] = ['generator', 'implementer', 'rectifier'];
+
+function readPrior(file: string, dirArg: string): Prior {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UserError(`--meta-policy ${dirArg}: its prior ${path.basename(file)} is not readable JSON (${(e as Error).message})`);
+  }
+  const ok = typeof raw === 'object' && raw !== null && ROLES.every((r) => typeof (raw as Record<string, unknown>)[r] === 'object' && (raw as Record<string, unknown>)[r] !== null);
+  if (!ok) throw new UserError(`--meta-policy ${dirArg}: its prior ${path.basename(file)} has no ${ROLES.join(' / ')} sections: train it again with \`mas2 cto train\``);
+  return raw as Prior;
+}
+
+/** How many of the prior's decisions each meta-agent is shown: a small model follows two examples, not ten. */
+export const EXEMPLARS_PER_ROLE = 2;
+
+/**
+ * The prior's advice for one task, per meta-agent (the decisions that beat their siblings on
+ * tasks of its kind), as it goes into the run input; undefined when the policy has none for it.
+ */
+export function metaExemplarsFor(policy: LoadedPolicy, task: string): MetaExemplars | undefined {
+  if (!policy.prior) return undefined;
+  const advice: MetaExemplars = {};
+  for (const role of ROLES) {
+    const list = priorExemplars(policy.prior, role, task, EXEMPLARS_PER_ROLE).map((e) => ({ signature: e.signature, score: e.score, meanValue: e.meanValue, decisions: e.decisions, example: e.example }));
+    if (list.length) advice[role] = list;
+  }
+  if (!Object.keys(advice).length) return undefined;
+  const checked = MetaExemplarsSchema.safeParse(advice);
+  if (!checked.success) throw new UserError(`--meta-policy ${policy.dir}: its prior holds a decision this mas2 cannot show: ${zodLine(checked.error)}`);
+  return checked.data;
 }

@@ -5,7 +5,7 @@
  */
 import type { AgentSpec, Assignment, Backbone, Config, ImplementerOutput, MetaDecision, Patch, PatchOp, Pool, Result, Template, Trigger, Usage } from './schemas';
 import type { ToolCall, ToolDefinition } from './messages';
-import type { ToolSpec } from './schemas';
+import type { PriorExemplar, ToolSpec } from './schemas';
 import type { StateSummaryInput } from './summary';
 import type { EvaluateInput, EvaluateOutput } from './cto';
 
@@ -22,6 +22,8 @@ export interface MetaCallBase {
   maxCostUsd?: number;
   /** The run's tool catalogue; absent: the built-ins. */
   tools?: ToolSpec[];
+  /** A trained prior's best decisions for this kind of task (shown in the prompt); absent: none. */
+  exemplars?: PriorExemplar[];
 }
 
 export interface MetaResult<T> {

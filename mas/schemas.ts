@@ -282,6 +282,28 @@ export const MetaPolicyRefSchema = z.object({
 });
 export type MetaPolicyRef = z.infer<typeof MetaPolicyRefSchema>;
 
+/**
+ * One decision a value-guided prior recommends to a meta-agent (mas/ctoPrior.ts `priorExemplars`):
+ * its output on an earlier task of the same kind, and how much value it earned there. The client
+ * chooses them for the task when the run starts, so they are part of the run input (recorded,
+ * replayed, audited) and the meta-agent activities only show them.
+ */
+export const PriorExemplarSchema = z.object({
+  signature: z.string().max(4000),
+  /** ΣΔV won − ΣΔV lost, per decision: how much better than its siblings it did. */
+  score: z.number(),
+  meanValue: z.number(),
+  decisions: z.number().int().min(1),
+  example: z.object({ output: z.unknown(), task: z.string().max(20000), value: z.number() }),
+});
+export type PriorExemplar = z.infer<typeof PriorExemplarSchema>;
+export const MetaExemplarsSchema = z.object({
+  generator: z.array(PriorExemplarSchema).max(5),
+  implementer: z.array(PriorExemplarSchema).max(5),
+  rectifier: z.array(PriorExemplarSchema).max(5),
+}).partial();
+export type MetaExemplars = z.infer<typeof MetaExemplarsSchema>;
+
 // ---------------------------------------------------------------- run input
 export const FaultSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('tool_crash'), tool: z.string(), at: z.number().int().min(1) }),
@@ -354,6 +376,8 @@ export const TaskInputSchema = z.object({
   parentWorkflowId: z.string().optional(),
   /** The trained meta policy the meta-agents use; its adapters, if any, are in `pool.metaAdapters`. */
   metaPolicy: MetaPolicyRefSchema.optional(),
+  /** A prior policy's advice for this task, per meta-agent: shown in their prompts. */
+  metaExemplars: MetaExemplarsSchema.optional(),
   /**
    * Start from a saved state s_t (a "branched" result's branch.state) and
    * apply this patch as the rectification of that trigger before resuming.

@@ -26,7 +26,7 @@ import { compareResults, formatComparison, loadResults } from '../eval/compare';
 import { formatUsdShort } from '../eval/pareto';
 import { out, say } from '../terminal';
 import { seenProblems } from '../../mas/ctoTraining';
-import { describePolicy, loadMetaPolicy, poolUnderPolicy } from '../metaPolicy';
+import { describePolicy, loadMetaPolicy, metaExemplarsFor, poolUnderPolicy } from '../metaPolicy';
 
 
 function positiveInt(value: string): number {
@@ -127,7 +127,7 @@ async function evalCommand(o: EvalOptions): Promise<number> {
   say(choice.note);
   const { label: poolLabel } = choice;
   const pool = policy ? poolUnderPolicy(choice.pool, policy) : choice.pool;
-  const settings = { suite, dataSha256: sha256(text), pool, budgetUsd, seed: o.seed, ...(o.scK !== undefined ? { scK: o.scK } : {}), ...(policy ? { metaPolicy: policy.ref } : {}) };
+  const settings = { suite, dataSha256: sha256(text), pool, budgetUsd, seed: o.seed, ...(o.scK !== undefined ? { scK: o.scK } : {}), ...(policy ? { metaPolicy: policy.ref, exemplarsFor: (task: string) => metaExemplarsFor(policy, task) } : {}) };
 
   const home = mas2Home();
   const target = await resolveTarget({ log: say });

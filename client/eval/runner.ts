@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { TaskOptionsSchema, type MetaPolicyRef, type Pool, type TaskInput } from '../../mas/schemas';
+import { TaskOptionsSchema, type MetaExemplars, type MetaPolicyRef, type Pool, type TaskInput } from '../../mas/schemas';
 import { stableStringify } from '../../mas/hash';
 import { TASK_TEXT_VERSION, type EvalProblem, type Suite } from '../../mas/eval/datasets';
 import { variantOptions, type Variant } from '../../mas/eval/variants';
@@ -29,6 +29,8 @@ export interface EvalSettings {
   scK?: number;
   /** The trained meta policy every run uses, if any (`--meta-policy`). */
   metaPolicy?: MetaPolicyRef;
+  /** A prior policy's advice for a task (client/metaPolicy.ts); covered by the policy's digest in the workflow id. */
+  exemplarsFor?: (task: string) => MetaExemplars | undefined;
 }
 
 export interface EvalJob {
@@ -62,6 +64,8 @@ export function evalJobs(problems: EvalProblem[], variants: readonly Variant[], 
         options: TaskOptionsSchema.parse({ ...options, seed: s.seed, searchAttributes }),
         ...(s.metaPolicy ? { metaPolicy: s.metaPolicy } : {}),
       };
+      const advice = s.exemplarsFor?.(problem.task);
+      if (advice) input.metaExemplars = advice;
       return { problem, variant, input, workflowId: evalWorkflowId(s, problem, variant, options) };
     }),
   );

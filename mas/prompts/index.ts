@@ -15,6 +15,7 @@ export { implementerMessages } from './implementer';
 export { rectifierMessages } from './rectifier';
 export { poolSummary } from './pool';
 export { repairPrompt } from './repair';
+export { priorText, withPrior } from './prior';
 export { ASSIGNMENT_RULES, TEMPLATE_RULES } from './rules';
 export { BUILTIN_TEAMS, DEFAULT_TEMPLATE } from './teams';
 export { BUILTIN_TOOLS, TOOL_CALL_ERRORS, toolMenu } from './tools';

@@ -12,6 +12,7 @@ import type { MetaPolicyManifest } from '../../mas/ctoSchemas';
 import { modelSpec } from '../../client/localModel/catalog';
 import { modelFiles } from '../../client/localModel/paths';
 import { tempHome } from './harness';
+import { openBlobStore } from '../../activities/blobStore';
 import { mas2Runner } from './cliRunner';
 import { build, treeOf } from '../helpers/ctoTrees';
 
@@ -57,7 +58,7 @@ beforeAll(() => {
   if (!fs.existsSync(path.join(__dirname, '..', '..', 'dist', 'client', 'cli.js'))) throw new Error('dist/ is missing: run `npm run build` before the integration tests');
 });
 
-test('a prior policy: trained, versioned, recorded in the result and the audit', () => {
+test('a prior policy: trained, versioned, read by the meta-agents, recorded in the result and the audit', async () => {
   const out = path.join(dir, 'policy');
   const r = mas2(['cto', 'train', treesFile, '--out', out, '--name', 'gsm-prior']);
   expect(r.stderr).toMatch(/1 trees, 4 trajectories \(3 passed\), generator 1, implementer \d preference pairs/);
@@ -73,11 +74,18 @@ test('a prior policy: trained, versioned, recorded in the result and the audit',
   expect(JSON.parse(fs.readFileSync(path.join(out, 'policy.json'), 'utf8')).version).toBe(2);
   oneLine(mas2(['cto', 'train', treesFile, '--out', out, '--name', 'other']), /holds the policy "gsm-prior"; give --name gsm-prior/);
 
-  const run = mas2(['run', 'Compute 17 * 23 + 4', '--json', '--local-worker', '--meta-policy', out, '--id', `policy-${queue}`]);
-  expect(run.stderr).toMatch(/meta policy gsm-prior v2 \(a value-guided prior; trained on 1 problems\)/);
+  const run = mas2(['run', 'Compute 17 * 23 + 4', '--pool', 'sim', '--json', '--local-worker', '--meta-policy', out, '--id', `policy-${queue}`]);
+  expect(run.stderr).toMatch(/meta policy gsm-prior v2 \(a value-guided prior; trained on 1 problems\): advice for generator/);
   expect(run.code).toBe(0);
   const doc = JSON.parse(run.stdout) as Result;
   expect(doc.metaPolicy).toMatchObject({ name: 'gsm-prior', version: 2, trainer: 'prior' });
+  // The Generator read the prior's best decision for this kind of task; the others had no advice.
+  const prompts = await Promise.all(doc.decisions.filter((d) => d.promptRef).map(async (d) => ({ role: d.role, text: await openBlobStore(home).get(d.promptRef!) })));
+  const generator = prompts.find((p) => p.role === 'generator')!;
+  expect(generator.text).toContain('Advice from earlier runs: the team designs below did best on tasks of this kind');
+  expect(generator.text).toContain('{\\"blueprint\\":\\"program-of-thought\\"}');
+  expect(generator.text).not.toContain('{\\"blueprint\\":\\"one-agent\\"}');
+  for (const p of prompts.filter((x) => x.role !== 'generator')) expect(p.text).not.toContain('Advice from earlier runs');
   const audit = mas2(['audit', `policy-${queue}`]);
   expect(audit.code).toBe(0);
   expect(audit.stdout).toMatch(/\*\*Meta policy:\*\* gsm-prior v2 \(prior, manifest [0-9a-f]{16}\)/);

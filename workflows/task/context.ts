@@ -89,6 +89,7 @@ export class RunContext {
       allowModel: this.room(metaCallEstimate(input.task, metaBackbone(pool, role), role)),
       maxCostUsd: this.left(),
       ...(input.tools ? { tools: input.tools } : {}),
+      ...(input.metaExemplars?.[role]?.length ? { exemplars: input.metaExemplars[role] } : {}),
     };
   }
 }
