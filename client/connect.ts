@@ -121,9 +121,18 @@ function tlsHint(target: Target): string {
   return `; connected with ${how} from ${target.source ?? 'the environment'} — check TEMPORAL_ADDRESS, TEMPORAL_TLS_* / TEMPORAL_API_KEY or the profile`;
 }
 
-export async function connectClient(target: Target): Promise<Client> {
+/**
+ * Largest gRPC message a reading client accepts. gRPC's default is 4 MiB, and a history page
+ * holding a few large events is bigger: the SDK then retries the refused page with backoff for
+ * minutes before it fails. Readers of whole histories (gc) raise it; pages are still halved
+ * when even this is exceeded.
+ */
+export const HISTORY_READER_MAX_BYTES = 64 * 1024 * 1024;
+
+export async function connectClient(target: Target, o: { maxReceiveBytes?: number } = {}): Promise<Client> {
   try {
-    const connection = await Connection.connect({ address: target.address, connectTimeout: '5 seconds', ...target.connection });
+    const channelArgs = o.maxReceiveBytes ? { 'grpc.max_receive_message_length': o.maxReceiveBytes } : undefined;
+    const connection = await Connection.connect({ address: target.address, connectTimeout: '5 seconds', ...target.connection, ...(channelArgs ? { channelArgs } : {}) });
     return new Client({ connection, namespace: target.namespace });
   } catch (e) {
     throw new UserError(`cannot reach Temporal at ${target.address} (${(e as Error).message.split('\n')[0]})${tlsHint(target)}`);

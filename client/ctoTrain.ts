@@ -110,7 +110,8 @@ export async function trainPolicy(treesFile: string, o: TrainOptions, log: (line
   const dir = path.resolve(o.out);
   const version = nextVersion(dir, name);
   const s = summarize(trees);
-  const pairs = Object.entries(s.pairs).map(([r, n]) => `${r} ${n}`).join(', ');
+  // In the meta-agents' own order, whatever order the trees listed them in.
+  const pairs = (['generator', 'implementer', 'rectifier'] as const).filter((r) => s.pairs[r]).map((r) => `${r} ${s.pairs[r]}`).join(', ');
   log(`${s.trees} trees, ${s.trajectories} trajectories (${s.passed} passed), ${pairs} preference pairs`);
   fs.mkdirSync(dir, { recursive: true });
   const manifest: MetaPolicyManifest = {

@@ -2,7 +2,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { mas2Home } from '../../activities/home';
 import { openBlobStore } from '../../activities/blobStore';
-import { connectClient, resolveTarget } from '../connect';
+import { HISTORY_READER_MAX_BYTES, connectClient, resolveTarget } from '../connect';
 import { collectGarbage, MIN_GRACE_MS, parseDuration } from '../gc';
 import { claimServer } from '../serverIdentity';
 import { out, printJson, say } from '../terminal';
@@ -28,7 +28,7 @@ export function registerGc(program: Command): void {
     .option('--claim', "record once that this server's runs write to this home's blob store (for a cluster; the embedded server is claimed when it is created), then stop")
     .action(async (o: { retention: number; grace: number; dryRun?: boolean; json?: boolean; claim?: boolean }) => {
       const target = await resolveTarget({ log: say });
-      const client = await connectClient(target);
+      const client = await connectClient(target, { maxReceiveBytes: HISTORY_READER_MAX_BYTES });
       const store = openBlobStore(mas2Home());
       try {
         if (o.claim) {

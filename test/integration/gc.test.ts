@@ -101,7 +101,7 @@ test('a server nobody claimed: gc refuses and says how to claim it; after --clai
   expect(JSON.parse(ok.stdout)).toMatchObject({ deleted: 2 });
 });
 
-test('a history over the 4 MiB gRPC message limit is read a page at a time: its references stay live', async () => {
+test('a history over the 4 MiB gRPC message limit is read a page at a time, without minutes of retries: its references stay live', async () => {
   const ns = await namespace(`gc-big-${suffix}`);
   const h = await homeWithOldBlobs(0);
   await claimServer(client.connection, ns, await h.store.identity(), h.store.where);
