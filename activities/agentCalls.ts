@@ -9,13 +9,14 @@ import { promises as fs } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CallModelInput, CallModelOutput, RunToolInput, RunToolOutput } from '../mas/contract';
 import { FAILURE_TYPES } from '../mas/contract';
-import type { ChatMessage, ToolResult } from '../mas/messages';
+import type { ChatMessage, ToolCall, ToolResult } from '../mas/messages';
 import { priceOf, promptChars } from '../mas/cost';
 import { isBudgetRefusal, withBudget } from './models/budgetGuard';
 import { REFUSED_TOOL_CALL, boundText } from '../mas/agentLoop';
 import { previewOf } from '../mas/content';
 import { TOOL_CALL_ERRORS, agentMessages } from '../mas/prompts';
 import { getJson } from './blobStore';
+import { extractAnswer } from '../mas/vote';
 import { activityInfo, appendLedger, clientFor, toFailure, withHeartbeat, type Runtime } from './runtime';
 import { runDir } from './home';
 import { dataPaths } from './dataPaths';
@@ -37,7 +38,8 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
   const tools = input.agent.tools.length && !input.withoutTools ? (input.toolDefs ?? toolDefinitions(input.agent.tools)) : undefined;
   const chars = promptChars(messages, tools);
   // The agent's turn loop is one conversation: its next turn resends this prompt and extends it.
-  const conversation = `${input.workflowId}/agent/${input.agent.id}`;
+  // An ensemble's samples are separate conversations, so a server with slots serves them side by side.
+  const conversation = `${input.workflowId}/agent/${input.agent.id}${input.sample ? `#${input.sample.index}` : ''}`;
   if (input.extraLatencyMs) await withHeartbeat(sleep(input.extraLatencyMs, undefined, { signal: info.signal }), info.heartbeat);
   let response;
   try {
@@ -48,6 +50,7 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
         tools,
         signal: info.signal,
         conversation,
+        ...(input.sampling ? { sampling: input.sampling } : {}),
         sim: {
           purpose: 'agent',
           task: input.task,
@@ -55,6 +58,7 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
           callKey: `${input.callKey}#${info.attempt}`,
           agentId: input.agent.id,
           agentRole: input.agent.role,
+          ...(input.agent.operator ? { extra: { operator: input.agent.operator, ...(input.sample ? { sample: input.sample } : {}) } } : {}),
         },
       }),
       info.heartbeat,
@@ -92,6 +96,7 @@ export async function callModel(rt: Runtime, input: CallModelInput): Promise<Cal
     promptChars: chars,
     replyChars: assistantJson.length,
     attempts: info.attempt,
+    ...(input.answer ? { extracted: final && input.answer !== 'code' ? extractAnswer(text, input.answer) : null } : {}),
   };
 }
 
@@ -102,30 +107,9 @@ export async function runTool(rt: Runtime, input: RunToolInput): Promise<RunTool
   if (input.injectCrash) {
     throw ApplicationFailure.create({ message: `injected fault: tool ${name} crashed (${input.callKey})`, type: FAILURE_TYPES.toolCrash, nonRetryable: true, details: [{ tool: name }] });
   }
-  let result: ToolResult;
-  if (!input.allowedTools.includes(name)) {
-    result = { ok: false, output: TOOL_CALL_ERRORS.notAllowed(name, input.agent, input.allowedTools) };
-  } else {
-    const workspaceDir = path.join(runDir(rt.home, input.workflowId), 'workspace');
-    await fs.mkdir(workspaceDir, { recursive: true });
-    try {
-      const ctx = { workspaceDir, dataPaths: dataPaths(rt.home), signal: info.signal, heartbeat: () => info.heartbeat(), workflowId: input.workflowId, agent: input.agent };
-      result = await withHeartbeat(rt.tools ? rt.tools.execute(name, input.call.arguments, ctx) : executeTool(name, input.call.arguments, ctx), info.heartbeat);
-    } catch (e) {
-      if (isToolCrashError(e)) {
-        // A crash that trying again can fix (an HTTP search service's 429/5xx) is retried by
-        // Temporal; only after the retries, or for any other crash, does it fire the Rectifier.
-        const retryable = (e as { retryable?: boolean }).retryable === true;
-        throw ApplicationFailure.create({
-          message: `tool ${name} crashed: ${(e as Error).message}`,
-          type: retryable ? 'ToolTransient' : FAILURE_TYPES.toolCrash,
-          nonRetryable: !retryable,
-          details: [{ tool: name }],
-        });
-      }
-      throw e;
-    }
-  }
+  const result: ToolResult = input.allowedTools.includes(name)
+    ? await executeToolCall(rt, input.workflowId, input.agent, input.call)
+    : { ok: false, output: TOOL_CALL_ERRORS.notAllowed(name, input.agent, input.allowedTools) };
   // What the model reads next is bounded, so one chatty tool cannot blow up every later prompt.
   const bounded: ToolResult = { ...result, output: boundText(result.output), ...(result.error !== undefined ? { error: boundText(result.error) } : {}) };
   const message: ChatMessage = { role: 'tool', toolCallId: input.call.id, content: JSON.stringify(bounded) };
@@ -142,4 +126,31 @@ export async function runTool(rt: Runtime, input: RunToolInput): Promise<RunTool
     durationMs: Date.now() - started,
     attempts: info.attempt,
   };
+}
+
+/**
+ * Runs one tool call in the run's workspace. A crash that trying again can fix (an HTTP search
+ * service's 429/5xx) is retried by Temporal; only after the retries, or for any other crash,
+ * does it fire the Rectifier (failure type ToolCrashed).
+ */
+export async function executeToolCall(rt: Runtime, workflowId: string, agent: string, call: ToolCall): Promise<ToolResult> {
+  const info = activityInfo();
+  const name = call.name;
+  const workspaceDir = path.join(runDir(rt.home, workflowId), 'workspace');
+  await fs.mkdir(workspaceDir, { recursive: true });
+  try {
+    const ctx = { workspaceDir, dataPaths: dataPaths(rt.home), signal: info.signal, heartbeat: () => info.heartbeat(), workflowId, agent };
+    return await withHeartbeat(rt.tools ? rt.tools.execute(name, call.arguments, ctx) : executeTool(name, call.arguments, ctx), info.heartbeat);
+  } catch (e) {
+    if (isToolCrashError(e)) {
+      const retryable = (e as { retryable?: boolean }).retryable === true;
+      throw ApplicationFailure.create({
+        message: `tool ${name} crashed: ${(e as Error).message}`,
+        type: retryable ? 'ToolTransient' : FAILURE_TYPES.toolCrash,
+        nonRetryable: !retryable,
+        details: [{ tool: name }],
+      });
+    }
+    throw e;
+  }
 }

@@ -3,6 +3,7 @@ import type { Mas2Activities } from '../mas/contract';
 import { openBlobStore } from './blobStore';
 import { callModel, runTool } from './agentCalls';
 import { checkCode } from './codeCheck';
+import { runCode } from './codeRun';
 import { generateTemplate, implementAssignment, rectify } from './meta';
 import { ctoRunResult, evaluate } from './evaluate';
 import { defaultClients, storageFailure, type Runtime } from './runtime';
@@ -36,6 +37,7 @@ export function createActivities(rt: Runtime): Mas2Activities {
     callModel: reportingStorage((input) => callModel(rt, input)),
     runTool: reportingStorage((input) => runTool(rt, input)),
     checkCode: reportingStorage((input) => checkCode(rt, input)),
+    runCode: reportingStorage((input) => runCode(rt, input)),
     evaluate: reportingStorage((input) => evaluate(rt, input)),
     ctoRunResult: (input) => ctoRunResult(input),
   };

@@ -8,6 +8,7 @@
 import type { AgentOutput, MetaDecision, MetaRole, Template } from './schemas';
 import { predecessors, topologicalOrder } from './graph';
 import { stripVerdict } from './verdict';
+import { isChecker } from './operators';
 
 /**
  * Where the answer comes from: start at the final agent and, while the agent is a verifier,
@@ -18,7 +19,11 @@ import { stripVerdict } from './verdict';
 export function answerSource(t: Template, outputs: Record<string, AgentOutput>): { agent: string; ownVerdict: boolean } | null {
   const order = topologicalOrder(t) ?? t.agents.map((a) => a.id);
   const rank = new Map(order.map((id, i) => [id, i]));
-  const isVerifier = (id: string) => t.agents.find((a) => a.id === id)?.verifier === true;
+  // A test step is a checker too: its output is a verdict on the code it ran.
+  const isVerifier = (id: string) => {
+    const a = t.agents.find((x) => x.id === id);
+    return a !== undefined && isChecker(a);
+  };
   let start: string | undefined = outputs[t.finalAgent] ? t.finalAgent : [...order].reverse().find((id) => outputs[id]);
   const seen = new Set<string>();
   while (start && !seen.has(start)) {

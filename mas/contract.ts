@@ -8,6 +8,8 @@ import type { ToolCall, ToolDefinition } from './messages';
 import type { PriorExemplar, ToolSpec } from './schemas';
 import type { StateSummaryInput } from './summary';
 import type { EvaluateInput, EvaluateOutput } from './cto';
+import type { AnswerKind, EnsembleSample } from './operators';
+import type { TestRun } from './testRun';
 
 export interface MetaCallBase {
   workflowId: string;
@@ -81,6 +83,18 @@ export interface CallModelInput {
    * Absent in runs recorded before reservations.
    */
   maxCostUsd?: number;
+  /** An ensemble sample's own temperature and seed, sent instead of the backbone's (docs/operators.md). */
+  sampling?: Sampling;
+  /** Which sample of an ensemble this call draws: its own conversation, and the simulator answers from its seed. */
+  sample?: EnsembleSample;
+  /** Read the final answer as this kind and return it in `extracted` (the workflow holds only previews, and votes on it). */
+  answer?: AnswerKind;
+}
+
+/** Per-call sampling that overrides the backbone's own temperature and seed. */
+export interface Sampling {
+  temperature: number;
+  seed: number;
 }
 
 export interface CallModelOutput {
@@ -110,6 +124,8 @@ export interface CallModelOutput {
   promptChars: number;
   replyChars: number;
   attempts: number;
+  /** The final answer read as `input.answer` (mas/vote.ts extractAnswer; code: null); absent when not asked. */
+  extracted?: string | null;
 }
 
 export interface RunToolInput {
@@ -158,6 +174,47 @@ export interface CodeCheckOutput {
   attempts: number;
 }
 
+/**
+ * Running an operator's code in the sandbox (docs/operators.md): `print` runs the program and
+ * its printed output is the answer; `tests` runs the code on the task's examples and the
+ * team's asserts (mas/taskTests.ts) through one `testProgram` run.
+ */
+export interface RunCodeInput {
+  workflowId: string;
+  agent: string;
+  callKey: string;
+  /** The text holding the code (a model's reply), by blob reference. */
+  codeRef: string;
+  mode: 'print' | 'tests';
+  /** What the printed output must read as (print mode): number or text. */
+  answer?: AnswerKind;
+  /** Where the tests come from (tests mode): the task's own examples and the upstream outputs' asserts. */
+  task: string;
+  upstreamRefs: string[];
+  /** When set and the run fails, a user message telling the programmer what failed is stored (feedbackRef). */
+  feedback?: { round: number; maxRounds: number };
+  /** A test step's run: judge the evidence (mas/evidence.ts) and store the step's verdict text (`verdict`). */
+  judge?: { canRevise: boolean };
+}
+
+export interface RunCodeOutput {
+  /** The code ran cleanly (print: it printed a readable answer; tests: it loaded and no usable test failed). */
+  ok: boolean;
+  /** One line: what the run printed, or what failed. */
+  detail: string;
+  /** print mode, ok: the printed output, stored (`ref`), previewed and read as `answer`. */
+  output?: { ref: string; preview: string; chars: number; extracted: string | null };
+  /** tests mode: the run as history keeps it (mas/testRun.ts compactRun) and the texts of the failing tests, by id. */
+  run?: TestRun;
+  testTexts?: Record<string, string>;
+  /** The programmer's next prompt when the run failed and `feedback` was asked for (a user message, by blob reference). */
+  feedbackRef?: string;
+  /** With `judge`: what the evidence decided and the test step's verdict text, stored (`ref`). */
+  verdict?: { action: 'accept' | 'revise' | 'reject'; decidedBy: 'evidence' | 'model'; reason: string; ref: string; preview: string; chars: number };
+  durationMs: number;
+  attempts: number;
+}
+
 export interface Mas2Activities {
   generateTemplate(input: GenerateInput): Promise<MetaResult<Template>>;
   implementAssignment(input: ImplementInput): Promise<MetaResult<{ assignment: Assignment; output: ImplementerOutput | null }>>;
@@ -166,6 +223,8 @@ export interface Mas2Activities {
   runTool(input: RunToolInput): Promise<RunToolOutput>;
   /** Runs the code a verifier checked (and the tests the team wrote) in the sandbox; the executed verdict stands. */
   checkCode(input: CodeCheckInput): Promise<CodeCheckOutput>;
+  /** Runs an operator's code in the sandbox: the program's printed answer, or the code on its tests. */
+  runCode(input: RunCodeInput): Promise<RunCodeOutput>;
   /** CTO: does a leaf's answer pass the query's evaluator (exact, numeric, python-tests)? */
   evaluate(input: EvaluateInput): Promise<EvaluateOutput>;
   /** CTO: the result of a finished mas2Task (a child kept from an earlier, terminated collection). */

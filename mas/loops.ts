@@ -15,6 +15,12 @@ export function startsLoop(t: Template, agent: string): boolean {
   return t.loops.some((l) => l.from === agent);
 }
 
+/** Whether a REVISE from `agent` would still send work back: it starts a loop with a round left. */
+export function canRevise(t: Template, agent: string, rounds: Record<string, number>): boolean {
+  const loop = t.loops.find((l) => l.from === agent);
+  return loop !== undefined && (rounds[loop.to] ?? 0) < loop.maxRounds;
+}
+
 export function feedbackLoop(t: Template, agent: string, verdict: Verdict | null, rounds: Record<string, number>): LoopOutcome {
   const loop = t.loops.find((l) => l.from === agent);
   if (!loop || verdict !== 'REVISE') return { target: null, invalidated: [], rounds };

@@ -6,7 +6,7 @@
  * the model-facing text, and a change to it shows in one diff.
  */
 import type { AnswerKind } from './operators';
-import type { Evidence } from './evidence';
+import type { Evidence, Judgement } from './evidence';
 import { describeEvidence } from './evidence';
 
 /** One line per blueprint for the Generator's prompt. Keys are the catalogue's ids (mas/blueprints.ts). */
@@ -110,4 +110,19 @@ export function evidenceFeedback(against: readonly Evidence[]): string {
   const lines = against.slice(0, 8).map((e) => `- ${describeEvidence(e)}`);
   const more = against.length > 8 ? `\n- … and ${against.length - 8} more` : '';
   return `Your answer was checked by running it, and it failed:\n${lines.join('\n')}${more}\nFix these and give the complete answer again.`;
+}
+
+/**
+ * What a test step answers (its output): PASS with what passed, REVISE with the failing tests
+ * (the producer reads it as feedback), or FAIL with them when no round is left.
+ */
+export function testStepVerdict(j: Pick<Judgement, 'action' | 'against' | 'reason'>): string {
+  switch (j.action) {
+    case 'accept':
+      return `PASS: ${j.reason}`;
+    case 'revise':
+      return `REVISE\n${evidenceFeedback(j.against)}`;
+    case 'reject':
+      return `FAIL: ${j.reason}`;
+  }
 }

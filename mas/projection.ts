@@ -1,4 +1,5 @@
 /** What the unfinished agents will probably cost: the forecast the projected-budget trigger compares with the budget. */
+import { expectedModelCalls } from './operators';
 import type { Config, Pool, Step } from './schemas';
 import { neededAgents } from './graph';
 import { priceOf } from './cost';
@@ -15,8 +16,9 @@ export function observedCallUsage(steps: Step[]): { inputTokens: number; outputT
 }
 
 /**
- * Projected cost of the agents that still have to run: one call per agent,
- * two when it has tools (model → tool → model), at the observed mean tokens.
+ * Projected cost of the agents that still have to run: the calls each typically makes
+ * (mas/operators.ts expectedModelCalls: one, two with tools, k samples for an ensemble, none
+ * for a test step), at the observed mean tokens.
  */
 export function projectRemainingCost(config: Config, pool: Pool, finished: ReadonlySet<string>, steps: Step[]): number {
   const perCall = observedCallUsage(steps);
@@ -26,7 +28,7 @@ export function projectRemainingCost(config: Config, pool: Pool, finished: Reado
     if (!needed.has(agent.id) || finished.has(agent.id)) continue;
     const backbone = pool.backbones.find((b) => b.id === config.assignment[agent.id]);
     if (!backbone) continue;
-    const calls = agent.tools.length ? 2 : 1;
+    const calls = expectedModelCalls(agent);
     usd += calls * priceOf({ inputTokens: Math.round(perCall.inputTokens), outputTokens: Math.round(perCall.outputTokens) }, backbone);
   }
   return usd;

@@ -2,7 +2,7 @@
  * s_t as the workflow keeps it, and its projection into the result document.
  * Carried across continue-as-new and into branches (CTO, what-if runs).
  */
-import type { AgentOutput, Config, Cost, MetaDecision, PatchOp, Rectification, Result, RunStatus, Step, StorageFault, TaskInput, Trigger } from './schemas';
+import type { AgentOutput, Config, Cost, EnsembleRun, JudgementRecord, MetaDecision, PatchOp, Rectification, Result, RunStatus, Step, StorageFault, TaskInput, Trigger } from './schemas';
 import { emptyCost } from './cost';
 import { answerFrom, answerSource, metaValidity } from './answer';
 import { usesSimulator } from './pool';
@@ -17,6 +17,16 @@ export interface PartialAgent {
   toolRounds?: number;
   signatures?: string[];
   repeated?: boolean;
+  /** A programmer: the last failure of its program (what the next round is told). */
+  lastError?: string;
+}
+
+/** An ensemble under way: its seeds and the samples that have answered, so a resumed run draws only the rest. */
+export interface EnsembleProgress {
+  inputsKey: string;
+  seeds: number[];
+  /** By sample index: the sample's output and its extracted answer (null: a program that never ran cleanly). */
+  samples: Record<number, { output: AgentOutput | null; extracted: string | null }>;
 }
 
 export interface RunState {
@@ -60,6 +70,11 @@ export interface RunState {
   resumedAfter?: StorageFault[];
   /** When the last resume after a storage fault started: the wall-time bound counts from here. */
   resumedAt?: string;
+  /** Ensembles under way, by agent (absent in runs recorded before operators). */
+  ensembles?: Record<string, EnsembleProgress>;
+  /** Finished ensemble runs and checkers' judgements, for the result and the audit. */
+  ensembleRuns?: EnsembleRun[];
+  judgements?: JudgementRecord[];
 }
 
 export function initialState(input: TaskInput, startedAt: string): RunState {
@@ -157,6 +172,8 @@ export function toResult(s: RunState, input: TaskInput, workflowId: string): Res
     ...(s.rejectedSignalCount ? { rejectedSignals: s.rejectedSignals, rejectedSignalCount: s.rejectedSignalCount } : {}),
     ...(s.storageFault ? { storageFault: s.storageFault, resumeFrom: s } : {}),
     ...(s.resumedAfter?.length ? { resumedAfter: s.resumedAfter } : {}),
+    ...(s.ensembleRuns?.length ? { ensembles: s.ensembleRuns } : {}),
+    ...(s.judgements?.length ? { judgements: s.judgements } : {}),
   };
 }
 

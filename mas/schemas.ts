@@ -421,6 +421,8 @@ export const StepSchema = z.object({
   durationMs: z.number().min(0),
   configVersion: z.number().int(),
   error: z.string().optional(),
+  /** What an operator's step was: "sample 3/5 (seed …)", "round 2/3", "tests of candidate 2". */
+  note: z.string().optional(),
 });
 export type Step = z.infer<typeof StepSchema>;
 
@@ -515,6 +517,36 @@ export const StorageFaultSchema = z.object({
 });
 export type StorageFault = z.infer<typeof StorageFaultSchema>;
 
+/** How one run of an ensemble ended (docs/operators.md): its samples and the vote or the code selection. */
+export const EnsembleRunSchema = z.object({
+  agent: z.string(),
+  configVersion: z.number().int(),
+  seeds: z.array(z.number().int()),
+  members: z.array(z.enum(['agent', 'programmer'])),
+  /** Each sample's extracted answer (number / text), or its tests passed (code); null: none. */
+  answers: z.array(z.string().nullable()),
+  /** The vote (mas/vote.ts describeVote) or the code selection's explanation. */
+  outcome: z.string(),
+  /** The sample whose text became the output; null: no answer. */
+  chosen: z.number().int().nullable(),
+});
+export type EnsembleRun = z.infer<typeof EnsembleRunSchema>;
+
+/** What a checker's verdict was worth (mas/evidence.ts judge): a model's FAIL without evidence is `advisory`. */
+export const JudgementRecordSchema = z.object({
+  agent: z.string(),
+  configVersion: z.number().int(),
+  /** What the checker's model said (null: a test step, or no verdict word). */
+  said: z.enum(['PASS', 'FAIL', 'REVISE']).nullable(),
+  action: z.enum(['accept', 'revise', 'reject']),
+  decidedBy: z.enum(['evidence', 'model']),
+  reason: z.string(),
+  /** A rejection by the model alone: recorded, it changed nothing. */
+  advisory: z.object({ said: z.enum(['FAIL', 'REVISE']), why: z.string() }).optional(),
+  step: z.number().int(),
+});
+export type JudgementRecord = z.infer<typeof JudgementRecordSchema>;
+
 export const ResultSchema = z.object({
   workflowId: z.string(),
   status: RunStatusSchema,
@@ -550,6 +582,10 @@ export const ResultSchema = z.object({
   resumeFrom: z.unknown().optional(),
   /** Storage faults this run was resumed after, oldest first. */
   resumedAfter: z.array(StorageFaultSchema).optional(),
+  /** Runs of the team's ensembles: samples, seeds, the vote or the code selection. */
+  ensembles: z.array(EnsembleRunSchema).optional(),
+  /** Checkers' verdicts and what they were worth; the model-only rejections are `advisory`. */
+  judgements: z.array(JudgementRecordSchema).optional(),
 });
 export type Result = z.infer<typeof ResultSchema>;
 

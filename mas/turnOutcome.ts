@@ -14,14 +14,19 @@ interface At {
 }
 
 export type TurnOutcome =
-  /** The agent answered. `verdict` is read only for verifiers and loop senders (null otherwise). */
-  | (At & { kind: 'answered'; output: AgentOutput; verifier: boolean; verdict: Verdict | null })
+  /**
+   * The agent answered. `verdict` is read only for verifiers and loop senders (null otherwise);
+   * `extracted` is the answer read as an ensemble sample's kind (mas/vote.ts), when asked for.
+   */
+  | (At & { kind: 'answered'; output: AgentOutput; verifier: boolean; verdict: Verdict | null; extracted?: string | null })
   /** The run stopped or a trigger is pending: the agent keeps its partial work and resumes later. */
   | { kind: 'paused'; agent: string }
   /** A model call failed after its retries. */
   | (At & { kind: 'call_failed'; error: string })
   /** A tool call failed after its retries (a crash, or an activity failure). */
   | (At & { kind: 'tool_failed'; tool: string; error: string })
+  /** An operator gave no answer: a program still failing after its rounds, an ensemble with nothing to vote on. */
+  | (At & { kind: 'no_answer'; detail: string; tool?: string })
   /** maxTurns model calls and still no answer (it kept calling tools). */
   | (At & { kind: 'turns_exhausted'; maxTurns: number })
   /** The next model call could cost more than the budget has left. */

@@ -116,8 +116,10 @@ export function buildChatParams(req: ModelRequest): ChatParams {
     messages: req.messages.map(toMessageParam),
     max_tokens: req.maxOutputTokens ?? backbone.maxOutputTokens,
   };
-  if (backbone.temperature !== undefined) params.temperature = backbone.temperature;
-  if (backbone.seed !== undefined) params.seed = backbone.seed;
+  const temperature = req.sampling?.temperature ?? backbone.temperature;
+  const seed = req.sampling?.seed ?? backbone.seed;
+  if (temperature !== undefined) params.temperature = temperature;
+  if (seed !== undefined) params.seed = seed;
   if (req.tools && req.tools.length > 0) {
     params.tools = req.tools.map((t) => ({
       type: 'function' as const,

@@ -17,6 +17,8 @@ export interface ModelRequest {
    * its repair round): a server that keeps prompt caches per slot sends it back to the same one.
    */
   conversation?: string;
+  /** This call's own temperature and seed (an ensemble's sample), instead of the backbone's. */
+  sampling?: { temperature: number; seed: number };
   /** Provider-specific fields merged into the request body (llama-server's `id_slot`). */
   extraBody?: Record<string, unknown>;
 }

@@ -19,11 +19,11 @@ export function isVariant(v: string): v is Variant {
 }
 
 /**
- * Whether the workflow executes operators (ensembles, programmers, test steps). Until it does,
- * a variant whose team is an ensemble would run as one plain agent under the ensemble's name,
- * so it is refused instead (docs/operators.md, "Phase 2 wiring", sets this to true).
+ * Whether the workflow executes operators (ensembles, programmers, test steps): it does
+ * (workflows/task/operators/). An engine that did not would run a variant whose team is an
+ * ensemble as one plain agent under the ensemble's name, so such a variant would be refused.
  */
-export const WORKFLOW_RUNS_OPERATORS = false;
+export const WORKFLOW_RUNS_OPERATORS: boolean = true;
 
 /** Variants that need operators the workflow runs. */
 const OPERATOR_VARIANTS: readonly Variant[] = ['cot-sc'];

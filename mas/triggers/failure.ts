@@ -18,6 +18,8 @@ export const failure: TriggerDescriptor = {
         return { kind: 'failure', detail: o.error, agent: o.agent, backbone: o.backbone, step: o.step };
       case 'tool_failed':
         return { kind: 'failure', detail: o.error, agent: o.agent, tool: o.tool, backbone: o.backbone, step: o.step };
+      case 'no_answer':
+        return { kind: 'failure', detail: o.detail, agent: o.agent, ...(o.tool ? { tool: o.tool } : {}), backbone: o.backbone, step: o.step };
       case 'turns_exhausted':
         return { kind: 'failure', detail: `agent ${o.agent} did not finish within ${o.maxTurns} model calls (it kept calling tools)`, agent: o.agent, backbone: o.backbone, step: o.step };
       default:

@@ -3,7 +3,7 @@
  * its audit step and whatever else it decides (v1, a rectification). New
  * activity kinds, or new facts about one, go in their own reducer here.
  */
-import type { CallModelInput, CallModelOutput, CodeCheckInput, CodeCheckOutput, MetaResult, RunToolInput, RunToolOutput } from '../../../mas/contract';
+import type { CallModelInput, CallModelOutput, CodeCheckInput, CodeCheckOutput, MetaResult, RunCodeInput, RunCodeOutput, RunToolInput, RunToolOutput } from '../../../mas/contract';
 import type { Config } from '../../../mas/schemas';
 import { iso, type Activity } from '../history';
 import type { Audit, AuditStep, RectificationAudit } from '../schemas';
@@ -126,13 +126,20 @@ const checkCode: ActivityReducer = (p, a, base) => {
   pushToolStep(p, base, { agent: inp?.agent, name: 'python', callKey: inp?.callKey, reportedMs: out?.durationMs, failedOutput: out && out.ok === false ? out.runPreview : undefined });
 };
 
+/** An operator's sandbox run (a programmer's program, a candidate or a producer's code on its tests): a python step of that agent. */
+const runCode: ActivityReducer = (p, a, base) => {
+  const inp = a.input as RunCodeInput;
+  const out = a.outcome === 'completed' ? (a.result as RunCodeOutput) : undefined;
+  pushToolStep(p, base, { agent: inp?.agent, name: 'python', callKey: inp?.callKey, reportedMs: out?.durationMs, failedOutput: out && !out.ok ? out.detail : undefined });
+};
+
 const unknownActivity: ActivityReducer = (p, a, base) => {
   p.h.ensureV1();
   p.steps.push({ ...base, agent: '?', kind: 'llm', callKey: (a.input as { callKey?: string } | undefined)?.callKey, configVersion: version(p) });
   p.c.notes.push(`activity type "${a.type}" is not part of the mas2 contract; shown as a step`);
 };
 
-export const ACTIVITY_REDUCERS: Record<string, ActivityReducer> = { generateTemplate, implementAssignment, rectify, callModel, runTool, checkCode };
+export const ACTIVITY_REDUCERS: Record<string, ActivityReducer> = { generateTemplate, implementAssignment, rectify, callModel, runTool, checkCode, runCode };
 
 export function reduceActivity(p: Projection, a: Activity): void {
   (ACTIVITY_REDUCERS[a.type] ?? unknownActivity)(p, a, stepBase(p, a));

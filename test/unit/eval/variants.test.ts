@@ -44,11 +44,11 @@ describe('cot-sc: self-consistency@k on the strongest backbone, no meta-agents',
     expect(costMatchedK(0.004, 0)).toBe(5);
   });
 
-  test('until the workflow runs operators, cot-sc is refused by name rather than run as one plain agent', () => {
-    expect(WORKFLOW_RUNS_OPERATORS).toBe(false);
-    expect(variantUnavailable('cot-sc')).toBe('variant "cot-sc" votes over samples (the ensemble operator), which this engine\'s workflow does not execute yet');
-    expect(DEFAULT_VARIANTS).toEqual(VARIANTS.filter((v) => v !== 'cot-sc'));
-    expect(() => parseVariants('full,cot-sc')).toThrow(/variant "cot-sc" votes over samples .* choose from full, no-generator, no-implementer, no-rectifier, single-agent$/);
+  test('the workflow runs operators: cot-sc is available and among the default variants', () => {
+    expect(WORKFLOW_RUNS_OPERATORS).toBe(true);
+    expect(variantUnavailable('cot-sc')).toBeNull();
+    expect(DEFAULT_VARIANTS).toEqual(VARIANTS);
+    expect(parseVariants('full,cot-sc')).toEqual(['full', 'cot-sc']);
     expect(parseVariants('full,single-agent')).toEqual(['full', 'single-agent']);
   });
 });

@@ -1,6 +1,7 @@
 import { answerFrom, metaValidity } from '../../../mas/answer';
 import type { MetaDecision } from '../../../mas/schemas';
 import { out, tmpl } from './fixtures';
+import { TEST_STEP } from '../../../mas/operators';
 
 const chain = () => tmpl(['solver', { id: 'checker', verifier: true }], ['solver>checker'], 'checker');
 
@@ -13,6 +14,12 @@ describe('answerFrom: a verifier verdict is never the answer', () => {
   test('a final verifier that says FAIL (rejection stood): the rejected candidate, not the FAIL text', () => {
     const outputs = { solver: out('18', 'a'), checker: out('FAIL, the answer 18 is incorrect. The correct answer is 27 dollars.', 'b') };
     expect(answerFrom(chain(), outputs)).toBe('18');
+  });
+
+  test('a final test step is a checker too: the answer is the code it tested, not its PASS', () => {
+    const t = tmpl(['coder', 'test'], ['coder>test'], 'test');
+    t.agents[1].operator = TEST_STEP;
+    expect(answerFrom(t, { coder: out('def f(): return 1', 'a'), test: out('PASS: all 2 usable tests passed', 'b') })).toBe('def f(): return 1');
   });
 
   test('a non-verifier final agent is the answer as is', () => {

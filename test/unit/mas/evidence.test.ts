@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { bearingOf, describeEvidence, evidenceFromAnswer, evidenceFromExecution, evidenceFromTests, judge, type Evidence, type VerdictWord } from '../../../mas/evidence';
 import type { TestRun } from '../../../mas/testRun';
+import { testStepVerdict } from '../../../mas/operatorText';
+import { verdictOf } from '../../../mas/verdict';
 
 describe('gathering evidence', () => {
   test('the 12*13 run: the calculator computed 156 and the answer says 156', () => {
@@ -88,5 +90,18 @@ describe('judge: a FAIL stands when evidence backs it', () => {
       }),
       { numRuns: 400 },
     );
+  });
+});
+
+describe("a test step's verdict text (mas/operatorText.ts testStepVerdict)", () => {
+  const failing: Evidence = { kind: 'test_failed', test: 'fib(10)  # expected: 55', source: 'task', detail: 'expected 55, got 10' };
+  test('PASS with what passed; REVISE with the failing tests as feedback; FAIL when no round is left — read as such by the one grammar', () => {
+    const pass = testStepVerdict(judge({ said: null, evidence: [{ kind: 'tests_passed', passed: 2, of: 2 }], canRevise: true }));
+    expect(pass).toBe('PASS: all 2 usable tests passed');
+    const revise = testStepVerdict(judge({ said: null, evidence: [failing], canRevise: true }));
+    expect(revise).toBe("REVISE\nYour answer was checked by running it, and it failed:\n- a task's test failed: fib(10)  # expected: 55 (expected 55, got 10)\nFix these and give the complete answer again.");
+    const fail = testStepVerdict(judge({ said: null, evidence: [failing], canRevise: false }));
+    expect(fail).toBe("FAIL: a task's test failed: fib(10)  # expected: 55 (expected 55, got 10)");
+    expect([pass, revise, fail].map((t) => verdictOf(t))).toEqual(['PASS', 'REVISE', 'FAIL']);
   });
 });

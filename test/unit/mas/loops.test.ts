@@ -1,4 +1,4 @@
-import { feedbackLoop, startsLoop, withoutAgents } from '../../../mas/loops';
+import { canRevise, feedbackLoop, startsLoop, withoutAgents } from '../../../mas/loops';
 import { out, tmpl } from './fixtures';
 
 // P → W → R → F, and W → S (a side branch that F does not read). R reviews W.
@@ -60,4 +60,13 @@ describe('withoutAgents', () => {
     expect(rest.P).toBe(outputs.P);
     expect(Object.keys(outputs)).toEqual(['P', 'W', 'R']);
   });
+});
+
+test('canRevise: a loop sender with a round left; not once its rounds are spent, not for other agents', () => {
+  expect(canRevise(t, 'R', {})).toBe(true);
+  expect(canRevise(t, 'R', { W: 1 })).toBe(true);
+  expect(canRevise(t, 'R', { W: 2 })).toBe(false);
+  expect(canRevise(t, 'W', {})).toBe(false);
+  // canRevise says exactly when feedbackLoop would send work back.
+  for (const rounds of [{}, { W: 1 }, { W: 2 }] as Record<string, number>[]) expect(canRevise(t, 'R', rounds)).toBe(feedbackLoop(t, 'R', 'REVISE', rounds).target !== null);
 });

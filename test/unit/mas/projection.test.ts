@@ -3,6 +3,7 @@ import { observedCallUsage, PRIOR_CALL_USAGE, projectRemainingCost } from '../..
 import { priceOf } from '../../../mas/cost';
 import type { Step } from '../../../mas/schemas';
 import { cfg, llmStep, POOL, tmpl } from './fixtures';
+import { ensemble, programmer, TEST_STEP } from '../../../mas/operators';
 
 describe('observedCallUsage', () => {
   test('the prior before any model call', () => {
@@ -52,4 +53,13 @@ describe('projectRemainingCost', () => {
     const u = { inputTokens: 1000, outputTokens: 1000 };
     expect(projectRemainingCost(c, POOL, new Set(), steps)).toBeCloseTo(priceOf(u, big) + 2 * priceOf(u, cheap), 12);
   });
+});
+
+test('operators: an ensemble projects its k samples, a programmer one call, a test step none', () => {
+  const t = tmpl(['S', 'P', 'T'], ['S>P', 'P>T'], 'T');
+  t.agents[0].operator = ensemble('number', 'agent', 5);
+  t.agents[1].operator = programmer('code');
+  t.agents[2].operator = TEST_STEP;
+  const perCall = priceOf(PRIOR_CALL_USAGE, POOL.backbones.find((b) => b.id === 'mid')!);
+  expect(projectRemainingCost(cfg(t), POOL, new Set(), [])).toBeCloseTo(perCall * (5 + 1 + 0), 12);
 });

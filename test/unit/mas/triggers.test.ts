@@ -73,6 +73,18 @@ describe('detection from a turn outcome', () => {
     expect(triggerFromOutcome({ kind: 'turns_exhausted', maxTurns: 3, ...at }, quiet(), {})?.detail).toBe('agent B did not finish within 3 model calls (it kept calling tools)');
   });
 
+  test('an operator without an answer (a program still failing, an ensemble with nothing to vote on) fires the failure trigger', () => {
+    expect(triggerFromOutcome({ kind: 'no_answer', tool: 'python', detail: 'the program of B still fails after 3 rounds: NameError', ...at }, quiet(), {})).toEqual({
+      kind: 'failure',
+      detail: 'the program of B still fails after 3 rounds: NameError',
+      agent: 'B',
+      tool: 'python',
+      backbone: 'mid',
+      step: 7,
+    });
+    expect(triggerFromOutcome({ kind: 'no_answer', detail: 'no extractable answer from the 5 samples of B', ...at }, quiet(), {})).toEqual({ kind: 'failure', detail: 'no extractable answer from the 5 samples of B', agent: 'B', backbone: 'mid', step: 7 });
+  });
+
   test('a verifier answering FAIL fires the verifier trigger; PASS, or FAIL from a non-verifier, does not', () => {
     expect(triggerFromOutcome(answered('**FAIL** 2+2 is not 5', true, 'FAIL'), quiet(), {})).toEqual({ kind: 'verifier', detail: '**FAIL** 2+2 is not 5', agent: 'B', step: 7 });
     expect(triggerFromOutcome(answered('PASS', true, 'PASS'), quiet(), {})).toBeNull();
