@@ -216,6 +216,8 @@ describe('policy folders and trees files (one line each)', () => {
     const dir = tmp();
     fs.writeFileSync(path.join(dir, 'prior.json'), '{}');
     fs.writeFileSync(path.join(dir, META_POLICY_MANIFEST), JSON.stringify(manifest()));
+    expect(() => loadMetaPolicy(dir)).toThrow(/its prior prior.json has no generator \/ implementer \/ rectifier sections/);
+    fs.writeFileSync(path.join(dir, 'prior.json'), JSON.stringify({ generator: {}, implementer: {}, rectifier: {} }));
     const p = loadMetaPolicy(dir);
     expect(p.ref).toMatchObject({ name: 'p', version: 2, trainer: 'prior' });
     expect(p.ref.digest).toMatch(/^[0-9a-f]{16}$/);
