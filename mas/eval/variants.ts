@@ -2,7 +2,8 @@
  * What each evaluated variant changes in a run: the paper's ablations are the
  * existing TaskOptions flags; `single-agent` forces a one-agent template on
  * the pool's strongest backbone with no meta-agents at all; `cot-sc` forces
- * self-consistency@k (k chain-of-thought samples of one agent and a vote) the same way.
+ * self-consistency@k (k chain-of-thought samples of one agent and a vote) the same way, and
+ * `pot` program-of-thought (one programmer: its program runs in the sandbox, errors go back).
  */
 import type { Pool, TaskOptions, Template } from '../schemas';
 import { strongestBackbone } from '../pool';
@@ -11,7 +12,7 @@ import { OPERATOR_BOUNDS, type AnswerKind } from '../operators';
 import { KNOWN_TOOLS } from '../tools';
 import type { Suite } from './datasets';
 
-export const VARIANTS = ['full', 'no-generator', 'no-implementer', 'no-rectifier', 'single-agent', 'cot-sc'] as const;
+export const VARIANTS = ['full', 'no-generator', 'no-implementer', 'no-rectifier', 'single-agent', 'cot-sc', 'pot'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 export function isVariant(v: string): v is Variant {
@@ -26,7 +27,7 @@ export function isVariant(v: string): v is Variant {
 export const WORKFLOW_RUNS_OPERATORS: boolean = true;
 
 /** Variants that need operators the workflow runs. */
-const OPERATOR_VARIANTS: readonly Variant[] = ['cot-sc'];
+const OPERATOR_VARIANTS: readonly Variant[] = ['cot-sc', 'pot'];
 
 /** Why a variant cannot run on this engine, or null when it can. */
 export function variantUnavailable(v: Variant): string | null {
@@ -81,6 +82,12 @@ export function cotScTemplate(suite: Suite, k: number = OPERATOR_BOUNDS.k.defaul
   return { ...template, name: 'cot-sc' };
 }
 
+/** Program-of-thought: the catalogue's `program` blueprint, one programmer whose executed program answers. */
+export function potTemplate(suite: Suite): Template {
+  const { template } = expandChoice('program', { answer: answerKindOf(suite), tools: [] }, KNOWN_TOOLS);
+  return { ...template, name: 'pot' };
+}
+
 /**
  * The k whose mean cost is closest to a reference's (e.g. `full`'s), given the mean cost of one
  * chain-of-thought sample (e.g. a cot-sc run's mean cost divided by its k), within the bounds of k.
@@ -107,8 +114,9 @@ export function variantOptions(variant: Variant, suite: Suite, pool: Pool, param
       return { rectifier: false };
     case 'single-agent':
       return { template: singleAgentTemplate(suite), assignment: { [SINGLE_AGENT_ID]: strongestBackbone(pool).id }, rectifier: false };
-    case 'cot-sc': {
-      const template = cotScTemplate(suite, params.k);
+    case 'cot-sc':
+    case 'pot': {
+      const template = variant === 'pot' ? potTemplate(suite) : cotScTemplate(suite, params.k);
       return { template, assignment: Object.fromEntries(template.agents.map((a) => [a.id, strongestBackbone(pool).id])), rectifier: false };
     }
   }

@@ -52,3 +52,14 @@ describe('cot-sc: self-consistency@k on the strongest backbone, no meta-agents',
     expect(parseVariants('full,single-agent')).toEqual(['full', 'single-agent']);
   });
 });
+
+describe('pot: program-of-thought on the strongest backbone, no meta-agents', () => {
+  test('one programmer whose executed program answers, as a number for GSM8K and as code for HumanEval', () => {
+    const o = variantOptions('pot', 'gsm8k', SIMULATOR_POOL);
+    expect(o).toMatchObject({ rectifier: false, template: { name: 'pot' } });
+    expect(o.template!.agents).toHaveLength(1);
+    expect(o.template!.agents[0].operator).toMatchObject({ kind: 'programmer', answer: 'number' });
+    expect(o.assignment).toEqual({ [o.template!.agents[0].id]: 'sim-large' });
+    expect(variantOptions('pot', 'humaneval', SIMULATOR_POOL).template!.agents[0].operator).toMatchObject({ kind: 'programmer', answer: 'code' });
+  });
+});
