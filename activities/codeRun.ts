@@ -7,7 +7,7 @@
  */
 import type { RunCodeInput, RunCodeOutput } from '../mas/contract';
 import type { ChatMessage, ToolResult } from '../mas/messages';
-import { extractCode } from '../mas/extract';
+import { extractProgram } from '../mas/extract';
 import { previewOf } from '../mas/content';
 import { extractAnswer } from '../mas/vote';
 import { taskTests, teamTests, testText } from '../mas/taskTests';
@@ -26,7 +26,7 @@ export async function runCode(rt: Runtime, input: RunCodeInput): Promise<RunCode
   const started = Date.now();
   const attempts = activityInfo().attempt;
   const text = await rt.blobs.get(input.codeRef);
-  const code = extractCode(text);
+  const code = extractProgram(text);
   const python = (program: string) => executeToolCall(rt, input.workflowId, input.agent, { id: `${input.agent}-run`, name: 'python', arguments: JSON.stringify({ code: program }) });
   const done = async (o: Omit<RunCodeOutput, 'durationMs' | 'attempts'>): Promise<RunCodeOutput> => {
     await appendLedger(rt, { kind: 'tool', workflowId: input.workflowId, agent: input.agent, callKey: input.callKey, attempt: attempts });

@@ -103,3 +103,20 @@ export function extractCode(answer: string | null, entryPoint?: string | null): 
     last(candidates)!;
   return { code: pick.code, from: 'block' };
 }
+
+/** A line that reads as Python: a statement's start, an assignment, a call, a comment, or a line inside a block. */
+const CODE_LINE = /^(\s+\S|\s*(#|@|def\s|class\s|import\s|from\s|for\s|while\s|if\s|elif\s|else\s*:|try\s*:|except\b|finally\s*:|with\s|return\b|print\s*\(|assert\s|raise\s|pass\b|break\b|continue\b)|\s*[A-Za-z_][\w.]*(\[[^\]]*\])?\s*(,\s*[A-Za-z_]\w*\s*)*[-+*/%]?=(?!=)|\s*[A-Za-z_][\w.]*\(.*\)\s*$|\s*[)\]}])/;
+
+/**
+ * The program a programmer's reply gives, to run as it is: the code `extractCode` chooses; when
+ * the reply has no fenced block, only its lines that read as Python (a small model writes its
+ * program between sentences and a "Final answer:" line — running the sentences only reports a
+ * SyntaxError about prose). Null when nothing reads as code.
+ */
+export function extractProgram(reply: string | null): ExtractedCode | null {
+  const code = extractCode(reply);
+  if (!code || code.from === 'block') return code;
+  const lines = code.code.split('\n').filter((l) => !l.trim() || CODE_LINE.test(l));
+  const program = lines.join('\n').trim();
+  return program ? { code: program + '\n', from: 'whole' } : null;
+}
