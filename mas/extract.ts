@@ -107,16 +107,34 @@ export function extractCode(answer: string | null, entryPoint?: string | null): 
 /** A line that reads as Python: a statement's start, an assignment, a call, a comment, or a line inside a block. */
 const CODE_LINE = /^(\s+\S|\s*(#|@|def\s|class\s|import\s|from\s|for\s|while\s|if\s|elif\s|else\s*:|try\s*:|except\b|finally\s*:|with\s|return\b|print\s*\(|assert\s|raise\s|pass\b|break\b|continue\b)|\s*[A-Za-z_][\w.]*(\[[^\]]*\])?\s*(,\s*[A-Za-z_]\w*\s*)*[-+*/%]?=(?!=)|\s*[A-Za-z_][\w.]*\(.*\)\s*$|\s*[)\]}])/;
 
+/** A top-level line of prose: a sentence (capital letter, four or more words, no code punctuation) or an answer line. */
+const SENTENCE = /^[A-Z][a-z']*(\s+[^\s=()[\]{}#]+){3,}$/;
+const ANSWER_LINE = /^(final answer|the answer|answer|therefore|so)\b[^=()]*:.*$/i;
+const isProse = (line: string) => SENTENCE.test(line) || ANSWER_LINE.test(line);
+
+/** The lines of a fenced block minus top-level prose (outside triple-quoted strings, which may hold anything). */
+function withoutProse(code: string): string {
+  let inString = false;
+  const kept: string[] = [];
+  for (const line of code.split('\n')) {
+    const quotes = (line.match(/"""|\'\'\'/g) ?? []).length;
+    if (inString || quotes || /^\s/.test(line) || !isProse(line.trim()) || !line.trim()) kept.push(line);
+    if (quotes % 2 === 1) inString = !inString;
+  }
+  return kept.join('\n');
+}
+
 /**
- * The program a programmer's reply gives, to run as it is: the code `extractCode` chooses; when
- * the reply has no fenced block, only its lines that read as Python (a small model writes its
- * program between sentences and a "Final answer:" line — running the sentences only reports a
- * SyntaxError about prose). Null when nothing reads as code.
+ * The program a programmer's reply gives, to run as it is: the code `extractCode` chooses,
+ * without the sentences a small model writes into its block ("The first glass costs $5.",
+ * "Final answer: 64"); when the reply has no fenced block, only its lines that read as Python.
+ * Running the sentences only reports a SyntaxError about prose, round after round. Null when
+ * nothing reads as code.
  */
 export function extractProgram(reply: string | null): ExtractedCode | null {
   const code = extractCode(reply);
-  if (!code || code.from === 'block') return code;
-  const lines = code.code.split('\n').filter((l) => !l.trim() || CODE_LINE.test(l));
+  if (!code) return null;
+  const lines = code.from === 'block' ? withoutProse(code.code).split('\n') : code.code.split('\n').filter((l) => !l.trim() || CODE_LINE.test(l));
   const program = lines.join('\n').trim();
-  return program ? { code: program + '\n', from: 'whole' } : null;
+  return program ? { code: program + '\n', from: code.from } : null;
 }

@@ -18,3 +18,14 @@ describe('extractProgram: the program of a reply, without its prose', () => {
     expect(extractProgram('The total is 3 = 1 + 2 dollars.\nprint(3)')!.code).toBe('print(3)\n');
   });
 });
+
+describe('extractProgram: sentences inside a block', () => {
+  test('top-level sentences and answer lines in a block are dropped, code and strings stay', () => {
+    const reply = '```python\nThe first glass costs $5.\nprice = 5\ntotal = price * 16\nprint(total)\nFinal answer: 64\n```';
+    expect(extractProgram(reply)).toEqual({ code: 'price = 5\ntotal = price * 16\nprint(total)\n', from: 'block' });
+  });
+  test('text inside a triple-quoted string or an indented body is never touched', () => {
+    const reply = '```python\ndef f():\n    """Return the price of one glass.\nThe second line of the docstring stays.\n"""\n    return 5\nprint(f())\n```';
+    expect(extractProgram(reply)!.code).toBe('def f():\n    """Return the price of one glass.\nThe second line of the docstring stays.\n"""\n    return 5\nprint(f())\n');
+  });
+});
