@@ -92,7 +92,7 @@ test('a task runs end to end over HTTP: structured meta-agent output, tool calli
   const requests = chat();
   const implementerCalls = requests.filter((q) => systemText(q.body).startsWith('You are the Implementer'));
   expect(implementerCalls).toHaveLength(2);
-  expect(implementerCalls[1].body.messages.at(-1).content).toContain('"huge"');
+  expect(implementerCalls[1].body.messages.at(-1).content).toContain('agent "solver": backbone "huge" is not in the pool (cheap, strong)');
   expect(requests[0].headers.authorization).toBe('Bearer sk-test-loopback');
   expect(requests[1].body.response_format?.type).toBe('json_schema');
   expect(requests.find((q) => q.body.tools)?.body.tools[0].function.name).toBe('calculator');
