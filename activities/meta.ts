@@ -7,10 +7,11 @@ import { z } from 'zod';
 import type { GenerateInput, ImplementInput, MetaResult, RectifyInput, RectifyValue } from '../mas/contract';
 import {
   ImplementerOutputSchema,
+  BlueprintChoiceSchema,
   PatchSchema,
-  TemplateSchema,
   type Assignment,
   type Backbone,
+  type BlueprintChoice,
   type ImplementerOutput,
   type MetaDecision,
   type MetaRole,
@@ -19,7 +20,9 @@ import {
   type Usage,
 } from '../mas/schemas';
 import type { ChatMessage } from '../mas/messages';
-import { obviousFinalAgent, templateProblems } from '../mas/graph';
+import { templateProblems } from '../mas/graph';
+import { expandChoice, type Expansion } from '../mas/blueprints';
+import { slotProblems } from '../mas/slots';
 import { applyPatch, samePatch } from '../mas/patch';
 import { generatorFallback, implementerFallback, rectifierFallback } from '../mas/fallback';
 import { metaBackbone, weakVerifiers } from '../mas/pool';
@@ -106,18 +109,21 @@ function result<T>(
   };
 }
 
-/** The template schema plus the graph rules, so the repair round also fixes cycles, unreachable agents and unavailable tools. */
-const checkedTemplateSchema = (tools: readonly string[], rewritten: WeakMap<Template, string>) =>
-  TemplateSchema.transform((t) => {
-    // A design that names the wrong final agent gets its one last agent, by rule (counted as a repair).
-    const sink = obviousFinalAgent(t);
-    if (!sink) return t;
-    const fixed = { ...t, finalAgent: sink };
-    rewritten.set(fixed, `final agent "${t.finalAgent}" → "${sink}", the team's only last agent, by rule`);
-    return fixed;
-  }).superRefine((t, ctx) => {
-    for (const p of templateProblems(t, tools)) ctx.addIssue({ code: 'custom', message: p });
+/**
+ * The catalogue choice plus what its expansion must satisfy: the team built from it passes the
+ * graph rules (by construction; checked so a broken blueprint shows as a repair, not a bad run).
+ */
+const checkedChoiceSchema = (tools: readonly string[]) =>
+  BlueprintChoiceSchema.superRefine((c, ctx) => {
+    for (const p of templateProblems(expandChoice(c.blueprint, c, tools).template, tools)) ctx.addIssue({ code: 'custom', message: p });
   });
+
+/** What the decision says about a choice: the blueprint, what was built instead, and why. */
+function choiceRationale(c: BlueprintChoice, x: Expansion): string {
+  const params = [`answer ${c.answer}`, c.k !== undefined ? `k ${c.k}` : '', c.tools ? `tools [${c.tools.join(', ')}]` : ''].filter(Boolean).join(', ');
+  const built = x.built === c.blueprint ? '' : `, built as "${x.built}"`;
+  return [`Blueprint "${c.blueprint}" (${params})${built}: ${c.rationale || 'no rationale given'}`, ...x.notes].join('; ');
+}
 
 export async function generateTemplate(rt: Runtime, input: GenerateInput): Promise<MetaResult<Template>> {
   const started = Date.now();
@@ -125,19 +131,15 @@ export async function generateTemplate(rt: Runtime, input: GenerateInput): Promi
   const { names: tools, specs } = await usableTools(input.tools);
   const fallback = (why: string, asked: Asked<unknown> | null, promptRef?: string): MetaResult<Template> => {
     const rule = generatorFallback(input.task, tools, why);
-    return result('generator', backbone, rule.value, asked, 'fallback', rule.value, rule.rationale, promptRef, started);
+    return result('generator', backbone, rule.value, asked, 'fallback', rule.choice, rule.rationale, promptRef, started);
   };
   if (!input.allowModel) return fallback('No budget left for a model call', null);
   const messages = withPrior(generatorMessages(input.task, tools, specs), 'generator', input.exemplars);
   const promptRef = await rt.blobs.put(JSON.stringify(messages));
-  const rewritten = new WeakMap<Template, string>();
-  const asked = await ask(rt, 'generator', backbone, messages, checkedTemplateSchema(tools, rewritten), input, { availableTools: tools, ...(specs ? { tools: specs } : {}) });
-  if (asked.value) {
-    const rewrite = rewritten.get(asked.value);
-    const why = `Template "${asked.value.name}" with ${asked.value.agents.length} agents${rewrite ? `; ${rewrite}` : ''}.`;
-    return result('generator', backbone, asked.value, asked, asked.repaired || rewrite ? 'repair' : 'model', asked.value, why, promptRef, started);
-  }
-  return fallback(`Generator output unusable (${asked.error})`, asked, promptRef);
+  const asked = await ask(rt, 'generator', backbone, messages, checkedChoiceSchema(tools), input, { availableTools: tools, ...(specs ? { tools: specs } : {}) });
+  if (!asked.value) return fallback(`Generator output unusable (${asked.error})`, asked, promptRef);
+  const expansion = expandChoice(asked.value.blueprint, asked.value, tools);
+  return result('generator', backbone, expansion.template, asked, asked.repaired ? 'repair' : 'model', asked.value, choiceRationale(asked.value, expansion), promptRef, started);
 }
 
 export async function implementAssignment(
@@ -173,7 +175,11 @@ export async function implementAssignment(
   const missing = input.template.agents.map((a) => a.id).filter((id) => !assignment[id]);
   // Counted as a fallback, not as valid output: the model left agents out and the rule chose for them.
   if (missing.length) return fallback(`Implementer left ${missing.join(', ')} without a backbone${asked.value.rationale ? ` (its rationale: ${asked.value.rationale})` : ''}`, asked, promptRef);
-  return result('implementer', backbone, { assignment, output: asked.value }, asked, asked.repaired ? 'repair' : 'model', asked.value, asked.value.rationale, promptRef, started);
+  // The slots a checker needs are rules (above); a deciding agent below the strongest is the model's
+  // cost trade-off, kept and shown as the slot diff in the decision.
+  const below = slotProblems(input.template, assignment, input.pool);
+  const rationale = below.length ? `${asked.value.rationale}${asked.value.rationale ? '; ' : ''}below their slot: ${below.join('; ')}` : asked.value.rationale;
+  return result('implementer', backbone, { assignment, output: asked.value }, asked, asked.repaired ? 'repair' : 'model', asked.value, rationale, promptRef, started);
 }
 
 export async function rectify(rt: Runtime, input: RectifyInput): Promise<MetaResult<RectifyValue>> {

@@ -11,9 +11,13 @@ import type { AgentSpec, Operator, Template } from './schemas';
 import { ensemble, OPERATOR_BOUNDS, programmer, TEST_STEP, type AnswerKind } from './operators';
 import { AGENT_TEXT, BLUEPRINT_DESCRIPTIONS, withAdvice, type AgentText } from './operatorText';
 import { obviousFinalAgent, predecessors } from './graph';
+import type { TaskKind } from './templates';
 
 export const BLUEPRINT_IDS = ['single', 'self-consistency', 'program', 'program-vote', 'code-tests', 'plan-code-test'] as const;
 export type BlueprintId = (typeof BLUEPRINT_IDS)[number];
+
+/** The answer a kind of task usually wants (the Generator reads the task itself; rules and the simulator go by its kind). */
+export const ANSWER_OF_TASK_KIND: Record<TaskKind, AnswerKind> = { code: 'code', math: 'number', qa: 'text' };
 
 /** What the Generator chooses (BlueprintChoiceSchema in mas/schemas.ts gives it its shape). */
 export interface BlueprintParams {

@@ -5,11 +5,12 @@
  * workflow (workflows/task/design.ts, rectify.ts) alike, so a run gets the same design
  * whichever way the meta-agent failed.
  */
-import type { Assignment, Config, Patch, PatchOp, Pool, Template, Trigger } from './schemas';
+import type { Assignment, BlueprintChoice, Config, Patch, PatchOp, Pool, Template, Trigger } from './schemas';
 import { TRIGGERS } from './triggers';
 import { applyPatch, samePatch } from './patch';
 import { strongestBackbone } from './pool';
-import { fallbackTemplate } from './templates';
+import { classifyTask, type TaskKind } from './templates';
+import { ANSWER_OF_TASK_KIND, expandChoice, type BlueprintId } from './blueprints';
 
 /** A fallback's value and the rationale recorded with the decision. */
 export interface Fallback<T> {
@@ -18,13 +19,33 @@ export interface Fallback<T> {
 }
 
 /**
- * Generator: the built-in team for the task's kind, with only the tools that can work.
+ * What the Generator falls back on for each kind of task: a blueprint whose correctness comes
+ * from execution, never from a small model's opinion. Math: `program` (program-of-thought, the
+ * printed result of one program whose errors go back to it: one call when it runs first time,
+ * where a vote would pay k). Code: `code-tests` (CodeT-style: k candidates chosen by the task's
+ * examples, the tester's asserts, then agreement — no single weak coder or reviewer decides).
+ * Anything else: `single`, one agent (the cheapest; a short question needs no team).
+ */
+export const FALLBACK_BLUEPRINT: Record<TaskKind, BlueprintId> = { code: 'code-tests', math: 'program', qa: 'single' };
+
+/** The Generator's fallback: the team and the catalogue choice it was built from (the decision records the choice). */
+export interface GeneratorFallback extends Fallback<Template> {
+  choice: BlueprintChoice;
+}
+
+/**
+ * Generator: the blueprint for the task's kind, expanded with only the tools that can work
+ * (a blueprint that needs the sandbox is built without it when python cannot run).
  * The workflow cannot look at the documents folder, so when it falls back itself it passes the
  * tools without `search`; the activity knows and passes what is usable.
  */
-export function generatorFallback(task: string, usableTools: readonly string[], why: string): Fallback<Template> {
-  const value = fallbackTemplate(task, usableTools);
-  return { value, rationale: `${why}; built-in template "${value.name}" for the task kind.` };
+export function generatorFallback(task: string, usableTools: readonly string[], why: string): GeneratorFallback {
+  const kind = classifyTask(task);
+  const choice: BlueprintChoice = { answer: ANSWER_OF_TASK_KIND[kind], blueprint: FALLBACK_BLUEPRINT[kind], rationale: `fallback for a ${kind} task` };
+  const x = expandChoice(choice.blueprint, choice, usableTools);
+  const built = x.built === choice.blueprint ? '' : ` (built as "${x.built}")`;
+  const notes = x.notes.length ? `; ${x.notes.join('; ')}` : '';
+  return { value: x.template, choice, rationale: `${why}; blueprint "${choice.blueprint}"${built} for a ${kind} task by rule${notes}.` };
 }
 
 /**

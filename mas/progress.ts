@@ -129,6 +129,8 @@ const META_ORDER = ['generator', 'implementer'] as const;
 export function workingNow(r: Result, pool?: Pool): Working[] {
   if (r.status !== 'running') return [];
   const meta = (role: 'generator' | 'implementer' | 'rectifier'): Working => ({ agent: role, backbone: pool ? metaBackbone(pool, role).id : undefined, call: 1 });
+  // The agents wait while the Rectifier works, whatever they have left to do.
+  if (r.rectifying) return [meta('rectifier')];
   if (!r.config) {
     const role = META_ORDER.find((m) => !r.decisions.some((d) => d.role === m));
     return role ? [meta(role)] : [];

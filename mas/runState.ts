@@ -54,6 +54,8 @@ export interface RunState {
   fired: FiredAt;
   pendingExternal: string[];
   pendingTrigger: Trigger | null;
+  /** The kind of trigger the Rectifier is at work on, while its call runs (the live view shows it). */
+  rectifying?: Trigger['kind'];
   appliedPatches: PatchOp[][];
   startedAt: string;
   finishedAt?: string;
@@ -159,6 +161,7 @@ export function toResult(s: RunState, input: TaskInput, workflowId: string): Res
     decisions: s.decisions,
     metaValidity: metaValidity(s.decisions),
     rectifications: s.rectifications,
+    ...(s.rectifying ? { rectifying: s.rectifying } : {}),
     steps: s.steps,
     outputs: byReference(s.outputs),
     simulated: usesSimulator(input.pool),

@@ -562,6 +562,8 @@ export const ResultSchema = z.object({
   /** Per meta-agent: decisions valid first time, valid after the repair round, replaced by a fallback. */
   metaValidity: z.partialRecord(MetaRoleSchema, z.object({ firstTry: z.number().int(), repair: z.number().int(), fallback: z.number().int() })).optional(),
   rectifications: z.array(RectificationSchema),
+  /** While the run is live: the kind of trigger the Rectifier is at work on. */
+  rectifying: TriggerKindSchema.optional(),
   steps: z.array(StepSchema),
   outputs: z.record(z.string(), AgentOutputSchema),
   simulated: z.boolean(),

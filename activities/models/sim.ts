@@ -8,14 +8,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChatMessage, ModelResponse, SimContext, ToolCall } from '../../mas/messages';
 import type { BlueprintChoice, Config, Operator, Patch, PatchOp, Pool, Template, Trigger } from '../../mas/schemas';
 import { seededRandom } from '../../mas/hash';
-import { classifyTask, fallbackTemplate } from '../../mas/templates';
+import { classifyTask } from '../../mas/templates';
 import { backbonePrice, cheapestBackbone, strongestBackbone, typicalPrice } from '../../mas/pool';
 import { fallbackPatch } from '../../mas/fallback';
 import { estimateTokens, promptChars, promptTokens } from '../../mas/cost';
 import { sampleOfCallKey } from '../../mas/cto';
-import { templateProblems } from '../../mas/graph';
 import { KNOWN_TOOLS, type ToolSpec } from '../../mas/tools';
-import { TemplateSchema } from '../../mas/schemas';
+import { ANSWER_OF_TASK_KIND } from '../../mas/blueprints';
 import { sampleMember, type AnswerKind, type EnsembleSample } from '../../mas/operators';
 import { ModelError, type ModelClient, type ModelRequest } from './types';
 
@@ -35,7 +34,7 @@ export class SimulatorClient implements ModelClient {
     let toolCalls: ToolCall[] = [];
     switch (ctx.purpose) {
       case 'generator':
-        content = asksForBlueprint(req.responseFormat?.schema) ? simBlueprintChoice(ctx, req.messages, rng, quality) : simGenerator(ctx, req.messages, rng, quality);
+        content = simBlueprintChoice(ctx, req.messages, rng, quality);
         break;
       case 'implementer':
         content = simImplementer(ctx, req.messages, rng, quality);
@@ -72,23 +71,6 @@ function malformedOnce(messages: ChatMessage[], rng: () => number, quality: numb
   return !isRepair(messages) && rng() > quality + (1 - quality) / 2;
 }
 
-function simGenerator(ctx: SimContext, messages: ChatMessage[], rng: () => number, quality: number): string {
-  if (malformedOnce(messages, rng, quality)) return '{"name": "draft", "agents": [{"id": "solver"}]';
-  const template: Template = structuredClone(fallbackTemplate(ctx.task, (ctx.extra?.availableTools as string[] | undefined) ?? KNOWN_TOOLS));
-  const variant = sampleOfCallKey(ctx.callKey) % 3;
-  const team = variant === 0 ? template : generatorVariant(template, variant);
-  return JSON.stringify(withOfferedTools(team, ctx.task, (ctx.extra?.tools as ToolSpec[] | undefined) ?? []));
-}
-
-/** Whether the requested JSON schema is the blueprint choice (alone, or beside a custom design). */
-function asksForBlueprint(schema: Record<string, unknown> | undefined): boolean {
-  if (!schema) return false;
-  const branches = [schema, ...((schema.anyOf as Record<string, unknown>[] | undefined) ?? [])];
-  return branches.some((b) => (b.properties as { blueprint?: { enum?: unknown[] } } | undefined)?.blueprint?.enum !== undefined);
-}
-
-const ANSWER_OF_KIND: Record<ReturnType<typeof classifyTask>, AnswerKind> = { code: 'code', math: 'number', qa: 'text' };
-
 /**
  * The simulated Generator's choice from the catalogue, its stand-in for reading the task: the
  * kind of task decides the answer; a short task with one arithmetic expression gets one agent;
@@ -99,11 +81,14 @@ const ANSWER_OF_KIND: Record<ReturnType<typeof classifyTask>, AnswerKind> = { co
 function simBlueprintChoice(ctx: SimContext, messages: ChatMessage[], rng: () => number, quality: number): string {
   if (malformedOnce(messages, rng, quality)) return JSON.stringify({ answer: 'number', blueprint: 'debate', rationale: 'two agents argue' });
   const kind = classifyTask(ctx.task);
-  const answer = ANSWER_OF_KIND[kind];
+  const answer = ANSWER_OF_TASK_KIND[kind];
   const easy = kind === 'math' && ctx.task.length < 120 && mathExpression(ctx.task) !== null;
   const variant = sampleOfCallKey(ctx.callKey) % 3;
+  const offered = offeredTools(ctx.task, (ctx.extra?.tools as ToolSpec[] | undefined) ?? []);
   let choice: BlueprintChoice;
-  if (variant === 1) choice = { answer, blueprint: 'self-consistency', k: 3, rationale: 'Several samples and a vote.' };
+  // A task that names one of the run's own tools gets one agent with it (the tools of the answer kind beside it).
+  if (offered.length) choice = { answer, blueprint: 'single', tools: [...(answer === 'number' ? ['calculator'] : answer === 'code' ? ['python'] : []), ...offered], rationale: 'The task needs one of its own tools.' };
+  else if (variant === 1) choice = { answer, blueprint: 'self-consistency', k: 3, rationale: 'Several samples and a vote.' };
   else if (variant === 2) choice = { answer, blueprint: kind === 'code' ? 'code-tests' : kind === 'math' ? 'program-vote' : 'self-consistency', k: 3, rationale: 'Execution and a vote.' };
   else if (kind === 'code') choice = { answer, blueprint: 'plan-code-test', rationale: 'Code is checked best by running it on the examples.' };
   else if (kind === 'math') choice = easy ? { answer, blueprint: 'single', rationale: 'One expression: one agent is enough.' } : { answer, blueprint: 'program', rationale: 'A program computes the quantities exactly.' };
@@ -122,20 +107,13 @@ function toolWords(name: string): string[] {
     .filter((w) => w.length >= 3 && !TOOL_WORD_STOPLIST.has(w));
 }
 
-/**
- * The simulated Generator's stand-in for reading tool descriptions: an own or
- * MCP tool joins the team when a word of its name occurs in the task (or the
- * task names it), given to the agent that does the work (the first with tools).
- */
-function withOfferedTools(t: Template, task: string, catalogue: ToolSpec[]): Template {
+/** The run's own or MCP tools the task asks for: a word of the tool's name occurs in the task, or the task names it. */
+function offeredTools(task: string, catalogue: ToolSpec[]): string[] {
   const taskWords = new Set(task.toLowerCase().split(/[^a-z0-9]+/).map((w) => w.replace(/s$/, '')));
-  const wanted = catalogue
+  return catalogue
     .filter((spec) => !(KNOWN_TOOLS as readonly string[]).includes(spec.name))
     .filter((spec) => task.includes(spec.name) || toolWords(spec.name).some((w) => taskWords.has(w) || taskWords.has(w.replace(/s$/, ''))))
     .map((spec) => spec.name);
-  if (!wanted.length) return t;
-  const worker = t.agents.find((a) => a.tools.length > 0) ?? t.agents.find((a) => !a.verifier) ?? t.agents[0];
-  return { ...t, agents: t.agents.map((a) => (a.id === worker.id ? { ...a, tools: [...new Set([...a.tools, ...wanted])], maxTurns: Math.max(a.maxTurns, 3) } : a)) };
 }
 
 /** Arguments for a tool the simulator has no script for, from its JSON schema: numbers from the task in order, strings from quotes or the task. */
@@ -155,49 +133,6 @@ function argumentsFromSchema(parameters: Record<string, unknown>, task: string):
     else out[key] = quoted.shift() ?? task.slice(0, 200);
   }
   return out;
-}
-
-/**
- * CTO samples (callKey `cto:...:<k>`, k > 0) get a different team, so K
- * Generator samples are not all the same: 1 — the built-in team without its
- * first (planning) agent; 2 — the built-in team plus a final reviewer.
- * A variant that would not be a valid template falls back to the built-in one.
- */
-function generatorVariant(base: Template, variant: number): Template {
-  let t: Template = base;
-  if (variant === 1) {
-    const first = base.agents[0];
-    if (base.agents.length < 2 || first.id === base.finalAgent) return base;
-    t = {
-      ...base,
-      name: `${base.name}-lean`,
-      agents: base.agents.slice(1),
-      edges: base.edges.filter((e) => e.from !== first.id && e.to !== first.id),
-      loops: base.loops.filter((l) => l.from !== first.id && l.to !== first.id),
-    };
-  } else if (variant === 2) {
-    let id = 'final_reviewer';
-    while (base.agents.some((a) => a.id === id)) id += '_';
-    t = {
-      ...base,
-      name: `${base.name}-reviewed`,
-      agents: [
-        ...base.agents,
-        {
-          id,
-          role: 'Final reviewer',
-          instructions: "Review the team's answer against the task for mistakes, then restate the final answer in full (code included) so it can be used as is.",
-          tools: [],
-          expects: 'the final answer',
-          maxTurns: 4,
-        },
-      ],
-      edges: [...base.edges, { from: base.finalAgent, to: id }],
-      finalAgent: id,
-    };
-  }
-  const parsed = TemplateSchema.safeParse(t);
-  return parsed.success && templateProblems(parsed.data).length === 0 ? parsed.data : base;
 }
 
 const EASY_ROLES = /planner|review|check|analyst|answer|summar|writer|verif/i;

@@ -1,37 +1,45 @@
 /**
- * The Generator's prompt: design ⟨R, P, T⟩ for one task, without models. Compact on purpose:
- * a 0.5B model reads ~200 prompt tokens/s, so the schema is one line of shape plus the rules
- * it breaks most and one worked example; the full JSON schema travels as response_format
- * (grammar-constrained on llama.cpp). Static first: everything but the task is the same for
- * every run with the same tools.
+ * The Generator's prompt: choose a team shape from the blueprint catalogue for one task, and
+ * its parameters, without models. A choice cannot name a graph that breaks the rules (on the
+ * local 1.5B, 13 of 15 free-form graphs did), so the prompt is a menu, not graph rules. Compact
+ * on purpose: a 0.5B model reads ~200 prompt tokens/s; the JSON schema travels as
+ * response_format (grammar-constrained on llama.cpp). Static first: everything but the task is
+ * the same for every run with the same tools, so the server's prompt cache reuses it.
  */
 import type { ChatMessage } from '../messages';
+import type { BlueprintChoice } from '../schemas';
 import { KNOWN_TOOLS, type ToolSpec } from '../tools';
+import { BLUEPRINT_IDS } from '../blueprints';
+import { BLUEPRINT_DESCRIPTIONS, CHOICE_FIELD_NOTES } from '../operatorText';
 import { toolMenu } from './tools';
 
-const EXAMPLE_TEMPLATE = {
-  name: 'code-check',
-  agents: [
-    { id: 'coder', role: 'Coder', instructions: 'Write the function in a ```python block with a few assert tests, and run it with the python tool.', tools: ['python'] },
-    { id: 'checker', role: 'Checker', instructions: 'Check the code against the task. Start with PASS or FAIL, then say why.', tools: [], verifier: true },
-  ],
-  edges: [{ from: 'coder', to: 'checker' }],
-  loops: [],
-  finalAgent: 'checker',
-};
+/** One worked example per kind of answer: the shape small models do best with for it. */
+const EXAMPLES: { task: string; choice: BlueprintChoice }[] = [
+  {
+    task: 'Write is_even(n) in Python.',
+    choice: { answer: 'code', blueprint: 'code-tests', k: 4, instructions: 'Handle zero and negative numbers.', rationale: 'Code is chosen best by running candidates on tests.' },
+  },
+  {
+    task: 'A shop sells 3 pens at $2 each and 4 notebooks at $5 each. How much do they cost together?',
+    choice: { answer: 'number', blueprint: 'program', rationale: 'A program computes the quantities exactly.' },
+  },
+  { task: 'Who wrote Middlemarch?', choice: { answer: 'text', blueprint: 'single', rationale: 'A short factual question: one agent is enough.' } },
+];
 
 export function generatorMessages(task: string, tools: readonly string[] = KNOWN_TOOLS, specs?: readonly ToolSpec[]): ChatMessage[] {
+  const fields = Object.entries(CHOICE_FIELD_NOTES).map(([field, note]) => `- "${field}": ${note}`);
   return [
     {
       role: 'system',
       content: [
-        'You are the Generator of MAS²: design a small team of agents for one task. Do not choose models.',
-        'Answer with one JSON object: {"name": str, "agents": [{"id": str, "role": str, "instructions": one or two sentences, "tools": [tool], "verifier": bool (optional)}], "edges": [{"from": id, "to": id}], "loops": [], "finalAgent": id}.',
-        'Rules: 2 or 3 agents (at most 5). Edges say whose output feeds whom: no cycles, never from an agent to itself. Every agent must reach finalAgent through edges; finalAgent is the last agent and feeds no one.',
-        'A checking agent has "verifier": true and starts its answer with PASS or FAIL; the answer of the run is then the output it checked.',
+        'You are the Generator of MAS²: choose the team of agents for one task from the team shapes below, and set its parameters. Do not choose models.',
+        'Team shapes ("blueprint"):',
+        ...BLUEPRINT_IDS.map((id) => `- ${id}: ${BLUEPRINT_DESCRIPTIONS[id]}`),
+        'Answer with one JSON object with these fields, in this order ("k", "tools" and "instructions" may be left out):',
+        ...fields,
         `Tools: ${toolMenu(tools, specs)}. Use only these.`,
-        'Example, for "Write is_even(n) in Python and test it":',
-        JSON.stringify(EXAMPLE_TEMPLATE),
+        'Examples:',
+        ...EXAMPLES.map((e) => `Task: ${e.task}\n${JSON.stringify(e.choice)}`),
       ].join('\n'),
     },
     { role: 'user', content: `Task:\n${task}` },

@@ -22,6 +22,9 @@ const PATCH_OPS = [
   '{"op":"add_edge","from":id,"to":id}',
   '{"op":"remove_edge","from":id,"to":id}',
   '{"op":"set_final","agent":id}',
+  '{"op":"set_operator","agent":id,"operator":{"kind":"programmer","answer":"number"|"text"|"code"} or {"kind":"ensemble","k":2-9,"member":"agent"|"programmer"|"mixed","answer":…} or null} (a programmer writes a program the sandbox runs; an ensemble votes over k samples; null: a plain agent)',
+  '{"op":"set_k","agent":id,"k":2-9} (samples of an ensemble)',
+  '{"op":"bypass_agent","agent":id} (drop a flaky step; its inputs feed its outputs)',
 ];
 
 /** "a failure, a verifier rejection, … or a projected overrun": every kind the table knows. */

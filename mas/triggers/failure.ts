@@ -5,13 +5,14 @@
 import type { Patch } from '../schemas';
 import { otherThan } from '../pool';
 import { endsFailed, type TriggerDescriptor } from './types';
+import { executionRescue } from './shared';
 
 export const failure: TriggerDescriptor = {
   priority: 0,
   once: null,
   noun: 'a failure',
   rectifierHint:
-    'Change what failed: drop a tool that crashed (set_tools) or tell the agent how to avoid the error, or move the agent to another backbone (set_backbone) when its model calls fail.',
+    'Change what failed: drop a tool that crashed (set_tools) or tell the agent how to avoid the error, or move the agent to another backbone (set_backbone) when its model calls fail. A programmer or ensemble with no usable answer: a stronger backbone (set_backbone), or a vote (set_operator to an ensemble with member "mixed", or set_k).',
   fromOutcome(o) {
     switch (o.kind) {
       case 'call_failed':
@@ -27,10 +28,14 @@ export const failure: TriggerDescriptor = {
     }
   },
   unfixable: endsFailed,
-  /** Drop the tool that crashed; else (or next) move the agent to another backbone. */
+  /**
+   * A programmer or an ensemble that failed: a stronger backbone, then a vote (executionRescue).
+   * Any other agent: drop the tool that crashed; else (or next) move it to another backbone.
+   */
   patches({ config, pool, trigger }) {
     const agent = config.template.agents.find((a) => a.id === trigger.agent);
     if (!agent) return [];
+    if (agent.operator?.kind === 'programmer' || agent.operator?.kind === 'ensemble') return executionRescue(agent, config, pool, `${agent.id} gave no usable answer`);
     const out: Patch[] = [];
     if (trigger.tool && agent.tools.includes(trigger.tool)) {
       out.push({

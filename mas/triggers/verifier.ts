@@ -2,7 +2,9 @@
  * verifier: a checking agent rejected what it checked (its answer opens with FAIL, read by
  * mas/verdict.ts). A silent error the paper's Failure signal would not see.
  */
-import type { PatchOp } from '../schemas';
+import type { AgentSpec, PatchOp } from '../schemas';
+import { callsModel } from '../operators';
+import { executionRescue } from './shared';
 import { backbonePrice, strongerThan } from '../pool';
 import type { TriggerDescriptor } from './types';
 
@@ -13,6 +15,11 @@ const REJECTED = 'A reviewer rejected the previous attempt:';
 function withoutRejection(instructions: string): string {
   const at = instructions.indexOf(`\n${REJECTED}`);
   return at >= 0 ? instructions.slice(0, at) : instructions;
+}
+
+/** The producer's instructions with the latest rejection appended. */
+function toldWhy(producer: AgentSpec, detail: string): PatchOp {
+  return { op: 'set_instructions', agent: producer.id, instructions: `${withoutRejection(producer.instructions)}\n${REJECTED} ${detail.slice(0, 300).replace(/[\s.]+$/, '')}. Fix it.` };
 }
 
 export const verifier: TriggerDescriptor = {
@@ -34,6 +41,8 @@ export const verifier: TriggerDescriptor = {
     const checker = config.template.agents.find((a) => a.id === trigger.agent);
     const producer = checker ? config.template.agents.find((a) => a.id === config.template.edges.find((e) => e.to === checker.id)?.from) : undefined;
     if (!checker || !producer) return [];
+    // A test step's FAIL is evidence (its tests failed): the producer gets a stronger backbone, then a vote.
+    if (!callsModel(checker)) return executionRescue(producer, config, pool, `${producer.id}'s code still fails the tests of ${checker.id}`, toldWhy(producer, trigger.detail));
     const out = [];
     const checkerPrice = backbonePrice(pool, config.assignment[checker.id]);
     const producerPrice = backbonePrice(pool, config.assignment[producer.id]);
@@ -47,7 +56,7 @@ export const verifier: TriggerDescriptor = {
     }
     // Only the latest verdict: stacked verdicts ("…is 36", "…is 48") confused the local
     // 1.5B into answering one of the quoted wrong numbers.
-    const told: PatchOp = { op: 'set_instructions', agent: producer.id, instructions: `${withoutRejection(producer.instructions)}\n${REJECTED} ${trigger.detail.slice(0, 300).replace(/[\s.]+$/, '')}. Fix it.` };
+    const told = toldWhy(producer, trigger.detail);
     // A rejected producer on a weaker backbone moves up at once: on the local pool the
     // 0.5B repeated the same wrong answer when only told why (12*13 → 36, then 36 again).
     const stronger = strongerThan(pool, config.assignment[producer.id]);

@@ -7,12 +7,19 @@ import { AuditSchema, fetchAudit, renderAudit, type Audit } from '../../client/a
 import type { Result } from '../../mas/schemas';
 import { blobsOf, runToEnd, taskInput, useTestWorker } from './harness';
 import { answerSource } from '../../mas/answer';
+import { TEMPLATES_BY_KIND } from '../../mas/templates';
 
 const env = useTestWorker('audit');
 
 let n = 0;
 
 const TASK = 'Write a Python function is_prime(n) and test it';
+/**
+ * The tool-crash run pins the built-in code team: the Generator's blueprints run code through the
+ * sandbox activity, which a python tool crash does not reach. The Generator's own decision is
+ * audited in the external-signal run, whose team the Generator chooses.
+ */
+const CODE_TEAM = { template: TEMPLATES_BY_KIND.code };
 const newId = (name: string) => `audit-${name}-${Date.now().toString(36)}-${n++}`;
 
 const sequence = (steps: { agent: string; kind: string; status: string }[]) => steps.map((s) => `${s.agent}/${s.kind}/${s.status}`);
@@ -28,7 +35,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 }
 
 test('a run with a tool crash: the rectification, its diff and every step, in md, json and mermaid', async () => {
-  const result = await runToEnd(env.client, env.worker.taskQueue, taskInput(TASK, { faults: [{ kind: 'tool_crash', tool: 'python', at: 1 }] }), newId('fault'));
+  const result = await runToEnd(env.client, env.worker.taskQueue, taskInput(TASK, { faults: [{ kind: 'tool_crash', tool: 'python', at: 1 }], options: CODE_TEAM }), newId('fault'));
   expect(result.rectifications.length).toBeGreaterThanOrEqual(1);
   const audit = await fetchAudit(env.client, result.workflowId, { blobs: blobsOf(env.worker.home) });
 
@@ -37,7 +44,10 @@ test('a run with a tool crash: the rectification, its diff and every step, in md
   expect(AuditSchema.parse(json)).toBeTruthy();
   expect(json.status).toBe(result.status);
   expect(json.task).toBe(TASK);
-  expect(json.generator.fromMetaAgent).toBe(true);
+  // A pinned team is no meta-agent's decision, and the audit says so; it shows the team the run used.
+  expect(json.generator.fromMetaAgent).toBe(false);
+  expect(json.generator.template!.name).toBe(TEMPLATES_BY_KIND.code.name);
+  expect(json.generator.template!.agents.map((a) => a.id)).toEqual(TEMPLATES_BY_KIND.code.agents.map((a) => a.id));
   expect(json.implementer.rows.length).toBe(json.generator.template!.agents.length);
   expect(json.implementer.rows.every((r) => r.inputPerM !== null && r.outputPerM !== null)).toBe(true);
   const failures = json.rectifications.filter((r) => r.trigger.kind === 'failure');
@@ -107,6 +117,9 @@ test('an external rectify signal shows as a signal and as an external trigger', 
   const ext = audit.rectifications.find((r) => r.trigger.kind === 'external');
   expect(ext).toBeDefined();
   expect(ext!.trigger.detail).toBe(reason);
+  // The team the Generator chose, from its meta-agent activity.
+  expect(audit.generator.fromMetaAgent).toBe(true);
+  expect(audit.generator.template!.agents.map((a) => a.id)).toEqual(audit.versions[0].config.template.agents.map((a) => a.id));
   expect(sequence(audit.steps)).toEqual(sequence(result.steps));
   const md = renderAudit(audit, 'md');
   expect(md).toContain('external trigger');

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import { fetchAudit, renderAudit, type Audit } from '../../client/audit';
 import { artifactPath, launchBrowser } from '../helpers/browser';
+import { TEMPLATES_BY_KIND } from '../../mas/templates';
 import { runToEnd, taskInput, useTestWorker } from './harness';
 
 const env = useTestWorker('audit-html');
@@ -25,8 +26,10 @@ function poisoned(a: Audit): Audit {
   return b;
 }
 
+// The run pins the built-in code team: a python tool crash does not reach the sandbox runs of the
+// Generator's blueprints, and this test needs a rectified run with a changed agent.
 test('the HTML audit of a rectified run renders in Chromium: graphs per version, changed agents highlighted, nothing injected', async () => {
-  const result = await runToEnd(env.client, env.worker.taskQueue, taskInput(TASK, { faults: [{ kind: 'tool_crash', tool: 'python', at: 1 }] }), `audit-html-${Date.now().toString(36)}`);
+  const result = await runToEnd(env.client, env.worker.taskQueue, taskInput(TASK, { faults: [{ kind: 'tool_crash', tool: 'python', at: 1 }], options: { template: TEMPLATES_BY_KIND.code } }), `audit-html-${Date.now().toString(36)}`);
   expect(result.rectifications.length).toBeGreaterThanOrEqual(1);
   const audit = poisoned(await fetchAudit(env.client, result.workflowId));
   expect(audit.versions.length).toBeGreaterThanOrEqual(2);

@@ -21,6 +21,7 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { Result, Step, TaskInput } from '../../mas/schemas';
 import { resolved, simPool, taskInput, tempHome, testClient, uniqueQueue } from './harness';
 import { testServerAddress } from './server';
+import { TEMPLATES_BY_KIND } from '../../mas/templates';
 import {
   descendants,
   ensureBuilt,
@@ -43,8 +44,15 @@ const TASK = 'Write a Python function fib(n) and check it on the first 10 values
 /** Well under the 10-minute start-to-close timeout: the heartbeat timeout (10 s) must be what brings the call back. */
 const MAX_RECOVERY_MS = 30_000;
 
-const plainInput = (): TaskInput => taskInput(TASK, { pool: simPool({ latencyMs: LATENCY_MS, quality: 1 }) });
-const crashInput = (): TaskInput => taskInput(TASK, { pool: simPool({ latencyMs: LATENCY_MS, quality: 1 }), faults: [{ kind: 'tool_crash', tool: 'python', at: 1 }] });
+/**
+ * The runs pin the built-in code team (a planner, then a coder with the python tool): what
+ * is killed here is a model call, a python tool call and a rectification of a crashed tool, and
+ * the Generator's blueprints run code through the sandbox activity, which a tool crash does not reach.
+ */
+const CODE_TEAM = { template: TEMPLATES_BY_KIND.code };
+const plainInput = (): TaskInput => taskInput(TASK, { pool: simPool({ latencyMs: LATENCY_MS, quality: 1 }), options: CODE_TEAM });
+const crashInput = (): TaskInput =>
+  taskInput(TASK, { pool: simPool({ latencyMs: LATENCY_MS, quality: 1 }), faults: [{ kind: 'tool_crash', tool: 'python', at: 1 }], options: CODE_TEAM });
 
 let client: Client;
 let address: string;
@@ -179,8 +187,8 @@ test('undisturbed reference runs complete, each finished call once in the ledger
 
 test('kill -9 the worker during a model call: a new worker retries that call within seconds and the run completes unchanged', async () => {
   const o = await killDuring('model', 'callModel', plainInput(), (h) =>
-    // generator, implementer and the planner are done: the coder's first model call is in flight
-    waitForStarted(h, 'callModel', async () => ((await h.query('state')) as Result).steps.length >= 3),
+    // implementer and the planner are done (the pinned team has no Generator step): the coder's first model call is in flight
+    waitForStarted(h, 'callModel', async () => ((await h.query('state')) as Result).steps.length >= 2),
   );
   const ref = await refPlain;
   expect(o.result.status).toBe('completed');
@@ -314,8 +322,8 @@ test('stop the server and start it on the same SQLite file mid-run: the worker r
   let w = await spawnOn();
   try {
     const handle = await own.workflow.start('mas2Task', { taskQueue: queue, workflowId: `chaos-server-${Date.now().toString(36)}`, args: [plainInput()] });
-    // the coder's first model call is in flight when the server goes away
-    await waitForStarted(handle, 'callModel', async () => ((await handle.query('state')) as Result).steps.length >= 3);
+    // the coder's first model call is in flight when the server goes away (implementer and planner done)
+    await waitForStarted(handle, 'callModel', async () => ((await handle.query('state')) as Result).steps.length >= 2);
     const downAt = Date.now();
     await stopOwnServer(server);
     await sleep(3000);

@@ -64,12 +64,14 @@ test('text a user or a model wrote reaches the terminal with its escape sequence
 });
 
 test('progress on stderr when it is not a terminal: who works on which model, the answer as soon as it exists, no escape codes', () => {
-  // Model calls of 400 ms, so the progress polls see the run between its steps. The unbalanced
-  // parenthesis makes the calculator fail, so the final checker rejects the answer and the run goes
-  // on (the Rectifier) after the answer exists: the display shows it then, not only at the end.
+  // Model calls of 400 ms, so the progress polls see the run between its steps. The task's own
+  // assert fails on the code the simulated programmer writes for a function it knows nothing of,
+  // so the team's test step rejects the answer and the run goes on (the Rectifier) after the
+  // answer exists: the display shows it then, not only at the end.
   const file = path.join(home, 'slow-sim.json');
   fs.writeFileSync(file, JSON.stringify(simPool({ latencyMs: 400, quality: 1 })));
-  const r = mas2(['run', 'What is 12*(13+1?', '--pool', file, '--json', '--local-worker', '--id', `progress-${queue}`]);
+  const task = 'Write a Python function add_one(x) that returns x plus one.\nassert add_one(2) == 3';
+  const r = mas2(['run', task, '--pool', file, '--json', '--local-worker', '--id', `progress-${queue}`]);
   const doc = JSON.parse(r.stdout) as Result;
   expect(doc.rectifications.length).toBeGreaterThanOrEqual(1);
   expect(r.code).toBe(doc.status === 'failed' ? 1 : 5);

@@ -26,8 +26,10 @@ const settings = (extra: Partial<CollectSettings> = {}): CollectSettings => ({
   budgetUsd: 1,
   params: CtoParamsSchema.parse({ k: 2, n: 2, m: 2, concurrency: 4, maxDepth: 2 }),
   options: {},
-  // Every fresh config run crashes its first python call: the Rectifier fires and branches.
-  faults: [{ kind: 'tool_crash', tool: 'python', at: 1 }],
+  // Every fresh config run's second model call fails for good (after the first agent of a
+  // multi-agent team finished): the Rectifier fires and branches. Blueprint teams run their
+  // code through the sandbox activity, which tool faults do not reach.
+  faults: [{ kind: 'model_error', backbone: '*', at: 2 }],
   ...extra,
 });
 
@@ -47,7 +49,7 @@ test('collects trees for a numeric and a python-tests query and exports tuples f
     const leaves = Object.values(t.nodes).filter((n) => n.outcome);
     expect(leaves.length).toBe(t.leaves);
     expect(t.nodes.root.value).toBeCloseTo(leaves.reduce((sum, l) => sum + l.reward!, 0) / leaves.length, 10);
-    // The Generator samples differ (sample 1 drops the first agent), and so do the Implementer samples.
+    // The Generator samples differ (sample 1 chooses another blueprint), and so do the Implementer samples.
     const [g0, g1] = nodesOf(t, 'generator');
     expect(JSON.stringify(g0.decision!.output)).not.toEqual(JSON.stringify(g1.decision!.output));
     expect(g0.decision!.promptRef).toMatch(/^sha256:/);
@@ -56,7 +58,7 @@ test('collects trees for a numeric and a python-tests query and exports tuples f
   expect(arith.passed).toBeGreaterThan(0);
   expect(prime.passed).toBeGreaterThan(0);
 
-  // The python crash branched every initial config of the code task into M = 2 Rectifier samples.
+  // The failed call branched every initial config of the code task into M = 2 Rectifier samples.
   const branched = nodesOf(prime, 'implementer').filter((n) => n.run?.status === 'branched');
   expect(branched.length).toBeGreaterThan(0);
   for (const b of branched) {

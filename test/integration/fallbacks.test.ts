@@ -10,7 +10,7 @@ import type { ModelRequest } from '../../activities/models/types';
 import { SimulatorClient } from '../../activities/models/sim';
 import { defaultClients } from '../../activities/runtime';
 import { strongestBackbone } from '../../mas/pool';
-import { fallbackTemplate } from '../../mas/templates';
+import { generatorFallback } from '../../mas/fallback';
 import type { Result } from '../../mas/schemas';
 import { runToEnd, simPool, taskInput, useTestWorker } from './harness';
 
@@ -41,7 +41,8 @@ const failing = useTestWorker('fallback-failing', {
 });
 
 const TASK = 'Write a Python function is_prime(n) and test it';
-const input = () => taskInput(TASK, { faults: [{ kind: 'tool_crash', tool: 'python', at: 1 }] });
+// The tester's first model call fails for good: the failure trigger calls the Rectifier.
+const input = () => taskInput(TASK, { faults: [{ kind: 'model_error', backbone: 'sim-large', at: 1 }] });
 
 /** What the two paths must agree on: every decision's output, the rectification, the outcome. */
 function decided(r: Result) {
@@ -63,7 +64,10 @@ test('the activity’s fallback and the workflow’s give the same design, patch
   // And the result is the one rule of each meta-agent.
   const strongest = strongestBackbone(simPool()).id;
   expect(new Set(a.decisions.map((d) => d.source))).toEqual(new Set(['fallback']));
-  expect(a.decisions[0].output).toEqual(fallbackTemplate(TASK, ['python', 'javascript', 'calculator', 'workspace']));
+  const rule = generatorFallback(TASK, ['python', 'javascript', 'calculator', 'workspace'], '');
+  expect(a.decisions[0].output).toEqual(rule.choice);
+  expect(rule.choice.blueprint).toBe('code-tests');
+  expect(a.config!.template.agents.map((x) => x.id)).toEqual(rule.value.agents.map((x) => x.id));
   expect(Object.values(a.decisions[1].output as Record<string, string>)).toEqual(a.config!.template.agents.map(() => strongest));
-  expect(a.rectifications[0].patch[0]).toEqual({ op: 'set_tools', agent: 'coder', tools: [] });
+  expect(a.rectifications[0].patch).toEqual([{ op: 'set_backbone', agent: 'tester', backbone: 'sim-medium' }]);
 });

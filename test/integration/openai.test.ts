@@ -3,7 +3,7 @@
  * call goes over HTTP to an OpenAI-compatible server on 127.0.0.1, with a 429
  * that Temporal retries (visible as a second attempt) and tool calling.
  */
-import { PoolSchema, type Result } from '../../mas/schemas';
+import { PoolSchema, TemplateSchema, type Result } from '../../mas/schemas';
 import { FakeOpenAI, reply, type FakeServerHandle, type RecordedRequest } from '../helpers/fakeOpenAI';
 import { runToEnd, taskInput, useTestWorker } from './harness';
 
@@ -12,6 +12,7 @@ const env = useTestWorker('openai');
 let fake: FakeOpenAI;
 let server: FakeServerHandle;
 
+/** A team the Generator cannot choose: a solver with the calculator and a verifier checking it (pinned where a test needs a verifier). */
 const TEMPLATE = {
   name: 'solve-check',
   agents: [
@@ -22,6 +23,9 @@ const TEMPLATE = {
   finalAgent: 'checker',
 };
 
+/** The Generator's catalogue choice: one agent, with the calculator. */
+const CHOICE = { answer: 'number', blueprint: 'single', tools: ['calculator'], rationale: 'one expression' };
+
 function systemText(body: { messages: { role: string; content: string | null }[] }): string {
   return body.messages.find((m) => m.role === 'system')?.content ?? '';
 }
@@ -29,10 +33,16 @@ function systemText(body: { messages: { role: string; content: string | null }[]
 /** Plays the three meta-agents and the team from what each request says. */
 function scriptedModel(body: any): ReturnType<typeof reply.text> {
   const system = systemText(body);
-  if (system.startsWith('You are the Generator')) return reply.json(TEMPLATE, { prompt_tokens: 800, completion_tokens: 200 });
+  if (system.startsWith('You are the Generator')) return reply.json(CHOICE, { prompt_tokens: 800, completion_tokens: 200 });
   if (system.startsWith('You are the Implementer')) {
-    // First a checker weaker than the solver it checks (the rule the repair round names), then the fix.
     const repair = body.messages.some((m: { role: string }) => m.role === 'assistant');
+    // The team is listed in the user message, one "- id: role" line per agent.
+    const checked = body.messages.some((m: { role: string; content: string | null }) => m.role === 'user' && m.content?.includes('- checker: Checker'));
+    if (!checked) {
+      // First a backbone the pool does not have (the rule the repair round names), then the fix.
+      return reply.json({ assignment: [{ agent: 'solver', backbone: repair ? 'strong' : 'huge', reason: 'math' }], rationale: 'strong where the answer is decided' });
+    }
+    // First a checker weaker than the solver it checks (the rule the repair round names), then the fix.
     return reply.json({ assignment: [{ agent: 'solver', backbone: 'strong', reason: 'math' }, { agent: 'checker', backbone: repair ? 'strong' : 'cheap', reason: 'checks the solver' }], rationale: 'strong where the answer is decided' });
   }
   const toolMessages = body.messages.filter((m: { role: string }) => m.role === 'tool');
@@ -65,26 +75,29 @@ function pool() {
 const chat = (): RecordedRequest[] => fake.requests.filter((r) => r.path === '/v1/chat/completions');
 
 test('a task runs end to end over HTTP: structured meta-agent output, tool calling, usage → cost, a 429 retried by Temporal', async () => {
+  fake.reset();
+  fake.setDefault(scriptedModel);
   // The first request (the Generator) is refused once with 429; Temporal's retry policy tries again.
   fake.enqueue(reply.error(429, 'slow down'));
   const r: Result = await runToEnd(env.client, env.worker.taskQueue, taskInput('Compute 17 * 23 + 4', { pool: pool() }));
   expect(r.status).toBe('completed');
   expect(r.simulated).toBe(false);
-  // The final agent is a verifier: the answer is the output it verified, not its verdict.
   expect(r.answer).toBe('result: 395');
-  expect(r.outputs.checker.text).toBe('PASS: 17 * 23 + 4 = 395');
-  expect(r.config!.assignment).toEqual({ solver: 'strong', checker: 'strong' });
+  expect(r.config!.template.name).toBe('single');
+  expect(r.config!.template.agents.map((a) => a.id)).toEqual(['solver']);
+  expect(r.config!.assignment).toEqual({ solver: 'strong' });
+  expect(r.decisions.find((d) => d.role === 'generator')?.source).toBe('model');
   expect(r.decisions.find((d) => d.role === 'implementer')?.source).toBe('repair');
 
   const requests = chat();
   const implementerCalls = requests.filter((q) => systemText(q.body).startsWith('You are the Implementer'));
   expect(implementerCalls).toHaveLength(2);
-  expect(implementerCalls[1].body.messages.at(-1).content).toContain('verifier "checker" on cheap checks "solver" on strong: a verifier needs a backbone at least as strong as the agent it checks');
+  expect(implementerCalls[1].body.messages.at(-1).content).toContain('agent "solver": backbone "huge" is not in the pool (cheap, strong)');
   expect(requests[0].headers.authorization).toBe('Bearer sk-test-loopback');
   expect(requests[1].body.response_format?.type).toBe('json_schema');
   expect(requests.find((q) => q.body.tools)?.body.tools[0].function.name).toBe('calculator');
-  // 1 refused + generator + implementer ×2 + solver ×2 + checker
-  expect(requests).toHaveLength(7);
+  // 1 refused + generator + implementer ×2 + solver ×2
+  expect(requests).toHaveLength(6);
 
   const generatorStep = r.steps.find((s) => s.agent === 'generator')!;
   expect(generatorStep.attempts).toBe(2);
@@ -93,19 +106,42 @@ test('a task runs end to end over HTTP: structured meta-agent output, tool calli
   expect(r.outputs.solver.text).toBe('result: 395');
   // Usage × price: the Generator's 800 in / 200 out tokens on the default backbone (0.1 / 0.4 per M).
   expect(generatorStep.costUsd).toBeCloseTo((800 * 0.1 + 200 * 0.4) / 1e6, 12);
-  expect(r.cost.perBackbone.strong.calls).toBe(3);
+  expect(r.cost.perBackbone.strong.calls).toBe(2);
   expect(r.cost.usd).toBeCloseTo(r.steps.reduce((n, s) => n + s.costUsd, 0), 12);
 });
 
-test('a design that names the wrong final agent gets its one last agent by rule, without a repair round', async () => {
+test('a pinned team whose final agent is a verifier: the answer is the output it verified; a verifier weaker than its producer is repaired', async () => {
   fake.reset();
-  fake.setDefault((body: any) => (systemText(body).startsWith('You are the Generator') ? reply.json({ ...TEMPLATE, finalAgent: 'solver' }) : scriptedModel(body)));
+  fake.setDefault(scriptedModel);
+  const r: Result = await runToEnd(env.client, env.worker.taskQueue, taskInput('Compute 17 * 23 + 4', { pool: pool(), options: { template: TemplateSchema.parse(TEMPLATE) } }));
+  expect(r.status).toBe('completed');
+  // The final agent is a verifier: the answer is the output it verified, not its verdict.
+  expect(r.answer).toBe('result: 395');
+  expect(r.outputs.checker.text).toBe('PASS: 17 * 23 + 4 = 395');
+  expect(r.config!.assignment).toEqual({ solver: 'strong', checker: 'strong' });
+  expect(r.decisions.find((d) => d.role === 'implementer')?.source).toBe('repair');
+  const implementerCalls = chat().filter((q) => systemText(q.body).startsWith('You are the Implementer'));
+  expect(implementerCalls).toHaveLength(2);
+  expect(implementerCalls[1].body.messages.at(-1).content).toContain('verifier "checker" on cheap checks "solver" on strong: a verifier needs a backbone at least as strong as the agent it checks');
+  // solver ×2 + checker on strong
+  expect(r.cost.perBackbone.strong.calls).toBe(3);
+});
+
+/**
+ * The catalogue-only Generator cannot name a final agent (a blueprint's team has one by
+ * construction), so the rule that fixed a wrong final agent has no input left. Its catalogue
+ * counterpart: what expansion can fix by rule (a tool that cannot work here) is fixed and said,
+ * without a repair round.
+ */
+test('a choice naming a tool that cannot work here gets its team without it, by rule, without a repair round', async () => {
+  fake.reset();
+  fake.setDefault((body: any) => (systemText(body).startsWith('You are the Generator') ? reply.json({ ...CHOICE, tools: ['calculator', 'abacus'] }) : scriptedModel(body)));
   const r: Result = await runToEnd(env.client, env.worker.taskQueue, taskInput('Compute 17 * 23 + 4', { pool: pool() }));
   expect(r.status).toBe('completed');
-  expect(r.config!.template.finalAgent).toBe('checker');
+  expect(r.config!.template.agents.map((a) => a.tools)).toEqual([['calculator']]);
   const generator = r.decisions.find((d) => d.role === 'generator')!;
-  expect(generator.source).toBe('repair');
-  expect(generator.rationale).toContain('final agent "solver" → "checker", the team\'s only last agent, by rule');
+  expect(generator.source).toBe('model');
+  expect(generator.rationale).toContain('tools not available here were left out: abacus');
   expect(chat().filter((q) => systemText(q.body).startsWith('You are the Generator'))).toHaveLength(1);
   expect(r.answer).toBe('result: 395');
 });
@@ -114,6 +150,7 @@ test('a 401 is not retried: the model call fails once and fires the failure trig
   fake.reset();
   fake.setDefault((body: any) => (systemText(body).startsWith('You are Solver') ? reply.error(401, 'invalid api key') : scriptedModel(body)));
   const r = await runToEnd(env.client, env.worker.taskQueue, taskInput('Compute 17 * 23 + 4', { pool: pool(), options: { rectifier: false } }));
+  expect(r.config!.template.agents.map((a) => a.id)).toEqual(['solver']);
   expect(r.status).toBe('failed');
   expect(r.reason).toMatch(/failure trigger/);
   expect(r.reason).toMatch(/401/);

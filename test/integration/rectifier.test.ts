@@ -13,6 +13,14 @@ const env = useTestWorker('rect');
 
 const IS_PRIME = 'Write a Python function is_prime(n) and test it';
 
+/**
+ * The tests of the rules for plain agents (a crashed tool, a model call that fails, the budget
+ * threshold) pin the built-in team of the task's kind: the Generator chooses blueprints whose
+ * programmers and ensembles run code through the sandbox activity, not through a tool call.
+ */
+const CODE_TEAM = { template: TEMPLATES_BY_KIND.code };
+const QA_TEAM = { template: TEMPLATES_BY_KIND.qa };
+
 function completedStepKeys(r: Result): string[] {
   return r.steps.filter((s) => s.status === 'completed').map((s: Step) => `${s.agent}/${s.kind}/${s.callIndex}`);
 }
@@ -27,7 +35,7 @@ async function waitFor(pred: () => Promise<boolean>, timeoutMs = 30_000): Promis
 }
 
 test('a crashed tool fires the failure trigger; the patched team resumes from s_t', async () => {
-  const r = await runToEnd(env.client, env.worker.taskQueue, taskInput(IS_PRIME, { faults: [{ kind: 'tool_crash', tool: 'python', at: 1 }] }));
+  const r = await runToEnd(env.client, env.worker.taskQueue, taskInput(IS_PRIME, { faults: [{ kind: 'tool_crash', tool: 'python', at: 1 }], options: CODE_TEAM }));
   expect(r.status).toBe('completed');
   expect(r.rectifications.length).toBeGreaterThanOrEqual(1);
   const rect = r.rectifications[0];
@@ -59,7 +67,7 @@ test('a tool crash that retrying can fix (search service 503) is retried by Temp
   const previous = process.env.MAS2_SEARCH_URL;
   process.env.MAS2_SEARCH_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/search`;
   try {
-    const r = await runToEnd(env.client, env.worker.taskQueue, taskInput('Name the largest moon of Saturn'));
+    const r = await runToEnd(env.client, env.worker.taskQueue, taskInput('Name the largest moon of Saturn', { options: QA_TEAM }));
     expect(r.status).toBe('completed');
     const search = r.steps.filter((st) => st.kind === 'tool' && st.name === 'search');
     expect(search).toHaveLength(1);
@@ -78,7 +86,7 @@ test('with --no-rectifier the same fault fails the run and names the trigger', a
   const r = await runToEnd(
     env.client,
     env.worker.taskQueue,
-    taskInput(IS_PRIME, { faults: [{ kind: 'tool_crash', tool: 'python', at: 1 }], options: { rectifier: false } }),
+    taskInput(IS_PRIME, { faults: [{ kind: 'tool_crash', tool: 'python', at: 1 }], options: { ...CODE_TEAM, rectifier: false } }),
   );
   expect(r.status).toBe('failed');
   expect(r.reason).toMatch(/failure trigger/);
@@ -88,7 +96,7 @@ test('with --no-rectifier the same fault fails the run and names the trigger', a
 });
 
 test('a model call that fails for good moves the agent to another backbone', async () => {
-  const r = await runToEnd(env.client, env.worker.taskQueue, taskInput(IS_PRIME, { faults: [{ kind: 'model_error', backbone: 'sim-large', at: 1 }] }));
+  const r = await runToEnd(env.client, env.worker.taskQueue, taskInput(IS_PRIME, { faults: [{ kind: 'model_error', backbone: 'sim-large', at: 1 }], options: CODE_TEAM }));
   expect(r.status).toBe('completed');
   const rect = r.rectifications[0];
   expect(rect.trigger.kind).toBe('failure');
@@ -142,9 +150,9 @@ test('at 60% of an unconstrained run’s cost the run rectifies for budget or st
 });
 
 test('cost above θ_C fires the budget trigger once and moves unfinished agents to the cheapest backbone', async () => {
-  const free = await runToEnd(env.client, env.worker.taskQueue, taskInput(IS_PRIME));
+  const free = await runToEnd(env.client, env.worker.taskQueue, taskInput(IS_PRIME, { options: CODE_TEAM }));
   // θ_C at 10% of a budget four times the run's cost: crossed early, never near the hard limit.
-  const r = await runToEnd(env.client, env.worker.taskQueue, taskInput(IS_PRIME, { budgetUsd: free.cost.usd * 4, options: { thetaFraction: 0.1 } }));
+  const r = await runToEnd(env.client, env.worker.taskQueue, taskInput(IS_PRIME, { budgetUsd: free.cost.usd * 4, options: { ...CODE_TEAM, thetaFraction: 0.1 } }));
   expect(r.status).toBe('completed');
   const budget = r.rectifications.filter((x) => x.trigger.kind === 'budget');
   expect(budget).toHaveLength(1);

@@ -15,12 +15,18 @@ import { testServerInfo } from './server';
 
 const env = useTestWorker('temporal-ui');
 
-const TASK = 'Write a Python function is_prime(n) and test it';
+/**
+ * A one-expression sum: the Generator chooses one agent with the calculator, whose first call
+ * crashes, so the run has a tool call and a rectification to label (a python tool crash does not
+ * reach the sandbox runs of the code blueprints).
+ */
+const TASK = 'What is 12*(13+1)?';
+const TOOL = 'calculator';
 const text = (p: unknown) => (p ? String(defaultPayloadConverter.fromPayload(p as Parameters<typeof defaultPayloadConverter.fromPayload>[0])) : undefined);
 
 test('static summary and details, a readable summary per activity, current details with the live team', async () => {
   const workflowId = `ui-${Date.now().toString(36)}`;
-  const input = taskInput(TASK, { budgetUsd: 0.5, faults: [{ kind: 'tool_crash', tool: 'python', at: 1 }] });
+  const input = taskInput(TASK, { budgetUsd: 0.5, faults: [{ kind: 'tool_crash', tool: TOOL, at: 1 }] });
   const { handle } = await startRun(env.client, input, workflowId, env.worker.taskQueue);
   const result = (await handle.result()) as Result;
   expect(result.rectifications.length).toBeGreaterThanOrEqual(1);
@@ -38,11 +44,16 @@ test('static summary and details, a readable summary per activity, current detai
   expect(summaries.every((s) => typeof s === 'string' && s.length > 0)).toBe(true);
   expect(summaries[0]).toBe('generator · design the team');
   expect(summaries[1]).toMatch(/^implementer · assign backbones to \d+ agents$/);
-  const coderModel = result.steps.find((s) => s.agent === 'coder' && s.kind === 'llm')!;
-  expect(summaries).toContain(`coder · model call 1 on ${coderModel.backbone}`);
-  expect(summaries).toContain('coder · python');
-  expect(summaries).toContain('rectifier · failure trigger on coder (M1)');
-  expect(summaries.filter((s) => s!.startsWith('coder · model call')).length).toBe(result.steps.filter((s) => s.agent === 'coder' && s.kind === 'llm').length);
+  // The agent whose tool crashed, in the team the Generator chose.
+  expect(result.decisions.find((d) => d.role === 'generator')?.source).not.toBe('fallback');
+  const agent = result.rectifications[0].trigger.agent!;
+  expect(result.rectifications[0].trigger.tool).toBe(TOOL);
+  expect(result.config!.template.agents.map((a) => a.id)).toContain(agent);
+  const agentModel = result.steps.find((s) => s.agent === agent && s.kind === 'llm')!;
+  expect(summaries).toContain(`${agent} · model call 1 on ${agentModel.backbone}`);
+  expect(summaries).toContain(`${agent} · ${TOOL}`);
+  expect(summaries).toContain(`rectifier · failure trigger on ${agent} (M1)`);
+  expect(summaries.filter((s) => s!.startsWith(`${agent} · model call`)).length).toBe(result.steps.filter((s) => s.agent === agent && s.kind === 'llm').length);
 
   // Current details: what the UI's "Current details" panel reads (answered by a worker, here after the run ended).
   const q = await env.client.workflowService.queryWorkflow({
@@ -65,7 +76,7 @@ test('static summary and details, a readable summary per activity, current detai
     await page.goto(`${ui}/${workflowId}/${desc.runId}`, { waitUntil: 'domcontentloaded' });
     // The timeline labels each activity with its summary instead of a bare activity type.
     await page.getByText('Timeline', { exact: true }).first().click();
-    await page.getByText('coder · python').first().waitFor({ timeout: 60_000 });
+    await page.getByText(`${agent} · ${TOOL}`).first().waitFor({ timeout: 60_000 });
     await page.getByText('generator · design the team').first().scrollIntoViewIfNeeded();
     await page.screenshot({ path: artifactPath('temporal-ui-timeline.png') });
     // Summary, details and current details, which the UI asks a worker for while the run is open: a slow run.

@@ -1,10 +1,11 @@
 /**
  * A weak model, scripted over the OpenAI-compatible loopback server: the engine
- * must turn schema-invalid meta-agent output, runaway tool calls and a checker that always
+ * must turn schema-invalid meta-agent output (an off-catalogue choice, prose, half a patch), runaway tool calls and a checker that always
  * says FAIL into an honest end — never a "completed" run whose answer is a rejection.
  */
 import { PoolSchema, TemplateSchema, type Result } from '../../mas/schemas';
 import { FakeOpenAI, reply, type FakeServerHandle, type RecordedRequest } from '../helpers/fakeOpenAI';
+import { FALLBACK_BLUEPRINT } from '../../mas/fallback';
 import { runToEnd, taskInput, useTestWorker } from './harness';
 
 const env = useTestWorker('weak');
@@ -15,20 +16,21 @@ let server: FakeServerHandle;
 const systemText = (body: any): string => body.messages.find((m: { role: string }) => m.role === 'system')?.content ?? '';
 const chat = (): RecordedRequest[] => fake.requests.filter((r) => r.path === '/v1/chat/completions');
 
-/** A template whose checker loops onto itself and whose upstream agent is final: broken twice over. */
-const SELF_LOOP = {
-  name: 'bad',
+/** A catalogue choice broken twice over: an answer kind and a blueprint the catalogue does not have. */
+const OFF_CATALOGUE = { answer: 'fraction', blueprint: 'debate', rationale: 'two agents argue' };
+
+/** A plain solver → checker team: the weak model's runaway tool calls and standing FAIL need a tool-using agent and a verifier. */
+const SOLVE_CHECK = TemplateSchema.parse({
+  name: 'solve-check',
   agents: [
     { id: 'solver', role: 'Solver', instructions: 'Solve it.', tools: ['calculator'] },
     { id: 'checker', role: 'Checker', instructions: 'Check it.', tools: [], verifier: true },
   ],
-  edges: [
-    { from: 'solver', to: 'checker' },
-    { from: 'checker', to: 'checker' },
-  ],
-  loops: [],
-  finalAgent: 'solver',
-};
+  edges: [{ from: 'solver', to: 'checker' }],
+  finalAgent: 'checker',
+});
+
+const PENCILS = 'A shop sells pencils at 3 for 2 dollars. How many dollars do 27 pencils cost?';
 
 beforeAll(async () => {
   fake = new FakeOpenAI();
@@ -47,13 +49,46 @@ function pool() {
   });
 }
 
-test('a weak model end to end: invalid designs fall back, runaway tool calls are bounded, a FAIL that stands ends the run unverified with the solver’s answer', async () => {
+/** The weak model's meta-agent answers: the same off-catalogue choice on the first try and the repair, prose, half a patch. */
+function weakMeta(body: any): ReturnType<typeof reply.text> | null {
+  const system = systemText(body);
+  if (system.startsWith('You are the Generator')) return reply.json(OFF_CATALOGUE);
+  if (system.startsWith('You are the Implementer')) return reply.text('I think the solver should use the big model.');
+  if (system.startsWith('You are the Rectifier')) return reply.text('{"scope": "local", "ops": [');
+  return null;
+}
+
+test('a weak model’s invalid choices fall back: the repair round names every broken rule, then the blueprint for the task kind stands in', async () => {
+  fake.reset();
+  fake.setDefault((body: any) => weakMeta(body) ?? reply.text('```python\nprint(27 / 3 * 2)\n```'));
+  const r: Result = await runToEnd(env.client, env.worker.taskQueue, taskInput(PENCILS, { pool: pool(), options: { maxRectifications: 1 } }));
+
+  // 1. The choice broke two rules; the repair round named both, then the math fallback blueprint stood in.
+  const generatorCalls = chat().filter((q) => systemText(q.body).startsWith('You are the Generator'));
+  expect(generatorCalls).toHaveLength(2);
+  const repair: string = generatorCalls[1].body.messages.at(-1).content;
+  expect(repair).toMatch(/^- answer: .*"number"\|"text"\|"code"/m);
+  expect(repair).toMatch(/^- blueprint: .*"single"/m);
+  expect(repair.split('\n').filter((l) => l.startsWith('- ')).length).toBeGreaterThanOrEqual(2);
+  expect(r.config!.template.name).toBe(FALLBACK_BLUEPRINT.math);
+
+  // 2. Every meta-agent decision says where it came from, and the result counts them.
+  const generator = r.decisions.find((d) => d.role === 'generator')!;
+  expect(generator.source).toBe('fallback');
+  expect(generator.rationale).toContain(`blueprint "${FALLBACK_BLUEPRINT.math}"`);
+  expect(r.decisions.find((d) => d.role === 'implementer')?.source).toBe('fallback');
+  expect(r.metaValidity?.generator).toEqual({ firstTry: 0, repair: 0, fallback: 1 });
+  expect(r.metaValidity?.implementer).toEqual({ firstTry: 0, repair: 0, fallback: 1 });
+  expect(r.status).toBe('completed');
+  expect(r.answer).toContain('18');
+});
+
+test('a weak model end to end: runaway tool calls are bounded, a FAIL that stands ends the run unverified with the solver’s answer', async () => {
   fake.reset();
   fake.setDefault((body: any) => {
+    const meta = weakMeta(body);
+    if (meta) return meta;
     const system = systemText(body);
-    if (system.startsWith('You are the Generator')) return reply.json(SELF_LOOP); // the same broken template, first try and repair
-    if (system.startsWith('You are the Implementer')) return reply.text('I think the solver should use the big model.');
-    if (system.startsWith('You are the Rectifier')) return reply.text('{"scope": "local", "ops": [');
     if (system.includes('agent "checker"')) return reply.text('FAIL, the answer 18 is incorrect. The correct answer is 27 dollars.');
     if (body.tools) {
       // Five identical calculator calls in one turn, every turn the tools are offered.
@@ -61,21 +96,11 @@ test('a weak model end to end: invalid designs fall back, runaway tool calls are
     }
     return reply.text(system.includes('agent "solver"') ? '18' : 'Cost = 27 / 3 * 2');
   });
-  const r: Result = await runToEnd(env.client, env.worker.taskQueue, taskInput('A shop sells pencils at 3 for 2 dollars. How many dollars do 27 pencils cost?', { pool: pool(), options: { maxRectifications: 1 } }));
+  // The team is pinned: no blueprint has a plain tool-using solver checked by a verifier agent.
+  const r: Result = await runToEnd(env.client, env.worker.taskQueue, taskInput(PENCILS, { pool: pool(), options: { template: SOLVE_CHECK, maxRectifications: 1 } }));
 
-  // 1. The Generator broke two rules; the repair round named both, then the built-in math team stood in.
-  const generatorCalls = chat().filter((q) => systemText(q.body).startsWith('You are the Generator'));
-  expect(generatorCalls).toHaveLength(2);
-  const repair: string = generatorCalls[1].body.messages.at(-1).content;
-  expect(repair).toContain('edge checker → checker is a self-loop');
-  expect(repair).toContain('the final agent "solver" feeds "checker"');
-  expect(repair.split('\n').filter((l) => l.startsWith('- ')).length).toBeGreaterThanOrEqual(2);
-  expect(r.config!.template.name).toBe('analyse-solve-check');
-
-  // 2. Every meta-agent decision says where it came from, and the result counts them.
-  expect(r.decisions.find((d) => d.role === 'generator')?.source).toBe('fallback');
+  // 2. The Implementer's and the Rectifier's unusable answers fall back, and the result counts them.
   expect(r.decisions.find((d) => d.role === 'implementer')?.source).toBe('fallback');
-  expect(r.metaValidity?.generator).toEqual({ firstTry: 0, repair: 0, fallback: 1 });
   expect(r.metaValidity?.implementer).toEqual({ firstTry: 0, repair: 0, fallback: 1 });
   expect(r.metaValidity?.rectifier?.fallback).toBeGreaterThanOrEqual(1);
 

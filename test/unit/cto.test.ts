@@ -19,8 +19,9 @@ import {
   sampleOfCallKey,
 } from '../../mas/cto';
 import { CtoParamsSchema } from '../../mas/ctoSchemas';
-import type { MetaRole, Template } from '../../mas/schemas';
-import { ImplementerOutputSchema, PatchSchema, TemplateSchema, ConfigSchema } from '../../mas/schemas';
+import type { BlueprintChoice, MetaRole } from '../../mas/schemas';
+import { expandChoice } from '../../mas/blueprints';
+import { BlueprintChoiceSchema, ImplementerOutputSchema, PatchSchema, ConfigSchema } from '../../mas/schemas';
 import type { ChatMessage } from '../../mas/messages';
 import { templateProblems } from '../../mas/graph';
 import { applyPatch } from '../../mas/patch';
@@ -338,24 +339,25 @@ describe('simulator diversity by sample index', () => {
   const firstValid = async (purpose: MetaRole, key: (attempt: number) => string, extra: Record<string, unknown> = {}, task?: string) => {
     for (let a = 1; a < 20; a++) {
       const v = await ask(purpose, key(a), extra, task);
-      if (purpose === 'generator' ? TemplateSchema.safeParse(v).success : purpose === 'implementer' ? ImplementerOutputSchema.safeParse(v).success : PatchSchema.safeParse(v).success) return v;
+      if (purpose === 'generator' ? BlueprintChoiceSchema.safeParse(v).success : purpose === 'implementer' ? ImplementerOutputSchema.safeParse(v).success : PatchSchema.safeParse(v).success) return v;
     }
     throw new Error('no valid answer');
   };
 
-  test('Generator: sample 0 is the built-in team, 1 drops the planner, 2 adds a reviewer; all valid', async () => {
-    for (const task of ['Write a Python function is_prime(n) and test it', 'Compute 17 * 23 + 4', 'Who wrote Hamlet?']) {
-      const kinds = (await Promise.all([0, 1, 2].map((k) => firstValid('generator', (a) => `${ctoCallKey('q', ROOT_ID, 'generator', k)}#${a}`, {}, task)))) as Template[];
-      for (const t of kinds) expect(templateProblems(TemplateSchema.parse(t))).toEqual([]);
-      expect(new Set(kinds.map((t) => JSON.stringify(t))).size).toBe(3);
-      const base = Object.values(TEMPLATES_BY_KIND).find((b) => b.name === kinds[0].name)!;
-      expect(kinds[0]).toEqual(base);
-      expect(kinds[1].agents.map((a) => a.id)).toEqual(base.agents.slice(1).map((a) => a.id));
-      expect(kinds[2].agents).toHaveLength(base.agents.length + 1);
-      expect(kinds[2].finalAgent).toBe('final_reviewer');
+  test('Generator: sample 0 is the task kind’s blueprint, 1 self-consistency, 2 execution and a vote; all expand to valid teams', async () => {
+    const expected: Record<string, string[]> = {
+      'Write a Python function is_prime(n) and test it': ['plan-code-test', 'self-consistency', 'code-tests'],
+      'A warehouse holds 12 rows of 13 crates and 4 loose crates, so the count is 12*13 + 4. How many crates does the warehouse hold in total?': ['program', 'self-consistency', 'program-vote'],
+      'Who wrote Hamlet?': ['single', 'self-consistency', 'self-consistency'],
+    };
+    const tools = ['python', 'calculator'];
+    for (const [task, blueprints] of Object.entries(expected)) {
+      const choices = (await Promise.all([0, 1, 2].map((k) => firstValid('generator', (a) => `${ctoCallKey('q', ROOT_ID, 'generator', k)}#${a}`, {}, task)))) as BlueprintChoice[];
+      expect(choices.map((c) => c.blueprint)).toEqual(blueprints);
+      for (const c of choices) expect(templateProblems(expandChoice(c.blueprint, c, tools).template, tools)).toEqual([]);
     }
-    // Not a CTO call: the built-in template, as before.
-    expect(await firstValid('generator', (a) => `generator:0#${a}`)).toEqual(TEMPLATES_BY_KIND.code);
+    // Not a CTO call: the same as sample 0.
+    expect(await firstValid('generator', (a) => `generator:0#${a}`, {}, 'Write a Python function is_prime(n) and test it')).toMatchObject({ blueprint: 'plan-code-test', answer: 'code' });
   });
 
   test('Implementer: sample 1 all on the cheapest, sample 2 all on the strongest', async () => {

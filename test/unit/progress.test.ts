@@ -83,6 +83,9 @@ test('who is working: the next meta-agent on its backbone before the team exists
   // Every agent done and the run still going: a trigger fired, the Rectifier is at work.
   const rejected = running({ config: mathConfig, outputs: { analyst: output(''), solver: output(''), checker: output('') } });
   expect(workingNow(rejected, SIMULATOR_POOL)).toEqual([{ agent: 'rectifier', backbone: 'sim-medium', call: 1 }]);
+  // A trigger fired inside an agent (its tool crashed, its program kept failing): the agent has no
+  // output yet, but while the Rectifier works it is the Rectifier the run waits for.
+  expect(workingNow({ ...team, rectifying: 'failure' }, SIMULATOR_POOL)).toEqual([{ agent: 'rectifier', backbone: 'sim-medium', call: 1 }]);
 });
 
 test('the status line: who, on which model, tokens and spend so far, time since start', () => {

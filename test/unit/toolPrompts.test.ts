@@ -44,7 +44,7 @@ describe('worked examples show the rule, with this team’s agents (small models
     expect(exampleOf(sys).assignment).toEqual([
       { agent: 'solver', backbone: 'sim-large', reason: 'its work decides the answer' },
       { agent: 'fmt', backbone: 'sim-small', reason: 'only formats text' },
-      { agent: 'checker', backbone: 'sim-large', reason: 'its work decides the answer' },
+      { agent: 'checker', backbone: 'sim-large', reason: 'checks the answer' },
     ]);
   });
 });

@@ -5,10 +5,16 @@
  */
 import { isCancellation, patched } from '@temporalio/workflow';
 import type { Template } from '../../mas/schemas';
-import { DEFAULT_TEMPLATE } from '../../mas/templates';
+import { DEFAULT_TEMPLATE, fallbackTemplate } from '../../mas/templates';
 import { generatorFallback, implementerFallback } from '../../mas/fallback';
 import { MODEL_ATTEMPTS, failureInfo, models } from './activities';
 import type { RunContext } from './context';
+
+/** The Generator's fallback of runs recorded before it chose from the catalogue: the built-in team for the task kind. */
+function legacyGeneratorFallback(task: string, tools: readonly string[], why: string): { value: Template; choice?: undefined; rationale: string } {
+  const value = fallbackTemplate(task, tools);
+  return { value, rationale: `${why}; built-in template "${value.name}" for the task kind.` };
+}
 
 /** Sets M_0 = (template, assignment), version 1. */
 export async function design(ctx: RunContext): Promise<void> {
@@ -28,10 +34,13 @@ export async function design(ctx: RunContext): Promise<void> {
     } catch (e) {
       if (isCancellation(e)) throw e;
       const f = failureInfo(e, MODEL_ATTEMPTS);
-      // The workflow cannot look at the documents folder: the built-in team then goes without search.
-      const rule = generatorFallback(input.task, knownTools.filter((t) => t !== 'search'), `Generator failed (${f.message})`);
+      // The workflow cannot look at the documents folder: the fallback team then goes without search.
+      const tools = knownTools.filter((t) => t !== 'search');
+      const why = `Generator failed (${f.message})`;
+      // The same rule as when the Generator's answer is unusable; runs recorded before it got the built-in team for the kind.
+      const rule = patched('generator-catalogue') ? generatorFallback(input.task, tools, why) : legacyGeneratorFallback(input.task, tools, why);
       template = rule.value;
-      s.decisions.push({ role: 'generator', source: 'fallback', output: template, rationale: rule.rationale, costUsd: 0 });
+      s.decisions.push({ role: 'generator', source: 'fallback', output: rule.choice ?? template, rationale: rule.rationale, costUsd: 0 });
       ctx.record({ agent: 'generator', kind: 'meta', name: 'generator', callIndex: ctx.nextIndex(s.counters.metaIndex, 'generator'), status: 'failed', attempts: f.attempts, costUsd: 0, durationMs: 0, error: f.message });
     }
   }

@@ -33,6 +33,7 @@ export async function rectifyOn(ctx: RunContext, trigger: Trigger): Promise<void
   }
   const finished = Object.keys(s.outputs);
   let value: { patch: Patch | null; source: Rectification['source']; reason?: string };
+  s.rectifying = trigger.kind;
   try {
     const r = await models.rectify({
       ...ctx.metaBase('rectifier'),
@@ -51,6 +52,8 @@ export async function rectifyOn(ctx: RunContext, trigger: Trigger): Promise<void
     value = { patch: rule.patch, source: 'fallback', reason: rule.reason };
     s.decisions.push({ role: 'rectifier', source: 'fallback', output: rule.patch, rationale: rule.rationale, costUsd: 0 });
     ctx.record({ agent: 'rectifier', kind: 'meta', name: 'rectifier', callIndex: ctx.nextIndex(s.counters.metaIndex, 'rectifier'), status: 'failed', attempts: f.attempts, costUsd: 0, durationMs: 0, error: f.message });
+  } finally {
+    delete s.rectifying;
   }
   if (!value.patch) return unfixable(ctx, trigger, 'no patch', `no patch: ${value.reason ?? 'the Rectifier proposed nothing'}`);
   commitPatch(ctx, trigger, value.patch, value.source, s.decisions[s.decisions.length - 1]?.costUsd ?? 0);

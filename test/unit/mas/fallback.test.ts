@@ -1,4 +1,7 @@
-import { fallbackPatch } from '../../../mas/fallback';
+import { FALLBACK_BLUEPRINT, fallbackPatch, generatorFallback } from '../../../mas/fallback';
+import { expandChoice } from '../../../mas/blueprints';
+import { ensemble, OPERATOR_BOUNDS } from '../../../mas/operators';
+import { templateProblems } from '../../../mas/graph';
 import { weakVerifiers } from '../../../mas/pool';
 import { applyPatch } from '../../../mas/patch';
 import { PoolSchema, type Config, type Trigger } from '../../../mas/schemas';
@@ -175,5 +178,74 @@ describe('weakVerifiers', () => {
     expect(weakVerifiers(t, { Plan: 'big', Code: 'mid', V: 'big', Final: 'cheap', Side: 'cheap' }, POOL)).toEqual([]);
     // Unknown or missing backbones are another rule's business.
     expect(weakVerifiers(t, { Code: 'mid' }, POOL)).toEqual([]);
+  });
+});
+
+describe('generatorFallback: a blueprint by task kind', () => {
+  const ALL = ['python', 'javascript', 'calculator', 'workspace'];
+  test.each<[string, string, string, string]>([
+    ['Write a Python function is_prime(n) and test it', 'code', 'code-tests', 'code'],
+    ['A farmer has 12 cows and buys 7 more. How many cows does he have?', 'math', 'program', 'number'],
+    ['Who wrote Middlemarch?', 'qa', 'single', 'text'],
+  ])('%s → %s: %s', (task, kind, blueprint, answer) => {
+    const f = generatorFallback(task, ALL, 'Generator output unusable');
+    expect(FALLBACK_BLUEPRINT[kind as keyof typeof FALLBACK_BLUEPRINT]).toBe(blueprint);
+    expect(f.choice).toMatchObject({ blueprint, answer });
+    // The team is the blueprint's expansion, valid by construction.
+    expect(f.value).toEqual(expandChoice(f.choice.blueprint, f.choice, ALL).template);
+    expect(templateProblems(f.value, ALL)).toEqual([]);
+    expect(f.rationale).toMatch(new RegExp(`^Generator output unusable; blueprint "${blueprint}" for a ${kind} task by rule\\.$`));
+  });
+
+  test('without the sandbox, a blueprint that needs it is built without it, and the rationale says so', () => {
+    const f = generatorFallback('Write a Python function is_prime(n) and test it', ['calculator'], 'Generator failed');
+    expect(f.choice.blueprint).toBe('code-tests');
+    expect(f.value.name).toBe('single');
+    expect(f.rationale).toContain('(built as "single")');
+    expect(templateProblems(f.value, ['calculator'])).toEqual([]);
+  });
+});
+
+describe('fallbackPatch: executed work that keeps failing', () => {
+  const TOOLS = ['python', 'calculator'];
+  const configOf = (blueprint: 'program' | 'program-vote' | 'plan-code-test', answer: 'number' | 'code', backbone: string): Config => {
+    const template = expandChoice(blueprint, { answer }, TOOLS).template;
+    return { template, assignment: Object.fromEntries(template.agents.map((a) => [a.id, backbone])), version: 1 };
+  };
+  const noAnswer: Trigger = { kind: 'failure', detail: 'the program of programmer still fails after 3 rounds: NameError', agent: 'programmer', tool: 'python' };
+
+  test('a programmer with no answer moves to a stronger backbone first, then becomes a mixed vote', () => {
+    const config = configOf('program', 'number', 'mid');
+    const first = fallbackPatch(config, POOL, noAnswer, none)!;
+    expect(first.ops).toEqual([{ op: 'set_backbone', agent: 'programmer', backbone: 'big' }]);
+    const second = fallbackPatch(config, POOL, noAnswer, none, [first.ops])!;
+    expect(second.ops).toEqual([{ op: 'set_operator', agent: 'programmer', operator: ensemble('number', 'mixed') }]);
+    const next = applyPatch(config, second, POOL, TOOLS);
+    expect(next.template.agents[0].operator).toMatchObject({ kind: 'ensemble', member: 'mixed', k: OPERATOR_BOUNDS.k.default });
+    expect(fallbackPatch(config, POOL, noAnswer, none, [first.ops, second.ops])).toBeNull();
+  });
+
+  test('on the strongest backbone a programmer becomes a vote at once; a mixed vote draws more samples', () => {
+    expect(fallbackPatch(configOf('program', 'number', 'big'), POOL, noAnswer, none)!.ops[0]).toMatchObject({ op: 'set_operator', agent: 'programmer' });
+    const vote = configOf('program-vote', 'number', 'big');
+    const p = fallbackPatch(vote, POOL, { kind: 'failure', detail: 'no extractable answer from the 5 samples', agent: 'solver' }, none)!;
+    expect(p.ops).toEqual([{ op: 'set_k', agent: 'solver', k: OPERATOR_BOUNDS.k.default + 2 }]);
+    expect(() => applyPatch(vote, p, POOL, TOOLS)).not.toThrow();
+  });
+
+  test('code still failing a test step: the producer is told the failing tests and moves to a stronger backbone; the test step is never moved', () => {
+    const config = configOf('plan-code-test', 'code', 'cheap');
+    const trigger: Trigger = { kind: 'verifier', detail: 'FAIL: 2 of 3 tests fail: assert is_prime(2)', agent: 'test' };
+    const p = fallbackPatch(config, POOL, trigger, new Set(['planner', 'programmer', 'test']))!;
+    expect(p.ops.map((o) => o.op)).toEqual(['set_instructions', 'set_backbone']);
+    expect(p.ops[1]).toEqual({ op: 'set_backbone', agent: 'programmer', backbone: 'mid' });
+    expect((p.ops[0] as { instructions: string }).instructions).toContain('assert is_prime(2)');
+    // On the strongest: told, then a vote of code candidates.
+    const top = configOf('plan-code-test', 'code', 'big');
+    const told = fallbackPatch(top, POOL, trigger, none)!;
+    expect(told.ops.map((o) => o.op)).toEqual(['set_instructions']);
+    const vote = fallbackPatch(top, POOL, trigger, none, [told.ops])!;
+    expect(vote.ops).toEqual([{ op: 'set_operator', agent: 'programmer', operator: ensemble('code', 'mixed') }]);
+    expect(() => applyPatch(top, vote, POOL, TOOLS)).not.toThrow();
   });
 });

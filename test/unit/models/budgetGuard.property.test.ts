@@ -11,7 +11,7 @@ import { completeStructured } from '../../../activities/models/structured';
 import type { ModelClient, ModelRequest } from '../../../activities/models/types';
 import { zodToJsonSchema } from '../../../activities/models/jsonSchema';
 import { priceOf } from '../../../mas/cost';
-import { PoolSchema, TemplateSchema, type Backbone } from '../../../mas/schemas';
+import { BlueprintChoiceSchema, PoolSchema, type Backbone } from '../../../mas/schemas';
 import type { ChatMessage } from '../../../mas/messages';
 
 const backboneArb = fc.record({
@@ -74,7 +74,7 @@ test('an agent call: started only when it fits, and then it never costs more tha
 });
 
 test('a structured meta-agent call with its repair round stays within one grant', async () => {
-  const schema = TemplateSchema;
+  const schema = BlueprintChoiceSchema;
   const seen = { repaired: 0, refusedRepair: 0 };
   await fc.assert(
     fc.asyncProperty(backboneArb, fc.nat({ max: 20_000 }), fc.double({ min: 0.5, max: 2.5, noNaN: true }), fc.integer({ min: 1, max: 50 }), async (b, taskChars, share, seed) => {

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { SimulatorClient } from '../../../activities/models/sim';
 import { zodToJsonSchema } from '../../../activities/models/jsonSchema';
 import { SIMULATOR_POOL } from '../../../mas/simulatorPool';
-import { BlueprintChoiceSchema, GeneratorChoiceSchema, TemplateSchema, type Operator } from '../../../mas/schemas';
+import { BlueprintChoiceSchema, GeneratorChoiceSchema, type Operator } from '../../../mas/schemas';
 import { ensemble, programmer, sampleSeeds } from '../../../mas/operators';
 import { voteOn } from '../../../mas/vote';
 import { extractCode } from '../../../mas/extract';
@@ -42,11 +42,6 @@ describe('the simulated Generator', () => {
     expect(GeneratorChoiceSchema.safeParse(JSON.parse(await choose(task, 'generator:0#1', [{ role: 'user', content: task }], weak))).success).toBe(false);
     const repaired = await choose(task, 'generator:0#1', [{ role: 'user', content: task }, { role: 'assistant', content: '{}' }], weak);
     expect(GeneratorChoiceSchema.safeParse(JSON.parse(repaired)).success).toBe(true);
-  });
-
-  test('without the choice schema it still answers with a template (old runs)', async () => {
-    const r = await sim.complete({ backbone: perfect, messages: [{ role: 'user', content: 'x' }], sim: { purpose: 'generator', task: 'What is 12*13?', seed: 1, callKey: 'generator:0#1' } });
-    expect(TemplateSchema.safeParse(JSON.parse(r.content!)).success).toBe(true);
   });
 });
 

@@ -1,7 +1,7 @@
 /** The simulator plays along with own and MCP tools, so a simulator run can call them. */
 import { SimulatorClient } from '../../../activities/models/sim';
 import { SIMULATOR_POOL } from '../../../mas/simulatorPool';
-import { TemplateSchema, type ToolSpec } from '../../../mas/schemas';
+import { BlueprintChoiceSchema, type ToolSpec } from '../../../mas/schemas';
 import { KNOWN_TOOLS } from '../../../mas/tools';
 import type { ToolDefinition } from '../../../mas/messages';
 
@@ -11,23 +11,21 @@ const builtins: ToolSpec[] = KNOWN_TOOLS.map((n) => ({ name: n, description: n, 
 const sum: ToolSpec = { name: 'everything__get-sum', description: 'Returns the sum of two numbers', parameters: { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } }, required: ['a', 'b'] }, source: 'mcp:everything' };
 const count: ToolSpec = { name: 'word_count', description: 'Counts the words in a text', parameters: { type: 'object', properties: { text: { type: 'string' } } }, source: 'own' };
 
-async function template(task: string, tools?: ToolSpec[]) {
+async function choice(task: string, tools?: ToolSpec[]) {
   const r = await sim.complete({ backbone, messages: [{ role: 'user', content: task }], sim: { purpose: 'generator', task, seed: 1, callKey: 'generator:0#1', extra: tools ? { tools } : {} } });
-  return TemplateSchema.parse(JSON.parse(r.content!));
+  return BlueprintChoiceSchema.parse(JSON.parse(r.content!));
 }
 
-test('the simulated Generator gives an offered tool to the working agent when the task names what it does', async () => {
+test('the simulated Generator gives an offered tool to one agent when the task names what it does', async () => {
   const task = 'Count the words in "the quick brown fox" and give the sum of 2 and 3.';
-  const plain = await template(task);
-  const t = await template(task, [...builtins, sum, count]);
-  const worker = t.agents.find((a) => a.tools.includes('everything__get-sum'))!;
-  expect(worker.tools).toEqual(expect.arrayContaining(['everything__get-sum', 'word_count']));
-  // Only that agent changed.
-  expect(t.agents.map((a) => a.id)).toEqual(plain.agents.map((a) => a.id));
-  expect(t.agents.filter((a) => a.id !== worker.id)).toEqual(plain.agents.filter((a) => a.id !== worker.id));
+  const c = await choice(task, [...builtins, sum, count]);
+  expect(c.blueprint).toBe('single');
+  expect(c.tools).toEqual(expect.arrayContaining(['everything__get-sum', 'word_count']));
+  // Without the tools, the same task gets no such tools.
+  expect((await choice(task)).tools ?? []).not.toContain('word_count');
   // A tool whose name the task does not mention is not handed out.
-  const unrelated = await template('Write a Python function fib(n)', [...builtins, sum, count]);
-  expect(unrelated.agents.flatMap((a) => a.tools)).not.toContain('everything__get-sum');
+  const unrelated = await choice('Write a Python function fib(n)', [...builtins, sum, count]);
+  expect(unrelated.tools ?? []).not.toContain('everything__get-sum');
 });
 
 test('a simulated agent calls each offered tool once with arguments from its schema, then answers with the results', async () => {
