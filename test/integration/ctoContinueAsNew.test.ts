@@ -21,8 +21,10 @@ test('a collection that continues as new every few items builds the same tree an
     budgetUsd: 1,
     params: CtoParamsSchema.parse({ k: 2, n: 1, m: 2, concurrency: 2, maxDepth: 1 }),
     options: {},
-    // The first python call of each config crashes: every config branches into Rectifier samples.
-    faults: [{ kind: 'tool_crash', tool: 'python', at: 1 }],
+    // Every fresh config run's second model call fails for good: every config branches into
+    // Rectifier samples (blueprint teams run their code through the sandbox activity, which tool
+    // faults do not reach).
+    faults: [{ kind: 'model_error', backbone: '*', at: 2 }],
   };
   const q = env.worker.taskQueue;
   const refId = `cto-can-ref-${Date.now()}`;

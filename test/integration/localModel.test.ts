@@ -14,6 +14,7 @@
  * compiler, no pip) fails this test with that one line: it never passes
  * silently without a real model.
  */
+import { needsSandbox } from '../../mas/operators';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -88,8 +89,9 @@ test('mas2 run with no pool and no key answers 12*13 on the real local models, e
   expect(Object.keys(doc.cost.perBackbone).every((b) => b === 'qwen-0.5b' || b === 'qwen-1.5b')).toBe(true);
   expect(doc.cost.usd).toBeGreaterThan(0);
 
-  // Tool calls were executed, and only for tools the calling agent was given.
-  const team = new Map(doc.config!.template.agents.map((a) => [a.id, a.tools]));
+  // Tool calls were executed, and only for tools the calling agent was given (an operator that
+  // runs code — a programmer, a test step — runs it as a python step of its own).
+  const team = new Map(doc.config!.template.agents.map((a) => [a.id, needsSandbox(a) ? [...a.tools, 'python'] : a.tools]));
   for (const t of doc.steps.filter((s) => s.kind === 'tool')) {
     expect(team.get(t.agent) ?? []).toContain(t.name);
     expect(t.status === 'completed' || typeof t.error === 'string').toBe(true);
